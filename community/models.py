@@ -1,0 +1,420 @@
+"""The community domain model (SQLAlchemy 2, typed declarative mapping).
+
+People are one table (`persons`); being a resident, a volunteer or a staff member is a role
+row pointing at a person. One Telegram user is often several of these at once (an on-duty
+party member who lives in the community is both resident and volunteer), and a resident
+registered by staff has no Telegram account at all.
+
+Times are naive UTC (see `community.clock`).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from community import clock
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings (no native PG enum): adding a state is a one-line change.
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class RequestKind(enum.StrEnum):
+    WISH = "wish"  # 微心愿: staff review before publishing
+    SERVICE = "service"  # 便民服务: published at once
+    CARE = "care"  # 关爱: recurring visits set up by staff
+
+
+class RequestState(enum.StrEnum):
+    SUBMITTED = "submitted"
+    OPEN = "open"
+    CLAIMED = "claimed"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATES = (RequestState.CLAIMED, RequestState.IN_PROGRESS)
+FINAL_STATES = (RequestState.CLOSED, RequestState.REJECTED, RequestState.CANCELLED)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # permanent: blocked bot, chat not found, retries exhausted
+
+
+class OfferStatus(enum.StrEnum):
+    OFFERED = "offered"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # someone else claimed, or the request left `open`
+    ACCEPTED = "accepted"
+
+
+class Community(Base):
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+
+
+class Grid(Base):
+    """网格: one grid leader, X grid members, Y volunteer teams ("1+X+Y")."""
+
+    __tablename__ = "grids"
+    __table_args__ = (UniqueConstraint("community_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    leader_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    leader: Mapped[Person | None] = relationship(foreign_keys=[leader_person_id])
+    buildings: Mapped[list[Building]] = relationship(back_populates="grid")
+    party_groups: Mapped[list[PartyGroup]] = relationship(back_populates="grid")
+
+
+class Building(Base):
+    """楼栋. `number` is what residents say ("3号楼"); `aliases` are other names for it."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    aliases: Mapped[str] = mapped_column(String(200), default="")  # "|"-separated
+    units: Mapped[int] = mapped_column(Integer, default=1)
+    floors: Mapped[int] = mapped_column(Integer, default=6)
+
+    grid: Mapped[Grid] = relationship(back_populates="buildings")
+
+
+class PartyGroup(Base):
+    """网格党支部 (kind=branch, one per grid) or 楼院党小组 (kind=building)."""
+
+    __tablename__ = "party_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="branch")
+    name: Mapped[str] = mapped_column(String(100))
+    secretary_name: Mapped[str] = mapped_column(String(50), default="")
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+
+    grid: Mapped[Grid] = relationship(back_populates="party_groups")
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    resident: Mapped[Resident | None] = relationship(back_populates="person", foreign_keys="Resident.person_id")
+    volunteer: Mapped[Volunteer | None] = relationship(back_populates="person")
+    staff: Mapped[Staff | None] = relationship(back_populates="person")
+
+
+class Resident(Base):
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    unit: Mapped[int | None] = mapped_column(Integer)
+    room: Mapped[str | None] = mapped_column(String(20))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when staff or a grid worker registered this resident (代下单 for people without Telegram).
+    registered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    person: Mapped[Person] = relationship(back_populates="resident", foreign_keys=[person_id])
+    building: Mapped[Building | None] = relationship()
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    person: Mapped[Person] = relationship(back_populates="staff")
+
+
+team_skills = Table(
+    "team_skills",
+    Base.metadata,
+    Column("team_id", ForeignKey("volunteer_teams.id"), primary_key=True),
+    Column("category_id", ForeignKey("service_categories.id"), primary_key=True),
+)
+
+team_members = Table(
+    "team_members",
+    Base.metadata,
+    Column("team_id", ForeignKey("volunteer_teams.id"), primary_key=True),
+    Column("volunteer_id", ForeignKey("volunteers.id"), primary_key=True),
+    Index("ix_team_members_volunteer_id", "volunteer_id"),
+)
+
+
+class VolunteerTeam(Base):
+    """志愿服务队. A team with a grid serves that grid; without one it serves the community."""
+
+    __tablename__ = "volunteer_teams"
+    __table_args__ = (UniqueConstraint("community_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+
+    skills: Mapped[list[ServiceCategory]] = relationship(secondary=team_skills)
+    members: Mapped[list[Volunteer]] = relationship(secondary=team_members, back_populates="teams")
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+    __table_args__ = (CheckConstraint("active_load >= 0", name="load_non_negative"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)  # 在职党员
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability_note: Mapped[str] = mapped_column(String(100), default="")  # e.g. 周末全天
+    max_load: Mapped[int] = mapped_column(Integer, default=3)
+    # Denormalised counters kept by `community.lifecycle` (the only writer) so routing
+    # ranks 10,000 volunteers with one indexed query instead of aggregating history.
+    active_load: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    hours_total: Mapped[float] = mapped_column(Float, default=0.0)
+    points_total: Mapped[int] = mapped_column(Integer, default=0)
+    joined_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    person: Mapped[Person] = relationship(back_populates="volunteer")
+    teams: Mapped[list[VolunteerTeam]] = relationship(secondary=team_members, back_populates="members")
+
+    @property
+    def rating_avg(self) -> float | None:
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+
+class ServiceCategory(Base):
+    """The service menu (菜单式服务): 家政, 助老, 维修, 理发, 法律咨询, 代购, 陪医, 心理疏导 ..."""
+
+    __tablename__ = "service_categories"
+    __table_args__ = (UniqueConstraint("community_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(50))
+    synonyms: Mapped[str] = mapped_column(String(300), default="")  # "|"-separated
+    default_team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteer_teams.id", use_alter=True)
+    )
+    default_hours: Mapped[float] = mapped_column(Float, default=1.0)
+    due_hours: Mapped[int] = mapped_column(Integer, default=48)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Request(Base):
+    """A micro-wish, a service order or a care visit, from submission to its end."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_community_state", "community_id", "state"),
+        Index("ix_requests_resident_created", "resident_id", "submitted_at"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[RequestKind] = mapped_column(_enum(RequestKind))
+    state: Mapped[RequestState] = mapped_column(_enum(RequestState))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    description: Mapped[str] = mapped_column(Text)
+    item: Mapped[str | None] = mapped_column(String(100))  # the wished-for thing
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("service_categories.id"))
+    address_text: Mapped[str] = mapped_column(String(200), default="")
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), index=True)
+    unit: Mapped[int | None] = mapped_column(Integer)
+    room: Mapped[str | None] = mapped_column(String(20))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"), index=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    preferred_time: Mapped[datetime | None] = mapped_column(DateTime)
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 1 = urgent, set by staff
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    needs_followup: Mapped[bool] = mapped_column(Boolean, default=False)  # 回访
+    closed_unrated: Mapped[bool] = mapped_column(Boolean, default=False)  # 未评价
+    hours: Mapped[float | None] = mapped_column(Float)
+    finish_note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # why rejected or cancelled
+
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_urged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    resident: Mapped[Resident] = relationship()
+    category: Mapped[ServiceCategory | None] = relationship()
+    building: Mapped[Building | None] = relationship()
+    grid: Mapped[Grid | None] = relationship()
+    team: Mapped[VolunteerTeam | None] = relationship()
+    volunteer: Mapped[Volunteer | None] = relationship()
+    rating: Mapped[Rating | None] = relationship(back_populates="request")
+    events: Mapped[list[Event]] = relationship(back_populates="request", order_by="Event.id")
+
+
+class Rating(Base):
+    """微评价: 1–5 stars and an optional comment, one per request."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), unique=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    request: Mapped[Request] = relationship(back_populates="rating")
+
+
+class Event(Base):
+    """Append-only history of a request: who did what, when, from which state to which."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    request: Mapped[Request] = relationship(back_populates="events")
+
+
+class Offer(Base):
+    """A request card sent to one volunteer; withdrawn (card edited) once someone claims."""
+
+    __tablename__ = "offers"
+    __table_args__ = (UniqueConstraint("request_id", "volunteer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[OfferStatus] = mapped_column(_enum(OfferStatus), default=OfferStatus.OFFERED)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class OutboxMessage(Base):
+    """A notification written in the same transaction as the change that caused it.
+
+    The bot's sender delivers pending rows and marks each sent exactly once. `edit_of`
+    points at an earlier message whose text should be replaced (e.g. an offer card that
+    turns into "已被认领") instead of sending a new one.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    # [[{"text": "接单", "action": "claim", "request_id": 12}, ...], ...]: rows of buttons
+    # naming a domain action; the bot maps them to short callback keys.
+    buttons: Mapped[list | None] = mapped_column(JSON)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime)  # quiet hours
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LedgerEntry(Base):
+    """台账 of volunteer service hours and points."""
+
+    __tablename__ = "ledger"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"))
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class Invite(Base):
+    """A one-time volunteer invite code used as `/start join-<code>`."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"))
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

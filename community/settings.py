@@ -1,0 +1,35 @@
+"""Configuration from the environment (and an optional `.env`), with embedded defaults.
+
+Every setting can be overridden by an environment variable of the same name in upper case,
+e.g. `DATABASE_URL=postgresql+psycopg://127.0.0.1/test`.
+"""
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'nuanxin.db'}"
+    timezone: str = "Asia/Shanghai"
+
+    # Requests
+    description_max_chars: int = 500
+    duplicate_window_seconds: int = 60
+    urge_interval_seconds: int = 3600
+
+    # Routing and offers
+    offer_top_k: int = 5
+    default_max_load: int = 3
+
+    # Ledger
+    points_per_hour: int = 10
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,119 @@
+"""Every user-facing sentence of the domain core, in Simplified Chinese, in one place.
+
+Templates use `str.format` fields. Reviewers and translators only need this file.
+"""
+
+KIND_NAMES = {"wish": "微心愿", "service": "便民服务", "care": "关爱服务"}
+
+STATE_NAMES = {
+    "submitted": "待审核",
+    "open": "待接单",
+    "claimed": "已接单",
+    "in_progress": "服务中",
+    "done": "待确认",
+    "closed": "已完结",
+    "rejected": "未通过",
+    "cancelled": "已取消",
+}
+
+ROLE_NAMES = {"resident": "居民", "volunteer": "志愿者", "staff": "社区工作人员", "system": "系统"}
+
+# --- errors (shown to the person who tried) -------------------------------------------
+ERR_NOT_FOUND = "没有找到编号为 {request_id} 的诉求，请核对编号。"
+ERR_ALREADY_CLAIMED = "已被其他志愿者认领，感谢您的热心！"
+ERR_ALREADY_YOURS = "这一单您已经认领了，不用重复接单。"
+ERR_OVER_LOAD = "您手上已有 {load} 单未完成（上限 {limit} 单），请先完成或放弃一单再接新的。"
+ERR_VOLUNTEER_PAUSED = "您目前处于暂停接单状态，请先恢复接单。"
+ERR_NOT_VOLUNTEER = "只有已登记的志愿者才能接单。"
+ERR_NOT_STAFF = "只有社区工作人员可以进行这项操作。"
+ERR_NOT_STAFF_OR_LEADER = "只有社区工作人员或本网格网格长可以派单。"
+ERR_NOT_YOUR_TASK = "这一单不是由您认领的，无法操作。"
+ERR_NOT_YOUR_REQUEST = "这不是您提交的诉求，无法操作。"
+ERR_WRONG_STATE = "这条诉求目前是“{state}”状态，不能{action}。"
+ERR_OTHER_COMMUNITY = "这条诉求不属于您所在的社区。"
+ERR_DESCRIPTION_EMPTY = "请简单说一下需要什么帮助。"
+ERR_DESCRIPTION_TOO_LONG = "描述太长了（{length} 字），请控制在 {limit} 字以内，说清需要什么、在哪里、什么时候就好。"
+ERR_UNKNOWN_CATEGORY = "没有“{name}”这项服务。目前可以预约：{menu}。"
+ERR_BAD_PHONE = "“{phone}”看起来不是有效的电话号码，请填写 11 位手机号或带区号的座机号。"
+ERR_HOURS = "服务时长请填写 0 到 24 之间的小时数。"
+ERR_SCORE = "评分请选择 1 到 5 颗星。"
+ERR_ALREADY_RATED = "这条诉求已经评价过了，谢谢您！"
+ERR_URGE_TOO_SOON = "您在 {minutes} 分钟前已经催过了，网格长已收到提醒，请再耐心等一等。"
+ERR_REASON_REQUIRED = "请填写原因，方便居民了解情况。"
+ERR_TARGET_NOT_VOLUNTEER = "所选的人不是本社区的志愿者。"
+ERR_INVITE_INVALID = "邀请码无效或已过期，请联系社区工作人员重新获取。"
+ERR_NO_CONSENT = "请先同意社区使用您的联系方式和地址用于服务，我们才能登记诉求。"
+
+ACTION_NAMES = {
+    "publish": "发布",
+    "reject": "驳回",
+    "claim": "接单",
+    "dispatch": "派单",
+    "start": "出发",
+    "release": "放弃",
+    "finish": "完成",
+    "confirm": "确认",
+    "reopen": "重新处理",
+    "close_unrated": "关闭",
+    "cancel": "取消",
+    "rate": "评价",
+    "urge": "催办",
+    "escalate": "升级",
+    "decline": "婉拒",
+}
+
+# --- address questions (routing asks instead of guessing) ------------------------------
+ASK_ADDRESS = "请问您住在几号楼几单元几室？例如：3号楼2单元502。"
+ASK_UNKNOWN_BUILDING = "本社区没有找到“{building}”，请核对楼号。本社区有 {first} 到 {last} 号楼。"
+ASK_WHICH_BUILDING = "“{text}”对应多栋楼，请问是哪一栋？"
+ASK_UNIT = "{building}只有 {units} 个单元，请核对单元号。"
+
+# --- notifications ---------------------------------------------------------------------
+N_RECEIVED_WISH = "已收到您的微心愿（编号 {id}）：{summary}\n社区工作人员审核后会发布给志愿者，请留意消息。"
+N_RECEIVED_SERVICE = "已收到您的{category}预约（编号 {id}）：{summary}\n正在为您联系附近的志愿者。"
+N_RECEIVED_FOR_OTHER = "已为{name}登记诉求（编号 {id}）：{summary}"
+N_STAFF_REVIEW = "新的微心愿待审核（编号 {id}，{grid}）：{summary}"
+N_PUBLISHED = "您的微心愿（编号 {id}）已审核通过并发布，志愿者接单后会通知您。"
+N_REJECTED = "很抱歉，您的微心愿（编号 {id}）未通过审核。原因：{reason}"
+N_OFFER = "【新{kind}】编号 {id}\n类别：{category}\n位置：{building}\n时间：{time}\n内容：{summary}"
+N_OFFER_TAKEN = "【编号 {id}】已被认领，谢谢您的关注。"
+N_OFFER_GONE = "【编号 {id}】已{state}，无需接单。"
+N_CLAIMED_RESIDENT = "您的诉求（编号 {id}）已由志愿者{volunteer}接单，TA 会尽快与您联系。"
+N_CLAIMED_VOLUNTEER = (
+    "接单成功！编号 {id}\n内容：{summary}\n居民：{resident}\n电话：{phone}\n地址：{address}\n时间：{time}"
+)
+N_DISPATCHED_VOLUNTEER = "社区给您派了一单：\n" + N_CLAIMED_VOLUNTEER
+N_TAKEN_FROM_VOLUNTEER = "编号 {id} 已由社区改派给其他志愿者，您无需再跟进，谢谢！"
+N_STARTED = "志愿者{volunteer}已出发，请您在家稍候（编号 {id}）。"
+N_DONE_RESIDENT = "志愿者{volunteer}已完成服务（编号 {id}）。问题解决了吗？请确认并给这次服务打个分。"
+N_CONFIRMED_VOLUNTEER = "居民已确认编号 {id} 的服务，感谢您的付出！本次记 {hours} 小时、{points} 积分。"
+N_REOPENED = "居民反馈编号 {id} 的问题没有解决，已重新派单。"
+N_REOPENED_RESIDENT = "抱歉没能帮您解决好，编号 {id} 已重新安排，网格长会跟进。"
+N_RATED_VOLUNTEER = "居民给编号 {id} 的服务打了 {score} 星。{comment}"
+N_LOW_RATING = "差评提醒：编号 {id} 得到 {score} 星（{comment}），请安排回访。"
+N_RATING_THANKS = "感谢您的评价！"
+N_RELEASED_RESIDENT = "原接单志愿者暂时无法服务，我们正在为您重新安排（编号 {id}）。"
+N_RELEASED_LEADER = "志愿者{volunteer}放弃了编号 {id}，已重新发布。原因：{reason}"
+N_CANCELLED_RESIDENT = "编号 {id} 已取消。"
+N_CANCELLED_VOLUNTEER = "编号 {id} 已被取消，您无需再前往，谢谢！"
+N_URGED = "催办提醒：居民在催编号 {id}（{state}，已等 {waited}）：{summary}"
+N_URGE_ACK = "已提醒网格长尽快处理编号 {id}，请您稍候。"
+N_NO_CANDIDATES = "编号 {id}（{category}，{building}）暂无合适的志愿者可派，请人工派单。"
+N_ESCALATED_LEADER = "编号 {id} 已 {hours} 小时无人接单，已扩大派单范围，请关注：{summary}"
+N_ESCALATED_STAFF = "红色预警：编号 {id} 已超过 {hours} 小时无人接单（{grid}）：{summary}"
+
+BUTTON_CLAIM = "接单"
+BUTTON_DECLINE = "不方便"
+BUTTON_START = "出发了"
+BUTTON_FINISH = "已完成"
+BUTTON_RELEASE = "放弃"
+BUTTON_PUBLISH = "发布"
+BUTTON_REJECT = "驳回"
+BUTTON_CONFIRM = "已解决"
+BUTTON_REOPEN = "没解决"
+BUTTON_STARS = ["1星", "2星", "3星", "4星", "5星"]
+
+UNKNOWN = "未填写"
+NO_BUILDING = "待确认楼栋"
+ANY_TIME = "时间可商量"
+WAITED = "{hours} 小时 {minutes} 分钟"

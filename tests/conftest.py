@@ -1,0 +1,84 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is taken from NUANXIN_TEST_PG_URL (default: the local server's `test` database).
+Each test session creates its own throwaway database there and drops it afterwards. If the
+server is unreachable the PostgreSQL half of each test is skipped with the reason, never
+passed silently; set NUANXIN_REQUIRE_PG=1 (CI does) to turn that skip into a failure.
+"""
+import os
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from community.db import make_engine, session_factory
+from community.models import Base
+
+PG_ADMIN_URL = os.environ.get("NUANXIN_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+    engine: Engine
+    factory: sessionmaker[Session]
+
+
+def _pg_unavailable_reason() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}".splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    reason = _pg_unavailable_reason()
+    if reason:
+        if os.environ.get("NUANXIN_REQUIRE_PG") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"nuanxin_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty database URL on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url = request.getfixturevalue("pg_database_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def db(db_url) -> Database:
+    """A database on each backend with the current schema (created from the models; the
+    migration test proves the migrations produce the same schema)."""
+    engine = make_engine(db_url, pool_size=60, max_overflow=0) if db_url.startswith("postgresql") else make_engine(db_url)
+    Base.metadata.create_all(engine)
+    yield Database(make_url(db_url).get_backend_name(), db_url, engine, session_factory(engine))
+    engine.dispose()
