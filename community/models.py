@@ -227,6 +227,9 @@ class Volunteer(Base):
     active_load: Mapped[int] = mapped_column(Integer, default=0)
     rating_sum: Mapped[int] = mapped_column(Integer, default=0)
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Exponential moving average of ratings, starting neutral (4.0): "recent ratings" for
+    # ranking without scanning the ratings table. See community.lifecycle.RATING_EMA_WEIGHT.
+    rating_recent: Mapped[float] = mapped_column(Float, default=4.0)
     hours_total: Mapped[float] = mapped_column(Float, default=0.0)
     points_total: Mapped[int] = mapped_column(Integer, default=0)
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

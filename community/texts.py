@@ -43,6 +43,8 @@ ERR_REASON_REQUIRED = "请填写原因，方便居民了解情况。"
 ERR_TARGET_NOT_VOLUNTEER = "所选的人不是本社区的志愿者。"
 ERR_INVITE_INVALID = "邀请码无效或已过期，请联系社区工作人员重新获取。"
 ERR_NO_CONSENT = "请先同意社区使用您的联系方式和地址用于服务，我们才能登记诉求。"
+ERR_DUPLICATE = "您刚才已经提交过相同的诉求（编号 {id}），我们正在处理，不用重复提交。"
+ERR_ALREADY_ASSIGNED = "这一单已经由{name}负责了。"
 
 ACTION_NAMES = {
     "publish": "发布",
@@ -117,3 +119,77 @@ UNKNOWN = "未填写"
 NO_BUILDING = "待确认楼栋"
 ANY_TIME = "时间可商量"
 WAITED = "{hours} 小时 {minutes} 分钟"
+
+# --- statistics and queues ---
+# Staff queues, in the order they are shown; the keys are the names programs use.
+QUEUE_LABELS = {
+    "review": "待审核",
+    "unclaimed": "待接单",
+    "overdue": "超时",
+    "awaiting_rating": "待评价",
+    "low_rating": "差评",
+}
+QUEUE_ERR_UNKNOWN = "没有“{name}”这个列表。可以查看：{names}。"
+QUEUE_FLAG_NAMES = {
+    "urgent": "加急",
+    "escalated": "已扩大派单",
+    "red_flag": "红色预警",
+    "past_due": "已超期",
+    "needs_followup": "待回访",
+    "low_rating": "差评",
+}
+STATS_NO_GRID = "未划分网格"
+STATS_NO_TEAM = "未分配服务队"
+STATS_NO_CATEGORY = "未分类"
+
+# --- community loader (data/community/*.csv) ---
+# Where a problem is: the file, the row number the spreadsheet shows (header = 1) and the column.
+LOAD_AT_CELL = "{file} 第{line}行【{column}】：{message}"
+LOAD_AT_ROW = "{file} 第{line}行：{message}"
+LOAD_AT_FILE = "{file}：{message}"
+LOAD_FAILED = "发现 {count} 处问题，本次没有导入任何数据。请改正后重新导入："
+LOAD_MORE = "……另有 {count} 处问题未列出。"
+LOAD_NO_DIRECTORY = "找不到这个目录。"
+LOAD_FILE_MISSING = "找不到这个文件，请把它放在 {directory} 目录下。"
+LOAD_NOT_UTF8 = "文件不是 UTF-8 编码。请在 Excel 中“另存为”时选择“CSV UTF-8（逗号分隔）”，WPS 中选择 UTF-8 编码。"
+LOAD_BAD_CSV = "无法按 CSV 格式读取：{error}"
+LOAD_NO_HEADER = "文件是空的。第 1 行应是表头：{columns}"
+LOAD_MISSING_COLUMN = "表头缺少这一列。"
+LOAD_UNKNOWN_COLUMN = "不认识这个列名，可用的列有：{columns}。"
+LOAD_DUPLICATE_COLUMN = "这一列在表头里出现了两次。"
+LOAD_CELL_WITHOUT_HEADER = "第 {index} 列没有表头，却填了“{value}”。"
+LOAD_EMPTY = "必填，不能为空。"
+LOAD_TOO_LONG = "“{value}”太长了（{length} 字），最多 {limit} 字。"
+LOAD_NOT_INTEGER = "“{value}”不是整数，请填写阿拉伯数字。"
+LOAD_NOT_NUMBER = "“{value}”不是数字，请填写阿拉伯数字（可带小数，如 1.5）。"
+LOAD_OUT_OF_RANGE = "{value} 不在合理范围内（{low} 到 {high}）。"
+LOAD_NOT_BUILDING_NUMBER = "“{value}”不是楼号，请填写数字，如 3 或 3号楼。"
+LOAD_YES_NO = "请填写“是”或“否”，不能填“{value}”。"
+LOAD_BAD_TIMEZONE = "“{value}”不是有效的时区，中国大陆请填写 Asia/Shanghai。"
+LOAD_PHONE_EXCEL_HINT = "（Excel 把长数字显示成了科学计数法：请把这一列设置为“文本”格式，再重新输入手机号。）"
+LOAD_NO_COMMUNITY = "缺少社区信息：第 2 行应填写社区的编号、名称和时区。"
+LOAD_ONE_COMMUNITY = "这个文件只能有一行社区信息。"
+LOAD_DUPLICATE = "“{value}”与第 {line} 行重复。"
+LOAD_UNKNOWN_REF = "{thing}“{value}”不存在，{file} 里没有这一项。"
+LOAD_THINGS = {"grid": "网格", "building": "楼号", "team": "服务队", "category": "服务类别"}
+LOAD_LEADER_UNKNOWN = "手机号 {phone} 不在 volunteers.csv 或 staff.csv 里。网格长必须是已登记的志愿者或社区工作人员。"
+LOAD_DEFAULT_TEAM_SKILL = "默认服务队“{team}”的技能里没有“{code}”，请在 teams.csv 该队的【技能】里补上。"
+LOAD_CATEGORY_UNCOVERED = "没有任何服务队具备“{name}”技能，居民点了这项服务也不会有志愿者接单。请在 teams.csv 的【技能】里添加 {code}。"
+LOAD_SHARED_WORD = "“{word}”已是第 {line} 行“{name}”的名称或同义词，居民说这个词时将无法确定是哪项服务。"
+LOAD_NAME_MISMATCH = "手机号 {phone} 在 volunteers.csv 第 {line} 行登记的姓名是“{other}”，同一个手机号只能对应同一个人。"
+LOAD_TELEGRAM_TAKEN = "这个 TelegramID 已经绑定给了“{name}”，请核对。"
+LOAD_BUILDING_NAME_TAKEN = "这个楼名已被数据库里的 {number} 号楼使用，请换一个名字，或把 {number} 号楼也写进 buildings.csv 并改名。"
+LOAD_BUILDING_NAME = "{number}号楼"
+LOAD_REPORT_HEAD = "已导入社区“{name}”（{code}）："
+LOAD_REPORT_LINE = "{kind}：新增 {created}，更新 {updated}，未变 {unchanged}"
+LOAD_REPORT_REMOVED = "，删除 {removed}"
+LOAD_KIND_NAMES = {
+    "community": "社区",
+    "grids": "网格",
+    "party_groups": "党组织",
+    "buildings": "楼栋",
+    "categories": "服务类别",
+    "teams": "志愿服务队",
+    "volunteers": "志愿者",
+    "staff": "社区工作人员",
+}

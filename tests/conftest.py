@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from community import routing
 from community.db import make_engine, session_factory
 from community.models import Base
 
@@ -61,9 +62,18 @@ def pg_database_url():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_schema_url(pg_database_url) -> str:
+    """The session's PostgreSQL database with the schema created once."""
+    engine = create_engine(pg_database_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return pg_database_url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path) -> str:
-    """An empty database URL on each backend."""
+    """An empty database URL on each backend (no schema)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     url = request.getfixturevalue("pg_database_url")
@@ -74,11 +84,20 @@ def db_url(request, tmp_path) -> str:
     return url
 
 
-@pytest.fixture
-def db(db_url) -> Database:
-    """A database on each backend with the current schema (created from the models; the
-    migration test proves the migrations produce the same schema)."""
-    engine = make_engine(db_url, pool_size=60, max_overflow=0) if db_url.startswith("postgresql") else make_engine(db_url)
-    Base.metadata.create_all(engine)
-    yield Database(make_url(db_url).get_backend_name(), db_url, engine, session_factory(engine))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> Database:
+    """A database with the current schema and no rows, on each backend. The schema comes
+    from the models; test_migrations proves the migrations produce the same one."""
+    routing.invalidate_buildings()  # ids repeat from test to test
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+        engine = make_engine(url, pool_size=60, max_overflow=0)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield Database(request.param, url, engine, session_factory(engine))
     engine.dispose()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:57:26.910134
+Create Date: 2026-11-23 16:05:15.865680
 """
 from alembic import op
 import sqlalchemy as sa
@@ -175,6 +175,7 @@ def upgrade() -> None:
     sa.Column('active_load', sa.Integer(), nullable=False),
     sa.Column('rating_sum', sa.Integer(), nullable=False),
     sa.Column('rating_count', sa.Integer(), nullable=False),
+    sa.Column('rating_recent', sa.Float(), nullable=False),
     sa.Column('hours_total', sa.Float(), nullable=False),
     sa.Column('points_total', sa.Integer(), nullable=False),
     sa.Column('joined_at', sa.DateTime(), nullable=False),

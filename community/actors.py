@@ -1,0 +1,43 @@
+"""Who is acting. Roles are always looked up from the database, never taken from a
+message or a button: a forged `callback_data` carries no authority here."""
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from community.models import Grid, Person
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: int | None
+    community_id: int | None
+    resident_id: int | None = None
+    volunteer_id: int | None = None
+    staff_id: int | None = None
+    leader_grid_ids: frozenset[int] = field(default_factory=frozenset)
+    is_system: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_id is not None or self.is_system
+
+
+SYSTEM = Actor(person_id=None, community_id=None, is_system=True)
+
+
+def actor_for_person(session: Session, person: Person) -> Actor:
+    leader_of = session.scalars(select(Grid.id).where(Grid.leader_person_id == person.id)).all()
+    return Actor(
+        person_id=person.id,
+        community_id=person.community_id,
+        resident_id=person.resident.id if person.resident else None,
+        volunteer_id=person.volunteer.id if person.volunteer else None,
+        staff_id=person.staff.id if person.staff and person.staff.active else None,
+        leader_grid_ids=frozenset(leader_of),
+    )
+
+
+def actor_for_telegram(session: Session, telegram_id: int) -> Actor | None:
+    person = session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+    return actor_for_person(session, person) if person else None

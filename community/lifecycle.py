@@ -1,0 +1,728 @@
+"""The request lifecycle: every state change of a request happens here and nowhere else.
+
+    submitted → [review: wishes only] → open → claimed → in_progress → done → closed
+        └→ rejected                       │        │                    │
+    cancelled ◄── (resident/staff, any time before done)  released → open   not fixed → open
+
+Each public function takes the caller's session and an `Actor` (looked up from the
+database, never from a message), checks the actor's role and ownership, locks the request
+row, checks the transition against `TRANSITIONS`, applies it, appends an `Event` and writes
+the notifications to the outbox, all in the caller's transaction. Errors are
+`community.errors.DomainError` subclasses with a Chinese message; on error nothing is
+written (the caller rolls back).
+
+"draft" from DESIGN.md lives in the resident's dialogue (the Rasa form), not in the
+database: a request exists from the moment the resident confirms it.
+
+Concurrency: the request row is read with SELECT … FOR UPDATE (PostgreSQL) or inside a
+BEGIN IMMEDIATE transaction (SQLite, see community.db), so of many volunteers claiming
+the same request exactly one sees it `open`; the rest get AlreadyClaimed. Volunteer rows
+are locked after the request row, always in that order, so claims cannot deadlock.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from community import clock, routing, texts
+from community.actors import Actor
+from community.errors import AlreadyClaimed, Forbidden, IllegalTransition, InvalidInput, NotFound, OverLoad, TooSoon
+from community.models import (
+    ACTIVE_STATES,
+    Building,
+    Event,
+    Grid,
+    LedgerEntry,
+    Offer,
+    OfferStatus,
+    OutboxMessage,
+    Person,
+    Rating,
+    Request,
+    RequestKind,
+    RequestState,
+    Resident,
+    ServiceCategory,
+    Volunteer,
+)
+from community.outbox import button, leader_or_staff, notify, staff_of
+from community.settings import get_settings
+from community.validation import check_description, normalize_phone, normalize_text
+
+S = RequestState
+
+# action → (states it may start from, state it leads to). The one table of legal moves.
+TRANSITIONS: dict[str, tuple[frozenset[RequestState], RequestState]] = {
+    "publish": (frozenset({S.SUBMITTED}), S.OPEN),
+    "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
+    "claim": (frozenset({S.OPEN}), S.CLAIMED),
+    "dispatch": (frozenset({S.OPEN, S.CLAIMED, S.IN_PROGRESS}), S.CLAIMED),
+    "start": (frozenset({S.CLAIMED}), S.IN_PROGRESS),
+    "release": (frozenset({S.CLAIMED, S.IN_PROGRESS}), S.OPEN),
+    # A volunteer between shifts may forget 出发了: finishing straight from claimed is allowed.
+    "finish": (frozenset({S.CLAIMED, S.IN_PROGRESS}), S.DONE),
+    "confirm": (frozenset({S.DONE}), S.CLOSED),
+    "reopen": (frozenset({S.DONE}), S.OPEN),
+    "close_unrated": (frozenset({S.DONE}), S.CLOSED),
+    "cancel": (frozenset({S.SUBMITTED, S.OPEN, S.CLAIMED, S.IN_PROGRESS}), S.CANCELLED),
+}
+# Actions that change no state but still need the request in one of these states.
+PRECONDITIONS: dict[str, frozenset[RequestState]] = {
+    "rate": frozenset({S.DONE, S.CLOSED}),
+    "urge": frozenset({S.SUBMITTED, S.OPEN, S.CLAIMED, S.IN_PROGRESS}),
+    "escalate": frozenset({S.OPEN, S.CLAIMED}),
+    "decline": frozenset({S.OPEN}),
+}
+
+RATING_EMA_WEIGHT = 0.3  # weight of the newest rating in Volunteer.rating_recent
+MAX_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What a resident (or staff on their behalf) asks for."""
+
+    kind: RequestKind
+    description: str
+    category: str | None = None  # code, name or synonym from the service menu
+    item: str | None = None
+    address: str | None = None  # free text; the resident's registered address if None
+    preferred_time: datetime | None = None  # naive UTC
+    phone: str | None = None
+
+
+class Duplicate(IllegalTransition):
+    """The same request was submitted moments ago; `request_id` is the one that exists."""
+
+    code = "duplicate"
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(texts.ERR_DUPLICATE.format(id=request_id))
+        self.request_id = request_id
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _lock(session: Session, actor: Actor, request_id: int) -> Request:
+    req = session.scalar(
+        select(Request).where(Request.id == request_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if req is None or (not actor.is_system and req.community_id != actor.community_id):
+        raise NotFound(texts.ERR_NOT_FOUND.format(request_id=request_id))
+    return req
+
+
+def _lock_volunteer(session: Session, volunteer_id: int) -> Volunteer:
+    return session.scalar(
+        select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def _check(req: Request, action: str) -> None:
+    allowed = TRANSITIONS[action][0] if action in TRANSITIONS else PRECONDITIONS[action]
+    if req.state not in allowed:
+        raise IllegalTransition(
+            texts.ERR_WRONG_STATE.format(state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES[action])
+        )
+
+
+def _record(session: Session, req: Request, actor: Actor, role: str, action: str, from_state, note: str = "") -> None:
+    session.add(
+        Event(
+            request_id=req.id,
+            at=clock.now(),
+            actor_person_id=actor.person_id,
+            actor_role="system" if actor.is_system else role,
+            action=action,
+            from_state=from_state.value if from_state else None,
+            to_state=req.state.value,
+            note=note,
+        )
+    )
+
+
+def _move(session: Session, req: Request, actor: Actor, role: str, action: str, note: str = "") -> None:
+    """Apply a checked transition: state, stage timestamp, volunteer load, event."""
+    _check(req, action)
+    before, now = req.state, clock.now()
+    req.state = TRANSITIONS[action][1]
+    req.updated_at = now
+    stamp = {
+        S.OPEN: "published_at",
+        S.CLAIMED: "claimed_at",
+        S.IN_PROGRESS: "started_at",
+        S.DONE: "done_at",
+        S.CLOSED: "closed_at",
+        S.REJECTED: "rejected_at",
+        S.CANCELLED: "cancelled_at",
+    }[req.state]
+    if not (stamp == "published_at" and req.published_at):  # claim latency counts from the first publish
+        setattr(req, stamp, now)
+    if before in ACTIVE_STATES and req.state not in ACTIVE_STATES and req.volunteer_id:
+        _lock_volunteer(session, req.volunteer_id).active_load -= 1
+    _record(session, req, actor, role, action, before, note)
+
+
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Forbidden(texts.ERR_NOT_STAFF)
+
+
+def _require_owner_or_staff(session: Session, actor: Actor, req: Request) -> str:
+    if actor.is_staff:
+        return "staff"
+    if actor.resident_id is not None and actor.resident_id == req.resident_id:
+        return "resident"
+    raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
+
+
+def _require_assignee(actor: Actor, req: Request) -> None:
+    if actor.volunteer_id is None or actor.volunteer_id != req.volunteer_id:
+        raise Forbidden(texts.ERR_NOT_YOUR_TASK)
+
+
+def _summary(req: Request, length: int = 40) -> str:
+    text = req.item and req.item not in req.description and f"{req.item}：{req.description}" or req.description
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _category_name(req: Request) -> str:
+    return req.category.name if req.category else texts.KIND_NAMES[req.kind]
+
+
+def _time_text(req: Request) -> str:
+    return clock.local_text(req.preferred_time) if req.preferred_time else texts.ANY_TIME
+
+
+def _resident_person(session: Session, req: Request) -> Person:
+    return session.get(Resident, req.resident_id).person
+
+
+def _notify_resident(session: Session, req: Request, kind: str, text: str, **kwargs) -> None:
+    """Tell the resident; for a resident without Telegram tell whoever placed the order."""
+    person = _resident_person(session, req)
+    if person.telegram_id is None and req.created_by_person_id:
+        text = f"（代{person.name}）{text}"
+        person = session.get(Person, req.created_by_person_id)
+    notify(session, person, kind, text, request=req, **kwargs)
+
+
+def _task_buttons(req: Request) -> list[list[dict]]:
+    return [
+        [button(texts.BUTTON_START, "start", req.id), button(texts.BUTTON_FINISH, "finish", req.id)],
+        [button(texts.BUTTON_RELEASE, "release", req.id)],
+    ]
+
+
+def _contact_text(session: Session, req: Request, template: str) -> str:
+    resident = _resident_person(session, req)
+    return template.format(
+        id=req.id,
+        summary=_summary(req, 200),
+        resident=resident.name,
+        phone=req.contact_phone or resident.phone or texts.UNKNOWN,
+        address=req.address_text or texts.UNKNOWN,
+        time=_time_text(req),
+    )
+
+
+def _withdraw_offers(session: Session, req: Request, keep_volunteer_id: int | None = None) -> None:
+    """Turn every outstanding offer card into "已被认领" (or "已取消"…)."""
+    offers = session.scalars(
+        select(Offer).where(Offer.request_id == req.id, Offer.status == OfferStatus.OFFERED)
+    ).all()
+    for offer in offers:
+        if offer.volunteer_id == keep_volunteer_id:
+            offer.status = OfferStatus.ACCEPTED
+            continue
+        offer.status = OfferStatus.WITHDRAWN
+        if offer.outbox_id is None:
+            continue
+        original = session.get(OutboxMessage, offer.outbox_id)
+        text = (
+            texts.N_OFFER_TAKEN.format(id=req.id)
+            if req.state in ACTIVE_STATES
+            else texts.N_OFFER_GONE.format(id=req.id, state=texts.STATE_NAMES[req.state])
+        )
+        notify(session, session.get(Person, original.person_id), "offer_withdrawn", text, request=req, edit_of=original.id)
+
+
+def offer(session: Session, req: Request, *, widen: bool = False) -> int:
+    """Send the request card to the best candidates. At escalation level 0 only the
+    nearest non-empty tier is offered; `widen` (after T1) offers every tier. Volunteers
+    already offered are skipped. Returns how many new offers were sent."""
+    settings = get_settings()
+    already = frozenset(session.scalars(select(Offer.volunteer_id).where(Offer.request_id == req.id)))
+    candidates = routing.rank_candidates(
+        session,
+        grid_id=req.grid_id,
+        building_id=req.building_id,
+        category_id=req.category_id,
+        community_id=req.community_id,
+        exclude=already,
+        limit=settings.offer_top_k,
+    )
+    if not widen and candidates:
+        candidates = [c for c in candidates if c.tier == candidates[0].tier]
+    if not candidates:
+        if not already:
+            for person in leader_or_staff(session, req):
+                notify(
+                    session,
+                    person,
+                    "no_candidates",
+                    texts.N_NO_CANDIDATES.format(
+                        id=req.id, category=_category_name(req), building=req.building.name if req.building else texts.NO_BUILDING
+                    ),
+                    request=req,
+                )
+        return 0
+    card = texts.N_OFFER.format(
+        kind=texts.KIND_NAMES[req.kind],
+        id=req.id,
+        category=_category_name(req),
+        building=req.building.name if req.building else texts.NO_BUILDING,  # no door number before claiming
+        time=_time_text(req),
+        summary=_summary(req),
+    )
+    buttons = [[button(texts.BUTTON_CLAIM, "claim", req.id), button(texts.BUTTON_DECLINE, "decline", req.id)]]
+    for c in candidates:
+        msg = notify(session, session.get(Person, c.person_id), "offer", card, request=req, buttons=buttons)
+        session.add(Offer(request_id=req.id, volunteer_id=c.volunteer_id, outbox_id=msg.id if msg else None, tier=c.tier))
+    session.flush()
+    return len(candidates)
+
+
+def find_category(session: Session, community_id: int, name: str) -> ServiceCategory:
+    """A menu entry by code, name or synonym; unknown names list the menu."""
+    wanted = normalize_text(name)
+    menu = session.scalars(
+        select(ServiceCategory).where(ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True))
+    ).all()
+    for cat in menu:
+        if wanted in (cat.code, cat.name) or wanted in [s for s in cat.synonyms.split("|") if s]:
+            return cat
+    raise InvalidInput(texts.ERR_UNKNOWN_CATEGORY.format(name=name, menu="、".join(c.name for c in menu)))
+
+
+# --- submission --------------------------------------------------------------------------
+
+
+def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: int | None = None) -> Request:
+    """A resident submits, or staff/a grid leader places an order for a resident (代下单).
+    Service and care requests are published at once; wishes wait for review."""
+    settings = get_settings()
+    if for_resident_id is not None and for_resident_id != actor.resident_id:
+        if not (actor.is_staff or actor.leader_grid_ids):
+            raise Forbidden(texts.ERR_NOT_STAFF)
+        resident_id = for_resident_id
+    elif actor.resident_id is not None:
+        resident_id = actor.resident_id
+    else:
+        raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
+    # Lock the resident row: two identical submissions racing (a double tap) serialise here.
+    resident = session.scalar(
+        select(Resident).where(Resident.id == resident_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if resident is None or resident.person.community_id != (actor.community_id or resident.person.community_id):
+        raise NotFound(texts.ERR_NOT_FOUND.format(request_id=resident_id))
+    if resident.consent_at is None:
+        raise InvalidInput(texts.ERR_NO_CONSENT)
+
+    description = check_description(new.description)
+    category = find_category(session, resident.person.community_id, new.category) if new.category else None
+    if new.kind == RequestKind.SERVICE and category is None:
+        raise InvalidInput(texts.ERR_UNKNOWN_CATEGORY.format(name=texts.UNKNOWN, menu=_menu(session, resident)))
+    phone = normalize_phone(new.phone) if new.phone else None
+    community_id = resident.person.community_id
+    if new.address:
+        addr = routing.resolve_address(session, community_id, new.address)
+        building_id, unit, room, label = addr.building_id, addr.unit, addr.room, addr.label
+    elif resident.building_id:
+        building_id, unit, room = resident.building_id, resident.unit, resident.room
+        label = resident.building.name + (f"{unit}单元" if unit else "") + (room or "")
+    else:
+        routing.resolve_address(session, community_id, "")  # raises the "which building?" question
+
+    now = clock.now()
+    recent = session.scalar(
+        select(Request.id).where(
+            Request.resident_id == resident_id,
+            Request.kind == new.kind,
+            Request.description == description,
+            Request.submitted_at >= now - timedelta(seconds=settings.duplicate_window_seconds),
+            Request.state.not_in([S.CANCELLED, S.REJECTED]),
+        )
+    )
+    if recent:
+        raise Duplicate(recent)
+
+    grid_id = session.get(Building, building_id).grid_id
+    req = Request(
+        community_id=community_id,
+        kind=new.kind,
+        state=S.SUBMITTED,
+        resident_id=resident_id,
+        created_by_person_id=actor.person_id,
+        description=description,
+        item=normalize_text(new.item)[:100] or None if new.item else None,
+        category_id=category.id if category else None,
+        address_text=label,
+        building_id=building_id,
+        unit=unit,
+        room=room,
+        grid_id=grid_id,
+        team_id=routing.team_for(session, category.id if category else None, grid_id),
+        contact_phone=phone,
+        preferred_time=new.preferred_time,
+        submitted_at=now,
+        updated_at=now,
+    )
+    session.add(req)
+    session.flush()
+    role = "resident" if resident_id == actor.resident_id else "staff"
+    _record(session, req, actor, role, "submit", None)
+    if phone and resident.person.phone is None:
+        resident.person.phone = phone
+
+    if resident_id != actor.resident_id:
+        notify(session, session.get(Person, actor.person_id), "received", texts.N_RECEIVED_FOR_OTHER.format(
+            name=resident.person.name, id=req.id, summary=_summary(req)), request=req)
+    if req.kind == RequestKind.WISH:
+        if resident_id == actor.resident_id:
+            _notify_resident(session, req, "received", texts.N_RECEIVED_WISH.format(id=req.id, summary=_summary(req)))
+        grid_name = session.get(Grid, grid_id).name
+        for person in staff_of(session, community_id):
+            notify(
+                session,
+                person,
+                "review",
+                texts.N_STAFF_REVIEW.format(id=req.id, grid=grid_name, summary=_summary(req, 100)),
+                request=req,
+                buttons=[[button(texts.BUTTON_PUBLISH, "publish", req.id), button(texts.BUTTON_REJECT, "reject", req.id)]],
+            )
+    else:
+        if resident_id == actor.resident_id:
+            _notify_resident(
+                session, req, "received",
+                texts.N_RECEIVED_SERVICE.format(category=_category_name(req), id=req.id, summary=_summary(req)),
+            )
+        _publish(session, req, actor, "system")
+    return req
+
+
+def _menu(session: Session, resident: Resident) -> str:
+    names = session.scalars(
+        select(ServiceCategory.name).where(
+            ServiceCategory.community_id == resident.person.community_id, ServiceCategory.active.is_(True)
+        )
+    ).all()
+    return "、".join(names)
+
+
+def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
+    _move(session, req, actor, role, "publish")
+    due_hours = req.category.due_hours if req.category else 72
+    req.due_at = req.published_at + timedelta(hours=due_hours)
+    offer(session, req)
+
+
+# --- staff review ------------------------------------------------------------------------
+
+
+def publish(session: Session, actor: Actor, request_id: int) -> Request:
+    _require_staff(actor)
+    req = _lock(session, actor, request_id)
+    _publish(session, req, actor, "staff")
+    _notify_resident(session, req, "published", texts.N_PUBLISHED.format(id=req.id))
+    return req
+
+
+def reject(session: Session, actor: Actor, request_id: int, reason: str) -> Request:
+    _require_staff(actor)
+    reason = normalize_text(reason)
+    if not reason:
+        raise InvalidInput(texts.ERR_REASON_REQUIRED)
+    req = _lock(session, actor, request_id)
+    _move(session, req, actor, "staff", "reject", reason)
+    req.reason = reason
+    _notify_resident(session, req, "rejected", texts.N_REJECTED.format(id=req.id, reason=reason))
+    return req
+
+
+# --- volunteers ----------------------------------------------------------------------------
+
+
+def claim(session: Session, actor: Actor, request_id: int) -> Request:
+    """接单: first one wins; the rest get AlreadyClaimed ("已被其他志愿者认领")."""
+    if actor.volunteer_id is None:
+        raise Forbidden(texts.ERR_NOT_VOLUNTEER)
+    req = _lock(session, actor, request_id)
+    if req.state in ACTIVE_STATES and req.volunteer_id == actor.volunteer_id:
+        raise IllegalTransition(texts.ERR_ALREADY_YOURS)
+    if req.state in (S.CLAIMED, S.IN_PROGRESS, S.DONE, S.CLOSED):
+        raise AlreadyClaimed(texts.ERR_ALREADY_CLAIMED)
+    _check(req, "claim")
+    volunteer = _lock_volunteer(session, actor.volunteer_id)
+    _check_can_take(volunteer)
+    req.volunteer_id = volunteer.id
+    _move(session, req, actor, "volunteer", "claim")
+    volunteer.active_load += 1
+    _after_assign(session, req, volunteer, texts.N_CLAIMED_VOLUNTEER)
+    return req
+
+
+def _check_can_take(volunteer: Volunteer) -> None:
+    if not volunteer.available:
+        raise Forbidden(texts.ERR_VOLUNTEER_PAUSED)
+    if volunteer.active_load >= volunteer.max_load:
+        raise OverLoad(texts.ERR_OVER_LOAD.format(load=volunteer.active_load, limit=volunteer.max_load))
+
+
+def _after_assign(session: Session, req: Request, volunteer: Volunteer, template: str) -> None:
+    _withdraw_offers(session, req, keep_volunteer_id=volunteer.id)
+    notify(session, volunteer.person, "assigned", _contact_text(session, req, template), request=req, buttons=_task_buttons(req))
+    _notify_resident(session, req, "claimed", texts.N_CLAIMED_RESIDENT.format(id=req.id, volunteer=volunteer.person.name))
+
+
+def decline(session: Session, actor: Actor, request_id: int) -> None:
+    """不方便: the volunteer passes on an offer; the card is edited, the request unchanged."""
+    if actor.volunteer_id is None:
+        raise Forbidden(texts.ERR_NOT_VOLUNTEER)
+    req = _lock(session, actor, request_id)
+    offer_row = session.scalar(select(Offer).where(Offer.request_id == req.id, Offer.volunteer_id == actor.volunteer_id))
+    if offer_row is not None and offer_row.status == OfferStatus.OFFERED:
+        offer_row.status = OfferStatus.DECLINED
+        _record(session, req, actor, "volunteer", "decline", req.state)
+
+
+def dispatch(session: Session, actor: Actor, request_id: int, volunteer_id: int) -> Request:
+    """派单/改派 by staff or the grid leader of the request's grid."""
+    req = _lock(session, actor, request_id)
+    if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
+        raise Forbidden(texts.ERR_NOT_STAFF_OR_LEADER)
+    _check(req, "dispatch")
+    target = session.get(Volunteer, volunteer_id)
+    if target is None or target.person.community_id != req.community_id:
+        raise InvalidInput(texts.ERR_TARGET_NOT_VOLUNTEER)
+    if target.id == req.volunteer_id:
+        raise IllegalTransition(texts.ERR_ALREADY_ASSIGNED.format(name=target.person.name))
+    previous_id = req.volunteer_id if req.state in ACTIVE_STATES else None
+    locked = {v: _lock_volunteer(session, v) for v in sorted(filter(None, {previous_id, target.id}))}
+    new = locked[target.id]
+    _check_can_take(new)
+    before = req.state
+    req.state, req.volunteer_id = S.CLAIMED, new.id
+    req.claimed_at = req.claimed_at or clock.now()
+    req.started_at = None
+    req.updated_at = clock.now()
+    new.active_load += 1
+    note = new.person.name
+    if previous_id:
+        old = locked[previous_id]
+        old.active_load -= 1
+        note = f"{old.person.name} → {new.person.name}"
+        notify(session, old.person, "reassigned", texts.N_TAKEN_FROM_VOLUNTEER.format(id=req.id), request=req)
+    _record(session, req, actor, "staff" if actor.is_staff else "grid_leader", "dispatch", before, note)
+    _after_assign(session, req, new, texts.N_DISPATCHED_VOLUNTEER)
+    return req
+
+
+def start(session: Session, actor: Actor, request_id: int) -> Request:
+    """出发了."""
+    req = _lock(session, actor, request_id)
+    _require_assignee(actor, req)
+    _move(session, req, actor, "volunteer", "start")
+    _notify_resident(session, req, "started", texts.N_STARTED.format(id=req.id, volunteer=req.volunteer.person.name))
+    return req
+
+
+def release(session: Session, actor: Actor, request_id: int, reason: str = "") -> Request:
+    """放弃: the request goes back to open and is offered again (not to the same person)."""
+    req = _lock(session, actor, request_id)
+    _require_assignee(actor, req)
+    reason = normalize_text(reason)
+    volunteer = req.volunteer
+    _move(session, req, actor, "volunteer", "release", reason)
+    req.volunteer_id, req.claimed_at, req.started_at = None, None, None
+    _notify_resident(session, req, "released", texts.N_RELEASED_RESIDENT.format(id=req.id))
+    for person in leader_or_staff(session, req):
+        notify(session, person, "released", texts.N_RELEASED_LEADER.format(
+            id=req.id, volunteer=volunteer.person.name, reason=reason or texts.UNKNOWN), request=req)
+    offer(session, req)
+    return req
+
+
+def finish(session: Session, actor: Actor, request_id: int, hours: float | None = None, note: str = "") -> Request:
+    """已完成, with hours spent (default from the category) and an optional note."""
+    req = _lock(session, actor, request_id)
+    _require_assignee(actor, req)
+    _check(req, "finish")
+    if hours is None:
+        hours = req.category.default_hours if req.category else 1.0
+    if not 0 < hours <= MAX_HOURS:
+        raise InvalidInput(texts.ERR_HOURS)
+    note = normalize_text(note)
+    _move(session, req, actor, "volunteer", "finish", note)
+    req.hours, req.finish_note = hours, note or None
+    volunteer = req.volunteer
+    points = round(hours * get_settings().points_per_hour)
+    volunteer.hours_total += hours
+    volunteer.points_total += points
+    session.add(LedgerEntry(volunteer_id=volunteer.id, request_id=req.id, team_id=req.team_id, hours=hours,
+                            points=points, reason="service", at=clock.now()))
+    stars = [button(label, "rate", req.id, score=i + 1) for i, label in enumerate(texts.BUTTON_STARS)]
+    _notify_resident(
+        session, req, "done", texts.N_DONE_RESIDENT.format(id=req.id, volunteer=volunteer.person.name),
+        buttons=[[button(texts.BUTTON_CONFIRM, "confirm", req.id), button(texts.BUTTON_REOPEN, "reopen", req.id)], stars],
+    )
+    return req
+
+
+# --- residents -----------------------------------------------------------------------------
+
+
+def confirm(session: Session, actor: Actor, request_id: int) -> Request:
+    """已解决: the resident (or staff after a 回访 call) closes a done request."""
+    req = _lock(session, actor, request_id)
+    role = _require_owner_or_staff(session, actor, req)
+    _move(session, req, actor, role, "confirm")
+    if req.volunteer:
+        notify(session, req.volunteer.person, "confirmed", texts.N_CONFIRMED_VOLUNTEER.format(
+            id=req.id, hours=req.hours, points=round((req.hours or 0) * get_settings().points_per_hour)), request=req)
+    return req
+
+
+def reopen(session: Session, actor: Actor, request_id: int, note: str = "") -> Request:
+    """没解决: back to open for another try, flagged for the grid leader's follow-up."""
+    req = _lock(session, actor, request_id)
+    role = _require_owner_or_staff(session, actor, req)
+    _move(session, req, actor, role, "reopen", normalize_text(note))
+    req.needs_followup = True
+    previous = req.volunteer
+    req.volunteer_id, req.claimed_at, req.started_at, req.done_at = None, None, None, None
+    _notify_resident(session, req, "reopened", texts.N_REOPENED_RESIDENT.format(id=req.id))
+    recipients = {p.id: p for p in leader_or_staff(session, req)}
+    if previous:
+        recipients[previous.person.id] = previous.person
+    for person in recipients.values():
+        notify(session, person, "reopened", texts.N_REOPENED.format(id=req.id), request=req)
+    offer(session, req)
+    return req
+
+
+def rate(session: Session, actor: Actor, request_id: int, score: int, comment: str = "") -> Rating:
+    """微评价 1–5. Rating a done request also closes it. 1–2 stars flag it for 回访."""
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput(texts.ERR_SCORE)
+    req = _lock(session, actor, request_id)
+    if actor.resident_id is None or actor.resident_id != req.resident_id:
+        raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
+    _check(req, "rate")
+    if session.scalar(select(Rating.id).where(Rating.request_id == req.id)):
+        raise IllegalTransition(texts.ERR_ALREADY_RATED)
+    comment = normalize_text(comment)[:500]
+    rating = Rating(request_id=req.id, volunteer_id=req.volunteer_id, score=score, comment=comment, created_at=clock.now())
+    session.add(rating)
+    if req.state == S.DONE:
+        _move(session, req, actor, "resident", "confirm", f"{score}星")
+    _record(session, req, actor, "resident", "rate", req.state, f"{score}星 {comment}".strip())
+    if req.volunteer_id:
+        volunteer = _lock_volunteer(session, req.volunteer_id)
+        volunteer.rating_sum += score
+        volunteer.rating_count += 1
+        volunteer.rating_recent = (1 - RATING_EMA_WEIGHT) * volunteer.rating_recent + RATING_EMA_WEIGHT * score
+        notify(session, volunteer.person, "rated", texts.N_RATED_VOLUNTEER.format(id=req.id, score=score, comment=comment), request=req)
+    if score <= 2:
+        req.needs_followup = True
+        recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
+        for person in recipients.values():
+            notify(session, person, "low_rating", texts.N_LOW_RATING.format(
+                id=req.id, score=score, comment=comment or texts.UNKNOWN), request=req)
+    _notify_resident(session, req, "rating_thanks", texts.N_RATING_THANKS)
+    session.flush()
+    return rating
+
+
+def cancel(session: Session, actor: Actor, request_id: int, reason: str = "") -> Request:
+    """The resident (own requests only) or staff cancels any time before done."""
+    req = _lock(session, actor, request_id)
+    role = _require_owner_or_staff(session, actor, req)
+    reason = normalize_text(reason)
+    volunteer = req.volunteer if req.state in ACTIVE_STATES else None
+    _move(session, req, actor, role, "cancel", reason)
+    req.reason = reason or None
+    _withdraw_offers(session, req)
+    if volunteer:
+        notify(session, volunteer.person, "cancelled", texts.N_CANCELLED_VOLUNTEER.format(id=req.id), request=req)
+    _notify_resident(session, req, "cancelled", texts.N_CANCELLED_RESIDENT.format(id=req.id))
+    return req
+
+
+def urge(session: Session, actor: Actor, request_id: int) -> Request:
+    """催一下: tells the grid leader (staff if none), at most once per interval."""
+    req = _lock(session, actor, request_id)
+    if actor.resident_id is None or actor.resident_id != req.resident_id:
+        raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
+    _check(req, "urge")
+    now = clock.now()
+    interval = timedelta(seconds=get_settings().urge_interval_seconds)
+    if req.last_urged_at and now - req.last_urged_at < interval:
+        minutes = max(1, int((now - req.last_urged_at).total_seconds() // 60))
+        raise TooSoon(texts.ERR_URGE_TOO_SOON.format(minutes=minutes))
+    req.last_urged_at = now
+    waited = now - req.submitted_at
+    hours, minutes = int(waited.total_seconds() // 3600), int(waited.total_seconds() % 3600 // 60)
+    _record(session, req, actor, "resident", "urge", req.state)
+    for person in leader_or_staff(session, req):
+        notify(session, person, "urged", texts.N_URGED.format(
+            id=req.id, state=texts.STATE_NAMES[req.state], waited=texts.WAITED.format(hours=hours, minutes=minutes),
+            summary=_summary(req)), request=req)
+    _notify_resident(session, req, "urge_ack", texts.N_URGE_ACK.format(id=req.id))
+    return req
+
+
+# --- system (scheduler) and staff flags ----------------------------------------------------
+
+
+def close_unrated(session: Session, actor: Actor, request_id: int) -> Request:
+    """No answer 72 h after done: closed as 未评价, never counted as satisfied."""
+    _require_staff(actor)
+    req = _lock(session, actor, request_id)
+    _move(session, req, actor, "staff", "close_unrated", "未评价")
+    req.closed_unrated = True
+    return req
+
+
+def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_waited: int) -> Request:
+    """Unclaimed too long. Level 1: widen the offer and tell the grid leader; level 2:
+    red flag in the staff queue and tell staff. Levels only go up."""
+    _require_staff(actor)
+    req = _lock(session, actor, request_id)
+    _check(req, "escalate")
+    if level not in (1, 2) or level <= req.escalation_level:
+        return req
+    req.escalation_level = level
+    _record(session, req, actor, "staff", "escalate", req.state, f"level {level}")
+    grid_name = req.grid.name if req.grid else texts.UNKNOWN
+    if level == 1:
+        if req.state == S.OPEN:
+            offer(session, req, widen=True)
+        for person in leader_or_staff(session, req):
+            notify(session, person, "escalated", texts.N_ESCALATED_LEADER.format(
+                id=req.id, hours=hours_waited, summary=_summary(req)), request=req)
+    else:
+        for person in staff_of(session, req.community_id):
+            notify(session, person, "red_flag", texts.N_ESCALATED_STAFF.format(
+                id=req.id, hours=hours_waited, grid=grid_name, summary=_summary(req)), request=req, urgent=True)
+    return req
+
+
+def flag_urgent(session: Session, actor: Actor, request_id: int, urgent: bool = True) -> Request:
+    _require_staff(actor)
+    req = _lock(session, actor, request_id)
+    req.priority = 1 if urgent else 0
+    _record(session, req, actor, "staff", "flag_urgent" if urgent else "unflag_urgent", req.state)
+    return req

@@ -1,0 +1,266 @@
+"""Routing: address text → building → grid → party group and grid leader; category →
+teams by skill; ranked candidate volunteers.
+
+Offer tiers, widened in this order (DESIGN.md "Routing"):
+  0. volunteers of the request's grid in a team with the category's skill
+  1. any volunteer of the request's grid
+  2. volunteers anywhere in the community in a team with the skill
+Within the offered tiers, candidates are ranked by tier, same building, current load and
+recent ratings. An address that cannot be resolved raises `AddressQuestion`: the resident
+is asked, never guessed for.
+"""
+import re
+import time
+from dataclasses import dataclass
+
+import cn2an
+from sqlalchemy import and_, case, false, select, true
+from sqlalchemy.orm import Session
+
+from community import texts
+from community.errors import AddressQuestion
+from community.models import (
+    Building,
+    Grid,
+    PartyGroup,
+    Person,
+    ServiceCategory,
+    Volunteer,
+    VolunteerTeam,
+    team_members,
+    team_skills,
+)
+from community.validation import normalize_text
+
+# "3号楼", "3栋", "3幢", "3座", "3号院"; bare "3楼" is a floor, not a building.
+_BUILDING = re.compile(r"(\d{1,3})\s*(?:号楼|号栋|栋|幢|座|号院)")
+_BUILDING_BEFORE_UNIT = re.compile(r"(\d{1,3})\s*号\s*(?=\d{1,2}\s*单元)")
+_DASHED = re.compile(r"(?<!\d)(\d{1,3})\s*[-－—]\s*(\d{1,2})\s*[-－—]\s*(\d{2,4})(?!\d)")
+_UNIT = re.compile(r"(\d{1,2})\s*单元")
+_ROOM_AFTER_UNIT = re.compile(r"单元\s*(\d{2,4})")
+_ROOM_AFTER_BUILDING = re.compile(r"(?:号楼|栋|幢|座)\s*(\d{3,4})(?!\s*单元)")
+
+INDEX_TTL_SECONDS = 60
+TIER_GRID_SKILL, TIER_GRID, TIER_COMMUNITY_SKILL = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    building_numbers: tuple[int, ...]
+    unit: int | None
+    room: str | None
+
+
+@dataclass(frozen=True)
+class BuildingRef:
+    id: int
+    grid_id: int
+    number: int
+    name: str
+    units: int
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResolvedAddress:
+    building_id: int
+    grid_id: int
+    unit: int | None
+    room: str | None
+    label: str  # "3号楼2单元502"
+
+
+@dataclass(frozen=True)
+class GridRoute:
+    grid_id: int
+    grid_name: str
+    leader_person_id: int | None
+    party_group: str | None  # 楼院党小组 of the building if any, else the grid's 党支部
+
+
+@dataclass(frozen=True)
+class Candidate:
+    volunteer_id: int
+    person_id: int
+    name: str
+    tier: int
+    same_building: bool
+    load: int
+    rating_recent: float
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Pull building number(s), unit and room out of free text; Chinese numerals and
+    full-width digits are normalised first (三号楼二单元五零二 → 3号楼2单元502)."""
+    s = cn2an.transform(normalize_text(text), "cn2an")
+    dashed = _DASHED.search(s)
+    if dashed:
+        return ParsedAddress((int(dashed.group(1)),), int(dashed.group(2)), dashed.group(3))
+    numbers = [int(m) for m in _BUILDING.findall(s)] or [int(m) for m in _BUILDING_BEFORE_UNIT.findall(s)]
+    unit = _UNIT.search(s)
+    room = _ROOM_AFTER_UNIT.search(s) or _ROOM_AFTER_BUILDING.search(s)
+    return ParsedAddress(
+        tuple(dict.fromkeys(numbers)),
+        int(unit.group(1)) if unit else None,
+        room.group(1) if room else None,
+    )
+
+
+class BuildingIndex:
+    """All buildings of one community, in memory. A community has hundreds to a few
+    thousand buildings and they change rarely; refreshed after INDEX_TTL_SECONDS or
+    when the loader calls `invalidate_buildings()`."""
+
+    def __init__(self, buildings: list[BuildingRef]) -> None:
+        self.loaded_at = time.monotonic()
+        self.by_number: dict[int, list[BuildingRef]] = {}
+        self.named: list[tuple[str, BuildingRef]] = []
+        for b in buildings:
+            self.by_number.setdefault(b.number, []).append(b)
+            for name in (b.name, *b.aliases):
+                if name and not re.fullmatch(r"\d+号楼", name):
+                    self.named.append((name, b))
+        self.named.sort(key=lambda pair: -len(pair[0]))  # longest name wins: 东区3号楼 before 3号楼
+        self.numbers = sorted(self.by_number)
+
+
+_indexes: dict[int, BuildingIndex] = {}
+
+
+def invalidate_buildings() -> None:
+    _indexes.clear()
+
+
+def building_index(session: Session, community_id: int) -> BuildingIndex:
+    index = _indexes.get(community_id)
+    if index is None or time.monotonic() - index.loaded_at > INDEX_TTL_SECONDS:
+        rows = session.execute(
+            select(Building.id, Building.grid_id, Building.number, Building.name, Building.units, Building.aliases).where(
+                Building.community_id == community_id
+            )
+        ).all()
+        index = BuildingIndex(
+            [BuildingRef(r.id, r.grid_id, r.number, r.name, r.units, tuple(a for a in r.aliases.split("|") if a)) for r in rows]
+        )
+        _indexes[community_id] = index
+    return index
+
+
+def resolve_address(session: Session, community_id: int, text: str) -> ResolvedAddress:
+    """The building, unit and room a resident's address text names, or AddressQuestion."""
+    index = building_index(session, community_id)
+    clean = cn2an.transform(normalize_text(text), "cn2an")
+    by_name = {b.id: b for name, b in index.named if name in clean}
+    parsed = parse_address(clean)
+    if by_name:
+        matches = list(by_name.values())
+    else:
+        if not parsed.building_numbers:
+            raise AddressQuestion(texts.ASK_ADDRESS)
+        matches = [b for n in parsed.building_numbers for b in index.by_number.get(n, [])]
+        if not matches:
+            raise AddressQuestion(
+                texts.ASK_UNKNOWN_BUILDING.format(
+                    building=f"{parsed.building_numbers[0]}号楼",
+                    first=index.numbers[0] if index.numbers else "-",
+                    last=index.numbers[-1] if index.numbers else "-",
+                )
+            )
+    if len(matches) > 1:
+        raise AddressQuestion(texts.ASK_WHICH_BUILDING.format(text=text.strip()), [b.name for b in matches])
+    building = matches[0]
+    if parsed.unit is not None and not 1 <= parsed.unit <= building.units:
+        raise AddressQuestion(texts.ASK_UNIT.format(building=building.name, units=building.units))
+    label = building.name + (f"{parsed.unit}单元" if parsed.unit else "") + (parsed.room or "")
+    return ResolvedAddress(building.id, building.grid_id, parsed.unit, parsed.room, label)
+
+
+def grid_route(session: Session, grid_id: int, building_id: int | None = None) -> GridRoute:
+    grid = session.get(Grid, grid_id)
+    groups = session.scalars(select(PartyGroup).where(PartyGroup.grid_id == grid_id)).all()
+    building_group = next((g for g in groups if building_id and g.building_id == building_id), None)
+    branch = next((g for g in groups if g.kind == "branch"), None)
+    chosen = building_group or branch
+    return GridRoute(grid.id, grid.name, grid.leader_person_id, chosen.name if chosen else None)
+
+
+def team_for(session: Session, category_id: int | None, grid_id: int | None) -> int | None:
+    """The team that owns a request: the grid's own team with the skill, else the
+    category's default team, else any community-wide team with the skill."""
+    if category_id is None:
+        return None
+    rows = session.execute(
+        select(VolunteerTeam.id, VolunteerTeam.grid_id)
+        .join(team_skills, team_skills.c.team_id == VolunteerTeam.id)
+        .where(team_skills.c.category_id == category_id)
+        .order_by(VolunteerTeam.id)
+    ).all()
+    own = [r.id for r in rows if grid_id is not None and r.grid_id == grid_id]
+    if own:
+        return own[0]
+    default = session.scalar(select(ServiceCategory.default_team_id).where(ServiceCategory.id == category_id))
+    if default:
+        return default
+    wide = [r.id for r in rows if r.grid_id is None]
+    return wide[0] if wide else None
+
+
+def rank_candidates(
+    session: Session,
+    *,
+    grid_id: int | None,
+    building_id: int | None,
+    category_id: int | None,
+    community_id: int,
+    max_tier: int = TIER_COMMUNITY_SKILL,
+    exclude: frozenset[int] = frozenset(),
+    limit: int = 5,
+) -> list[Candidate]:
+    """Available volunteers below their load limit, best first (one indexed query)."""
+    skilled = (
+        select(team_members.c.volunteer_id)
+        .join(team_skills, team_skills.c.team_id == team_members.c.team_id)
+        .where(team_skills.c.category_id == category_id)
+    )
+    in_grid = Volunteer.grid_id == grid_id if grid_id is not None else false()
+    has_skill = Volunteer.id.in_(skilled) if category_id is not None else None
+    if has_skill is None:  # a wish without a category: every volunteer has the "skill"
+        tier = case((in_grid, TIER_GRID_SKILL), else_=TIER_COMMUNITY_SKILL)
+        scope = true()
+    else:
+        tier = case(
+            (and_(in_grid, has_skill), TIER_GRID_SKILL),
+            (in_grid, TIER_GRID),
+            (has_skill, TIER_COMMUNITY_SKILL),
+            else_=3,
+        )
+        scope = in_grid | has_skill if grid_id is not None else has_skill
+    same_building = (Volunteer.building_id == building_id) if building_id is not None else false()
+    same_building_rank = case((same_building, 0), else_=1)
+    query = (
+        select(
+            Volunteer.id,
+            Volunteer.person_id,
+            Person.name,
+            tier.label("tier"),
+            same_building_rank.label("building_rank"),
+            Volunteer.active_load,
+            Volunteer.rating_recent,
+        )
+        .join(Person, Person.id == Volunteer.person_id)
+        .where(
+            Person.community_id == community_id,
+            Volunteer.available.is_(True),
+            Volunteer.active_load < Volunteer.max_load,
+            scope,
+            tier <= max_tier,
+        )
+        .order_by(tier, same_building_rank, Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
+        .limit(limit)
+    )
+    if exclude:
+        query = query.where(Volunteer.id.not_in(exclude))
+    return [
+        Candidate(r.id, r.person_id, r.name, r.tier, r.building_rank == 0, r.active_load, r.rating_recent)
+        for r in session.execute(query)
+    ]
