@@ -24,6 +24,10 @@ class Settings(BaseSettings):
 
     # Routing and offers
     offer_top_k: int = 5
+    # Unclaimed for this long: widen the offer and tell the grid leader (escalation 1) ...
+    widen_after_hours: float = 2
+    # ... and for this long: red flag in the staff queue, staff told (escalation 2).
+    red_flag_after_hours: float = 24
     default_max_load: int = 3
 
     # Ledger
