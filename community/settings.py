@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'nuanxin.db'}"
     timezone: str = "Asia/Shanghai"
+    bot_username: str = ""  # for invite links (t.me/<bot>?start=join-<code>)
 
     # Requests
     description_max_chars: int = 500

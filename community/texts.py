@@ -45,6 +45,11 @@ ERR_INVITE_INVALID = "邀请码无效或已过期，请联系社区工作人员�
 ERR_NO_CONSENT = "请先同意社区使用您的联系方式和地址用于服务，我们才能登记诉求。"
 ERR_DUPLICATE = "您刚才已经提交过相同的诉求（编号 {id}），我们正在处理，不用重复提交。"
 ERR_ALREADY_ASSIGNED = "这一单已经由{name}负责了。"
+ERR_COMMUNITY_UNKNOWN = "没有找到社区“{code}”，请先导入社区数据（python -m community load data/community）。"
+ERR_NAME_REQUIRED = "请填写姓名。"
+ERR_PHONE_TAKEN = "这个手机号已经绑定了另一个 Telegram 账号，请联系社区工作人员。"
+ERR_INVITE_LIMITS = "一次最多生成 200 个邀请码，有效期 1 到 90 天。"
+ERR_TEAM_UNKNOWN = "没有编码为“{code}”的志愿服务队。"
 
 ACTION_NAMES = {
     "publish": "发布",
@@ -79,7 +84,7 @@ N_PUBLISHED = "您的微心愿（编号 {id}）已审核通过并发布，志愿
 N_REJECTED = "很抱歉，您的微心愿（编号 {id}）未通过审核。原因：{reason}"
 N_OFFER = "【新{kind}】编号 {id}\n类别：{category}\n位置：{building}\n时间：{time}\n内容：{summary}"
 N_OFFER_TAKEN = "【编号 {id}】已被认领，谢谢您的关注。"
-N_OFFER_GONE = "【编号 {id}】已{state}，无需接单。"
+N_OFFER_GONE = "【编号 {id}】{state}，无需接单。"
 N_CLAIMED_RESIDENT = "您的诉求（编号 {id}）已由志愿者{volunteer}接单，TA 会尽快与您联系。"
 N_CLAIMED_VOLUNTEER = (
     "接单成功！编号 {id}\n内容：{summary}\n居民：{resident}\n电话：{phone}\n地址：{address}\n时间：{time}"
@@ -114,6 +119,11 @@ BUTTON_REJECT = "驳回"
 BUTTON_CONFIRM = "已解决"
 BUTTON_REOPEN = "没解决"
 BUTTON_STARS = ["1星", "2星", "3星", "4星", "5星"]
+
+# --- admin command line ----------------------------------------------------------------
+CLI_NO_STAFF = "还没有社区工作人员，请先运行：python -m community add-staff --name 姓名 --telegram-id 数字ID"
+CLI_INVITES_TITLE = "志愿者邀请码（{days} 天内有效，每个只能用一次）"
+CLI_SCOPE_UNKNOWN = "没有找到网格“{grid}”或服务队“{team}”，请核对编码。"
 
 UNKNOWN = "未填写"
 NO_BUILDING = "待确认楼栋"

@@ -1,7 +1,6 @@
 """Input checks shared by the lifecycle, the CSV loader and the bot. Each raises
 `InvalidInput` with a Chinese message; none of them touches the database."""
 import re
-import unicodedata
 
 import phonenumbers
 
@@ -10,10 +9,16 @@ from community.errors import InvalidInput
 from community.settings import get_settings
 
 
+# Full-width digits and Latin letters (and the ideographic space) become half-width;
+# Chinese punctuation such as ，！？（） is left alone, unlike a blanket NFKC.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
+_HALF_WIDTH[0x3000] = 0x20
+
+
 def normalize_text(value: str | None) -> str:
-    """NFKC (full-width digits and letters become half-width), trimmed, runs of
-    whitespace collapsed. Residents type with phone keyboards and voice input."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value or "")).strip()
+    """Half-width digits and letters, trimmed, runs of whitespace collapsed. Residents
+    type with phone keyboards and voice input."""
+    return re.sub(r"\s+", " ", (value or "").translate(_HALF_WIDTH)).strip()
 
 
 def normalize_phone(raw: str) -> str:

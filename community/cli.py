@@ -1,0 +1,239 @@
+"""Admin command line: `python -m community …` (also installed as `nuanxin`).
+
+Every command upgrades the schema first, so a fresh DATABASE_URL just works.
+"""
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from community import clock, texts
+from community.actors import actor_for_person
+from community.db import make_engine, session_factory, transaction, upgrade
+from community.errors import DomainError
+from community.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help="暖心 community admin: database, community data, staff, invites, queues, statistics.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+DEMO_DATA = PROJECT_ROOT / "data" / "community"
+
+
+def _factory(database_url: str | None = None):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    return session_factory(engine)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]✗[/] {message}")
+    raise typer.Exit(1)
+
+
+@app.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema."""
+    _factory()
+    console.print(f"[green]✓[/] 数据库已就绪：{get_settings().database_url}")
+
+
+@app.command()
+def load(
+    directory: Path = typer.Argument(DEMO_DATA, help="Folder with community.csv, grids.csv, buildings.csv …"),
+    check: bool = typer.Option(False, "--check", help="Only validate; change nothing."),
+) -> None:
+    """Validate the community spreadsheets and load them (all or nothing)."""
+    from community.loader import LoadError, load_directory, validate_directory
+    from community.routing import invalidate_buildings
+
+    _, errors = validate_directory(directory)
+    if errors:
+        table = Table(title=f"{len(errors)} 处错误，未导入任何数据", title_style="bold red")
+        for col in ("文件", "行", "列", "问题"):
+            table.add_column(col)
+        for e in errors:
+            table.add_row(e.file, str(e.line or ""), e.column or "", e.message)
+        console.print(table)
+        raise typer.Exit(1)
+    if check:
+        console.print(f"[green]✓[/] {directory} 校验通过")
+        return
+    try:
+        with transaction(_factory()) as s:
+            report = load_directory(s, directory)
+    except LoadError as exc:  # the database disagrees with the files (e.g. a name taken)
+        _fail(exc.message)
+    invalidate_buildings()
+    for line in report.lines():
+        console.print(line)
+
+
+@app.command("add-staff")
+def add_staff(
+    name: str = typer.Option(..., help="姓名"),
+    telegram_id: int = typer.Option(None, help="Telegram user id (from @userinfobot)"),
+    phone: str = typer.Option(None, help="手机号"),
+    community: str = typer.Option(None, help="Community code (default: the only community)"),
+) -> None:
+    """Add a staff member (the first one bootstraps the bot's staff side)."""
+    from community import people
+
+    try:
+        with transaction(_factory()) as s:
+            staff = people.add_staff(s, people.community_by_code(s, community), name, phone, telegram_id)
+            console.print(f"[green]✓[/] 已添加社区工作人员 {staff.person.name}（编号 {staff.id}）")
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@app.command()
+def invite(
+    count: int = typer.Option(1, help="How many one-time codes"),
+    team: str = typer.Option(None, help="Team code the volunteer joins"),
+    days: int = typer.Option(7, help="Days until the codes expire"),
+    staff_phone: str = typer.Option(None, help="Issuing staff member's phone (default: the first staff member)"),
+) -> None:
+    """Issue volunteer invite codes, printed with their /start links."""
+    from sqlalchemy import select
+
+    from community import people
+    from community.models import Person, Staff
+
+    try:
+        with transaction(_factory()) as s:
+            query = select(Person).join(Staff, Staff.person_id == Person.id).order_by(Staff.id)
+            if staff_phone:
+                query = query.where(Person.phone == staff_phone)
+            issuer = s.scalars(query).first()
+            if issuer is None:
+                _fail(texts.CLI_NO_STAFF)
+            invites = people.issue_invites(s, actor_for_person(s, issuer), count, team, days)
+            bot = get_settings().bot_username
+            table = Table(title=texts.CLI_INVITES_TITLE.format(days=days))
+            table.add_column("邀请码")
+            table.add_column("链接")
+            for inv in invites:
+                link = f"https://t.me/{bot}?start=join-{inv.code}" if bot else f"/start join-{inv.code}"
+                table.add_row(inv.code, link)
+            console.print(table)
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@app.command()
+def queue(
+    name: str = typer.Argument("unclaimed", help="review | unclaimed | overdue | awaiting_rating | low_rating"),
+    page: int = typer.Option(1, min=1),
+    community: str = typer.Option(None),
+) -> None:
+    """Show a staff queue (待审核, 待接单, 超时, 待评价, 差评)."""
+    from community import people, queues
+
+    factory = _factory()
+    try:
+        with factory() as s:
+            c = people.community_by_code(s, community)
+            result = queues.queue(s, c.id, name, limit=20, offset=(page - 1) * 20)
+    except DomainError as exc:
+        _fail(exc.message)
+    console.print(render_queue(queues.QUEUE_NAMES[name], result, page))
+
+
+def render_queue(label: str, page_data, page: int) -> Table:
+    pages = max(1, -(-page_data.total // 20))
+    table = Table(title=f"{label}：共 {page_data.total} 条（第 {page}/{pages} 页）")
+    for col in ("编号", "类别", "楼栋", "内容", "已等", "志愿者", "标记"):
+        table.add_column(col, overflow="fold")
+    for it in page_data.items:
+        hours = int(it.age.total_seconds() // 3600)
+        table.add_row(
+            str(it.request_id), it.category or texts.KIND_NAMES[it.kind], it.building or "", it.summary,
+            f"{hours}小时", it.volunteer or "", " ".join(texts.QUEUE_FLAG_NAMES.get(f, f) for f in it.flags),
+        )
+    return table
+
+
+@app.command()
+def stats(
+    grid: str = typer.Option(None, help="Grid code"),
+    team: str = typer.Option(None, help="Team code"),
+    community: str = typer.Option(None),
+) -> None:
+    """Statistics: requests by state, grid, team and category; timings; satisfaction."""
+    from sqlalchemy import select
+
+    from community import people
+    from community.models import Grid, VolunteerTeam
+    from community.stats import compute_stats
+
+    factory = _factory()
+    try:
+        with factory() as s:
+            c = people.community_by_code(s, community)
+            grid_id = s.scalar(select(Grid.id).where(Grid.community_id == c.id, Grid.code == grid)) if grid else None
+            team_id = s.scalar(select(VolunteerTeam.id).where(VolunteerTeam.community_id == c.id, VolunteerTeam.code == team)) if team else None
+            if (grid and grid_id is None) or (team and team_id is None):
+                _fail(texts.CLI_SCOPE_UNKNOWN.format(grid=grid or "-", team=team or "-"))
+            result = compute_stats(s, c.id, grid_id=grid_id, team_id=team_id)
+    except DomainError as exc:
+        _fail(exc.message)
+    for table in render_stats(result):
+        console.print(table)
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def render_stats(st) -> list[Table]:
+    """Terminal tables for `compute_stats` results (also used by the demo)."""
+    overview = Table(title=f"诉求总数 {st.total}", show_header=False)
+    t = st.timing
+    sat = st.satisfaction
+    rows = [
+        ("按状态", "，".join(f"{texts.STATE_NAMES[k]} {v}" for k, v in st.by_state.items() if v)),
+        ("接单用时中位数", "—" if t.median_minutes_to_claim is None else f"{t.median_minutes_to_claim:.0f} 分钟（{t.claim_samples} 单）"),
+        ("完成用时中位数", "—" if t.median_minutes_to_finish is None else f"{t.median_minutes_to_finish:.0f} 分钟（{t.finish_samples} 单）"),
+        ("满意率（4–5 星/已评价）", f"{_pct(sat.rate)}（{sat.satisfied}/{sat.rated}；未评价关闭 {sat.unrated_closed} 单不计入）"),
+        ("超时", f"红色预警 {st.overdue.red_flag}，超期未完成 {st.overdue.past_due}，差评 {st.overdue.low_rated}，待回访 {st.overdue.needs_followup}"),
+    ]
+    for k, v in rows:
+        overview.add_row(k, v)
+    tables = [overview]
+    for title, counts, satisfaction in (
+        ("按网格", st.by_grid, st.satisfaction_by_grid),
+        ("按服务队", st.by_team, st.satisfaction_by_team),
+        ("按类别", st.by_category, {}),
+    ):
+        table = Table(title=title)
+        table.add_column("名称")
+        table.add_column("诉求数", justify="right")
+        if satisfaction:
+            table.add_column("满意率", justify="right")
+        for name, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+            row = [name, str(n)]
+            if satisfaction:
+                sat_row = satisfaction.get(name)
+                row.append(f"{_pct(sat_row.rate)}（{sat_row.satisfied}/{sat_row.rated}）" if sat_row else "—")
+            table.add_row(*row)
+        tables.append(table)
+    return tables
+
+
+@app.command()
+def demo(
+    database: Path = typer.Option(PROJECT_ROOT / "var" / "demo.db", help="SQLite file, recreated each run"),
+) -> None:
+    """Play a short community day through the domain core and print queues and statistics."""
+    from community.demo import run_demo
+
+    run_demo(database, console)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,771 @@
+"""The community's structure from spreadsheet-editable CSV files (data/community/).
+
+Staff keep grids, buildings, the service menu, volunteer teams, volunteers and staff in
+seven CSV files with Chinese headers, edited in Excel or WPS. `validate_directory` reads
+and checks all of them without touching the database and returns every problem with the
+file, the row number the spreadsheet shows and the column. `load_directory` loads only a
+directory without a single problem, so a half-fixed spreadsheet never leaves a half-loaded
+community; it upserts by natural keys, so loading again after editing a row updates it.
+
+Rows deleted from a file are not deleted from the database: requests, ratings and the
+ledger point at buildings, teams and volunteers. Building party groups are the exception
+(nothing points at them, and a blank 楼院党小组 cell has to mean "none").
+"""
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from community import routing, texts
+from community.errors import InvalidInput
+from community.models import (
+    Building,
+    Community,
+    Grid,
+    PartyGroup,
+    Person,
+    ServiceCategory,
+    Staff,
+    Volunteer,
+    VolunteerTeam,
+)
+from community.settings import get_settings
+from community.validation import normalize_phone, normalize_text
+
+COMMUNITY = "community.csv"
+GRIDS = "grids.csv"
+BUILDINGS = "buildings.csv"
+CATEGORIES = "categories.csv"
+TEAMS = "teams.csv"
+VOLUNTEERS = "volunteers.csv"
+STAFF = "staff.csv"
+
+# Every file's columns: name -> must the cell be filled. A column whose cells may be blank
+# may also be left out of the header; any other header is an error (it is usually a typo,
+# and silently ignoring it would drop what the staff member typed).
+COLUMNS: dict[str, dict[str, bool]] = {
+    COMMUNITY: {"编号": True, "名称": True, "时区": False},
+    GRIDS: {"网格编号": True, "网格名称": True, "网格长手机": True, "网格党支部": True, "支部书记": False},
+    BUILDINGS: {"楼号": True, "楼名": False, "网格编号": True, "单元数": True, "层数": True, "别名": False, "楼院党小组": False},
+    CATEGORIES: {"编码": True, "名称": True, "同义词": False, "默认服务队": False, "默认时长": True, "办结时限": True},
+    TEAMS: {"编码": True, "名称": True, "网格编号": False, "技能": True},
+    VOLUNTEERS: {
+        "姓名": True, "手机": True, "网格编号": False, "楼号": False, "服务队": False,
+        "在职党员": True, "接单上限": False, "可服务时间": False,
+    },
+    STAFF: {"姓名": True, "手机": True, "TelegramID": False},
+}
+FILES = tuple(COLUMNS)
+
+# Sane ranges. Building numbers stop at 999 because address parsing (community.routing)
+# reads at most three digits; due hours stop at 30 days.
+BUILDING_NUMBERS = (1, 999)
+UNITS = (1, 20)
+FLOORS = (1, 100)
+DEFAULT_HOURS = (0.1, 24.0)
+DUE_HOURS = (1, 720)
+MAX_LOAD = (1, 20)
+TELEGRAM_IDS = (1, 10**15)
+
+# Lists inside a cell: "|" as documented, but people typing in Excel also use 、 , ;
+# (full-width ｜，； become ASCII through NFKC in normalize_text).
+_LIST_SEPARATORS = re.compile(r"[|,;、]")
+_BUILDING_NUMBER = re.compile(r"(\d+)\s*(?:号楼|号|栋|幢|楼)?")
+_SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]\+?\d+")
+
+
+def _limit(column) -> int:
+    """A String column's length, so overlong cells are caught here instead of failing on
+    PostgreSQL (and being silently stored on SQLite)."""
+    return column.property.columns[0].type.length
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    line: int | None  # as the spreadsheet shows it: header = 1, first data row = 2
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return texts.LOAD_AT_FILE.format(file=self.file, message=self.message)
+        if self.column is None:
+            return texts.LOAD_AT_ROW.format(file=self.file, line=self.line, message=self.message)
+        return texts.LOAD_AT_CELL.format(file=self.file, line=self.line, column=self.column, message=self.message)
+
+
+class LoadError(InvalidInput):
+    """The directory has problems; nothing was loaded. `errors` lists all of them."""
+
+    code = "load_error"
+    SHOWN = 30  # the message is shown in a terminal or a chat: the full list is in `errors`
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = list(errors)
+        lines = [texts.LOAD_FAILED.format(count=len(self.errors))] + [str(e) for e in self.errors[: self.SHOWN]]
+        if len(self.errors) > self.SHOWN:
+            lines.append(texts.LOAD_MORE.format(count=len(self.errors) - self.SHOWN))
+        super().__init__("\n".join(lines))
+
+
+# --- parsed rows (a field is None or "" where its cell was bad or blank) ---------------
+
+
+@dataclass
+class CommunityRow:
+    line: int
+    code: str
+    name: str
+    timezone: str
+
+
+@dataclass
+class GridRow:
+    line: int
+    code: str
+    name: str
+    leader_phone: str | None
+    branch: str
+    secretary: str
+
+
+@dataclass
+class BuildingRow:
+    line: int
+    number: int | None
+    name: str
+    grid: str
+    units: int | None
+    floors: int | None
+    aliases: list[str]
+    party_group: str
+
+
+@dataclass
+class CategoryRow:
+    line: int
+    code: str
+    name: str
+    synonyms: list[str]
+    default_team: str
+    default_hours: float | None
+    due_hours: int | None
+
+
+@dataclass
+class TeamRow:
+    line: int
+    code: str
+    name: str
+    grid: str
+    skills: list[str]
+
+
+@dataclass
+class VolunteerRow:
+    line: int
+    name: str
+    phone: str | None
+    grid: str  # filled from the building's grid when the cell is blank
+    building: int | None
+    teams: list[str]
+    party_member: bool | None
+    max_load: int | None
+    availability: str
+
+
+@dataclass
+class StaffRow:
+    line: int
+    name: str
+    phone: str | None
+    telegram_id: int | None
+
+
+@dataclass
+class ParsedCommunity:
+    community: CommunityRow | None = None
+    grids: list[GridRow] = field(default_factory=list)
+    buildings: list[BuildingRow] = field(default_factory=list)
+    categories: list[CategoryRow] = field(default_factory=list)
+    teams: list[TeamRow] = field(default_factory=list)
+    volunteers: list[VolunteerRow] = field(default_factory=list)
+    staff: list[StaffRow] = field(default_factory=list)
+
+
+# --- reading cells ---------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    file: str
+    columns: set[str]  # the known columns present in the header
+    rows: list["_Row"]
+
+
+class _Row:
+    """One spreadsheet row. Each getter records a RowError for a bad cell and returns None
+    (or the default), so one pass reports every bad cell of every row."""
+
+    def __init__(self, file: str, line: int, cells: dict[str, str], errors: list[RowError]) -> None:
+        self.file, self.line, self.cells, self.errors = file, line, cells, errors
+
+    def error(self, column: str | None, message: str) -> None:
+        self.errors.append(RowError(self.file, self.line, column, message))
+
+    def text(self, column: str, limit: int | None = None) -> str:
+        value = self.cells.get(column, "")
+        if limit and len(value) > limit:
+            self.error(column, texts.LOAD_TOO_LONG.format(value=value, length=len(value), limit=limit))
+        return value
+
+    def items(self, column: str, limit: int | None = None) -> list[str]:
+        items = list(dict.fromkeys(s.strip() for s in _LIST_SEPARATORS.split(self.cells.get(column, "")) if s.strip()))
+        joined = "|".join(items)
+        if limit and len(joined) > limit:
+            self.error(column, texts.LOAD_TOO_LONG.format(value=joined, length=len(joined), limit=limit))
+        return items
+
+    def _in_range(self, column: str, value, bounds):
+        if not bounds[0] <= value <= bounds[1]:
+            self.error(column, texts.LOAD_OUT_OF_RANGE.format(value=value, low=bounds[0], high=bounds[1]))
+            return None
+        return value
+
+    def integer(self, column: str, bounds: tuple[int, int], default: int | None = None) -> int | None:
+        raw = self.cells.get(column, "")
+        if not raw:
+            return default  # a required blank cell was reported when the row was read
+        try:
+            value = int(raw)
+        except ValueError:
+            self.error(column, texts.LOAD_NOT_INTEGER.format(value=raw))
+            return None
+        return self._in_range(column, value, bounds)
+
+    def number(self, column: str, bounds: tuple[float, float]) -> float | None:
+        raw = self.cells.get(column, "")
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            self.error(column, texts.LOAD_NOT_NUMBER.format(value=raw))
+            return None
+        return self._in_range(column, value, bounds)
+
+    def building_number(self, column: str) -> int | None:
+        # Staff write "3", "3号楼" or "3栋" for the same building.
+        raw = self.cells.get(column, "")
+        match = _BUILDING_NUMBER.fullmatch(raw)
+        if raw and not match:
+            self.error(column, texts.LOAD_NOT_BUILDING_NUMBER.format(value=raw))
+            return None
+        return self._in_range(column, int(match.group(1)), BUILDING_NUMBERS) if raw else None
+
+    def phone(self, column: str) -> str | None:
+        raw = self.cells.get(column, "")
+        if not raw:
+            return None
+        try:
+            return normalize_phone(raw)
+        except InvalidInput as exc:
+            # Excel turns a long number typed into a General cell into 1.39E+10.
+            hint = texts.LOAD_PHONE_EXCEL_HINT if _SCIENTIFIC.fullmatch(raw) else ""
+            self.error(column, exc.message + hint)
+            return None
+
+    def yes_no(self, column: str) -> bool | None:
+        raw = self.cells.get(column, "")
+        if raw in ("是", "否"):
+            return raw == "是"
+        if raw:
+            self.error(column, texts.LOAD_YES_NO.format(value=raw))
+        return None
+
+
+def _read(directory: Path, file: str, errors: list[RowError]) -> _Sheet | None:
+    """A file's rows, or None when the file cannot be read at all (reported)."""
+    path = directory / file
+    if not path.is_file():
+        errors.append(RowError(file, None, None, texts.LOAD_FILE_MISSING.format(directory=directory)))
+        return None
+    try:
+        # utf-8-sig: Excel's "CSV UTF-8" starts the file with a byte order mark.
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            records = list(csv.reader(f))
+    except UnicodeDecodeError:
+        errors.append(RowError(file, None, None, texts.LOAD_NOT_UTF8))
+        return None
+    except csv.Error as exc:
+        errors.append(RowError(file, None, None, texts.LOAD_BAD_CSV.format(error=exc)))
+        return None
+
+    spec = COLUMNS[file]
+    header = [normalize_text(h) for h in records[0]] if records else []
+    if not any(header):
+        errors.append(RowError(file, 1, None, texts.LOAD_NO_HEADER.format(columns=",".join(spec))))
+        return None
+    for index, name in enumerate(header):
+        if name and name not in spec:
+            errors.append(RowError(file, 1, name, texts.LOAD_UNKNOWN_COLUMN.format(columns="、".join(spec))))
+        elif name and name in header[:index]:
+            errors.append(RowError(file, 1, name, texts.LOAD_DUPLICATE_COLUMN))
+    for name, required in spec.items():
+        if required and name not in header:
+            errors.append(RowError(file, 1, name, texts.LOAD_MISSING_COLUMN))
+    sheet = _Sheet(file, {name for name in header if name in spec}, [])
+
+    # A record is a spreadsheet row even when a quoted cell spans several text lines,
+    # so numbering records (not text lines) gives the row number Excel shows.
+    for line, record in enumerate(records[1:], start=2):
+        cells: dict[str, str] = {}
+        row = _Row(file, line, cells, errors)
+        for index, raw in enumerate(record):
+            value = normalize_text(raw)
+            name = header[index] if index < len(header) else ""
+            if name in spec:
+                cells.setdefault(name, value)
+            elif value and not name:
+                row.error(None, texts.LOAD_CELL_WITHOUT_HEADER.format(index=index + 1, value=value))
+        if not any(cells.values()):
+            continue  # blank rows are common in edited spreadsheets
+        for name, required in spec.items():
+            if required and name in sheet.columns and not cells.get(name):
+                row.error(name, texts.LOAD_EMPTY)
+        sheet.rows.append(row)
+    return sheet
+
+
+# --- parsing each file -----------------------------------------------------------------
+
+
+def _rows(sheet: _Sheet | None) -> list[_Row]:
+    return sheet.rows if sheet else []
+
+
+def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
+    p = ParsedCommunity()
+    for r in _rows(sheets[COMMUNITY]):
+        if p.community is not None:
+            r.error(None, texts.LOAD_ONE_COMMUNITY)
+            continue
+        timezone = r.text("时区", _limit(Community.timezone)) or get_settings().timezone
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            r.error("时区", texts.LOAD_BAD_TIMEZONE.format(value=timezone))
+        p.community = CommunityRow(r.line, r.text("编号", _limit(Community.code)), r.text("名称", _limit(Community.name)), timezone)
+
+    for r in _rows(sheets[GRIDS]):
+        p.grids.append(GridRow(
+            r.line,
+            code=r.text("网格编号", _limit(Grid.code)),
+            name=r.text("网格名称", _limit(Grid.name)),
+            leader_phone=r.phone("网格长手机"),
+            branch=r.text("网格党支部", _limit(PartyGroup.name)),
+            secretary=r.text("支部书记", _limit(PartyGroup.secretary_name)),
+        ))
+
+    for r in _rows(sheets[BUILDINGS]):
+        number = r.building_number("楼号")
+        name = r.text("楼名", _limit(Building.name))
+        if not name and number is not None:
+            name = texts.LOAD_BUILDING_NAME.format(number=number)
+        p.buildings.append(BuildingRow(
+            r.line,
+            number=number,
+            name=name,
+            grid=r.text("网格编号"),
+            units=r.integer("单元数", UNITS),
+            floors=r.integer("层数", FLOORS),
+            aliases=r.items("别名", _limit(Building.aliases)),
+            party_group=r.text("楼院党小组", _limit(PartyGroup.name)),
+        ))
+
+    for r in _rows(sheets[CATEGORIES]):
+        p.categories.append(CategoryRow(
+            r.line,
+            code=r.text("编码", _limit(ServiceCategory.code)),
+            name=r.text("名称", _limit(ServiceCategory.name)),
+            synonyms=r.items("同义词", _limit(ServiceCategory.synonyms)),
+            default_team=r.text("默认服务队"),
+            default_hours=r.number("默认时长", DEFAULT_HOURS),
+            due_hours=r.integer("办结时限", DUE_HOURS),
+        ))
+
+    for r in _rows(sheets[TEAMS]):
+        p.teams.append(TeamRow(
+            r.line,
+            code=r.text("编码", _limit(VolunteerTeam.code)),
+            name=r.text("名称", _limit(VolunteerTeam.name)),
+            grid=r.text("网格编号"),
+            skills=r.items("技能"),
+        ))
+
+    for r in _rows(sheets[VOLUNTEERS]):
+        p.volunteers.append(VolunteerRow(
+            r.line,
+            name=r.text("姓名", _limit(Person.name)),
+            phone=r.phone("手机"),
+            grid=r.text("网格编号"),
+            building=r.building_number("楼号"),
+            teams=r.items("服务队"),
+            party_member=r.yes_no("在职党员"),
+            max_load=r.integer("接单上限", MAX_LOAD, default=get_settings().default_max_load),
+            availability=r.text("可服务时间", _limit(Volunteer.availability_note)),
+        ))
+
+    for r in _rows(sheets[STAFF]):
+        p.staff.append(StaffRow(
+            r.line,
+            name=r.text("姓名", _limit(Person.name)),
+            phone=r.phone("手机"),
+            telegram_id=r.integer("TelegramID", TELEGRAM_IDS),
+        ))
+    return p
+
+
+# --- checks across rows and files ------------------------------------------------------
+
+
+def _has(sheet: _Sheet | None, column: str) -> bool:
+    return sheet is not None and column in sheet.columns
+
+
+def _index(file: str, rows: list, key, column: str, errors: list[RowError]) -> dict:
+    """Rows by key; a repeated key is reported on the later row."""
+    seen: dict = {}
+    for row in rows:
+        value = key(row)
+        if value in (None, ""):
+            continue
+        if value in seen:
+            errors.append(RowError(file, row.line, column, texts.LOAD_DUPLICATE.format(value=value, line=seen[value].line)))
+        else:
+            seen[value] = row
+    return seen
+
+
+def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[RowError]) -> None:
+    def err(file: str, line: int, column: str, message: str) -> None:
+        errors.append(RowError(file, line, column, message))
+
+    if sheets[COMMUNITY] is not None and p.community is None:
+        errors.append(RowError(COMMUNITY, 2, None, texts.LOAD_NO_COMMUNITY))
+
+    # Keys other files refer to. None means "unknown" (file or key column unreadable):
+    # references to it are not checked rather than all reported as missing.
+    grids = _index(GRIDS, p.grids, lambda g: g.code, "网格编号", errors) if _has(sheets[GRIDS], "网格编号") else None
+    buildings = _index(BUILDINGS, p.buildings, lambda b: b.number, "楼号", errors) if _has(sheets[BUILDINGS], "楼号") else None
+    # Names are unique in the database too. Rows already reported as a repeated number are
+    # left out: a blank name defaults to "7号楼", and one mistake should be one error.
+    firsts = [b for b in p.buildings if buildings is None or b.number is None or buildings.get(b.number) is b]
+    _index(BUILDINGS, firsts, lambda b: b.name, "楼名", errors)
+    categories = (
+        _index(CATEGORIES, p.categories, lambda c: c.code, "编码", errors) if _has(sheets[CATEGORIES], "编码") else None
+    )
+    teams = _index(TEAMS, p.teams, lambda t: t.code, "编码", errors) if _has(sheets[TEAMS], "编码") else None
+    volunteers = _index(VOLUNTEERS, p.volunteers, lambda v: v.phone, "手机", errors) if _has(sheets[VOLUNTEERS], "手机") else None
+    staff = _index(STAFF, p.staff, lambda s: s.phone, "手机", errors) if _has(sheets[STAFF], "手机") else None
+    _index(STAFF, p.staff, lambda s: s.telegram_id, "TelegramID", errors)
+
+    def ref(file: str, line: int, column: str, value, known: dict | None, thing: str, source: str) -> bool:
+        if value in (None, "") or known is None or value in known:
+            return True
+        err(file, line, column, texts.LOAD_UNKNOWN_REF.format(thing=texts.LOAD_THINGS[thing], value=value, file=source))
+        return False
+
+    # Residents name a service by its name or a synonym (community.lifecycle.find_category
+    # takes the first match): a word shared by two categories would pick one at random.
+    words: dict[str, CategoryRow] = {}
+    for c in p.categories:
+        for word in dict.fromkeys([c.code, c.name, *c.synonyms]):
+            other = words.setdefault(word, c)
+            if word and other is not c and other.code != c.code:
+                column = "同义词" if word in c.synonyms else "名称" if word == c.name else "编码"
+                err(CATEGORIES, c.line, column, texts.LOAD_SHARED_WORD.format(word=word, line=other.line, name=other.name))
+
+    for g in p.grids:
+        if g.leader_phone and volunteers is not None and staff is not None:
+            if g.leader_phone not in volunteers and g.leader_phone not in staff:
+                err(GRIDS, g.line, "网格长手机", texts.LOAD_LEADER_UNKNOWN.format(phone=g.leader_phone))
+    for b in p.buildings:
+        ref(BUILDINGS, b.line, "网格编号", b.grid, grids, "grid", GRIDS)
+    for t in p.teams:
+        ref(TEAMS, t.line, "网格编号", t.grid, grids, "grid", GRIDS)
+        for skill in t.skills:
+            ref(TEAMS, t.line, "技能", skill, categories, "category", CATEGORIES)
+    for c in p.categories:
+        if ref(CATEGORIES, c.line, "默认服务队", c.default_team, teams, "team", TEAMS) and c.default_team and teams:
+            if c.code not in teams[c.default_team].skills:
+                err(CATEGORIES, c.line, "默认服务队", texts.LOAD_DEFAULT_TEAM_SKILL.format(team=c.default_team, code=c.code))
+        # An uncovered category would take orders that no volunteer is ever offered.
+        if _has(sheets[TEAMS], "技能") and c.code and not any(c.code in t.skills for t in p.teams):
+            err(CATEGORIES, c.line, "编码", texts.LOAD_CATEGORY_UNCOVERED.format(name=c.name, code=c.code))
+    for v in p.volunteers:
+        ref(VOLUNTEERS, v.line, "网格编号", v.grid, grids, "grid", GRIDS)
+        if ref(VOLUNTEERS, v.line, "楼号", v.building, buildings, "building", BUILDINGS) and v.building and buildings:
+            v.grid = v.grid or buildings[v.building].grid
+        for team in v.teams:
+            ref(VOLUNTEERS, v.line, "服务队", team, teams, "team", TEAMS)
+
+    # One phone is one person: a staff member may also volunteer, under the same name.
+    for s in p.staff:
+        v = (volunteers or {}).get(s.phone)
+        if v is not None and v.name and s.name and v.name != s.name:
+            err(STAFF, s.line, "姓名", texts.LOAD_NAME_MISMATCH.format(phone=s.phone, line=v.line, other=v.name))
+
+
+def validate_directory(path: str | Path) -> tuple[ParsedCommunity, list[RowError]]:
+    """Read and check every file; touches no database. The parsed community is complete
+    only when the error list is empty."""
+    directory = Path(path)
+    if not directory.is_dir():
+        return ParsedCommunity(), [RowError(str(directory), None, None, texts.LOAD_NO_DIRECTORY)]
+    errors: list[RowError] = []
+    sheets = {file: _read(directory, file, errors) for file in FILES}
+    parsed = _parse(sheets)
+    _check(sheets, parsed, errors)
+    # Sorted so the list reads file by file, row by row (the sort is stable within a row).
+    errors.sort(key=lambda e: (FILES.index(e.file) if e.file in FILES else -1, e.line or 0))
+    return parsed, errors
+
+
+# --- loading ---------------------------------------------------------------------------
+
+KINDS = ("community", "grids", "party_groups", "buildings", "categories", "teams", "volunteers", "staff")
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
+class LoadReport:
+    community_code: str
+    community_name: str
+    counts: dict[str, Counts] = field(default_factory=lambda: {kind: Counts() for kind in KINDS})
+
+    def note(self, kind: str, created: bool, changed: bool) -> None:
+        c = self.counts[kind]
+        if created:
+            c.created += 1
+        elif changed:
+            c.updated += 1
+        else:
+            c.unchanged += 1
+
+    def lines(self) -> list[str]:
+        """The report in Chinese, one line per kind, for the CLI."""
+        lines = [texts.LOAD_REPORT_HEAD.format(name=self.community_name, code=self.community_code)]
+        for kind, c in self.counts.items():
+            line = texts.LOAD_REPORT_LINE.format(
+                kind=texts.LOAD_KIND_NAMES[kind], created=c.created, updated=c.updated, unchanged=c.unchanged
+            )
+            lines.append(line + (texts.LOAD_REPORT_REMOVED.format(removed=c.removed) if c.removed else ""))
+        return lines
+
+
+def _set(obj, **values) -> bool:
+    """Assign attributes; True if any value differed (lists compare as sets)."""
+    changed = False
+    for name, value in values.items():
+        current = getattr(obj, name)
+        same = set(current) == set(value) if isinstance(value, list) else current == value
+        if not same:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _existing(session: Session, model, key, *where) -> dict:
+    """Existing rows by natural key; the oldest wins if the database holds duplicates."""
+    found: dict = {}
+    for obj in session.scalars(select(model).where(*where).order_by(model.id)):
+        found.setdefault(key(obj), obj)
+    return found
+
+
+def load_directory(session: Session, path: str | Path) -> LoadReport:
+    """Validate the directory, then upsert everything into `session` (the caller commits).
+    Raises LoadError, having written nothing, if any file has any problem."""
+    parsed, errors = validate_directory(path)
+    if errors:
+        raise LoadError(errors)
+    report = _load(session, parsed)
+    routing.invalidate_buildings()  # the address index caches buildings for a minute
+    return report
+
+
+def _load(session: Session, p: ParsedCommunity) -> LoadReport:
+    report = LoadReport(p.community.code, p.community.name)
+    community = session.scalar(select(Community).where(Community.code == p.community.code))
+    cid = community.id if community else None
+
+    # People: several persons may share a phone (a family registered by staff); prefer the
+    # one who already volunteers or works here, so a reload never creates a second volunteer.
+    people: dict[str, tuple[str, int | None]] = {v.phone: (v.name, None) for v in p.volunteers}
+    people.update({s.phone: (s.name, s.telegram_id) for s in p.staff})
+    persons: dict[str, Person] = {}
+    for person in session.scalars(
+        select(Person).where(Person.community_id == cid, Person.phone.in_(list(people))).order_by(Person.id)
+    ):
+        current = persons.get(person.phone)
+        if current is None or (current.volunteer is None and current.staff is None and (person.volunteer or person.staff)):
+            persons[person.phone] = person
+
+    # Problems only the database can show, checked before the first write.
+    conflicts: list[RowError] = []
+    for s in p.staff:
+        holder = session.scalar(select(Person).where(Person.telegram_id == s.telegram_id)) if s.telegram_id else None
+        if holder is not None and holder is not persons.get(s.phone):
+            conflicts.append(RowError(STAFF, s.line, "TelegramID", texts.LOAD_TELEGRAM_TAKEN.format(name=holder.name)))
+    wanted = {b.name: b for b in p.buildings}
+    numbers = [b.number for b in p.buildings]
+    for b in session.scalars(select(Building).where(Building.community_id == cid, Building.number.not_in(numbers))):
+        if b.name in wanted:
+            row = wanted[b.name]
+            conflicts.append(RowError(BUILDINGS, row.line, "楼名", texts.LOAD_BUILDING_NAME_TAKEN.format(number=b.number)))
+    if conflicts:
+        raise LoadError(conflicts)
+
+    if community is None:
+        community = Community(code=p.community.code)
+        session.add(community)
+    report.note("community", cid is None, _set(community, name=p.community.name, timezone=p.community.timezone))
+    session.flush()
+    cid = community.id
+
+    person_changed: dict[str, bool] = {}
+    for phone, (name, telegram_id) in people.items():
+        person = persons.get(phone)
+        if person is None:
+            person = persons[phone] = Person(community_id=cid, phone=phone)
+            session.add(person)
+        values = {"name": name}
+        if telegram_id is not None:  # a blank cell keeps the account the bot has bound
+            values["telegram_id"] = telegram_id
+        person_changed[phone] = _set(person, **values)
+
+    grids = _existing(session, Grid, lambda g: g.code, Grid.community_id == cid)
+    for row in p.grids:
+        grid = grids.get(row.code)
+        if created := grid is None:
+            grid = grids[row.code] = Grid(community_id=cid, code=row.code)
+            session.add(grid)
+        report.note("grids", created, _set(grid, name=row.name, leader=persons[row.leader_phone]))
+    session.flush()
+
+    grid_ids = [g.id for g in grids.values()]
+    branches = _existing(
+        session, PartyGroup, lambda g: g.grid_id, PartyGroup.kind == "branch", PartyGroup.grid_id.in_(grid_ids)
+    )
+    for row in p.grids:
+        grid = grids[row.code]
+        branch = branches.get(grid.id)
+        if created := branch is None:
+            branch = PartyGroup(kind="branch", grid=grid)
+            session.add(branch)
+        report.note("party_groups", created, _set(branch, name=row.branch, secretary_name=row.secretary))
+
+    buildings = _existing(session, Building, lambda b: b.number, Building.community_id == cid)
+    # Two buildings swapping names would break the (community, name) unique constraint on
+    # the first UPDATE: park renamed buildings under a temporary unique name first.
+    renamed = [buildings[r.number] for r in p.buildings if r.number in buildings and buildings[r.number].name != r.name]
+    for b in renamed:
+        b.name = f"#{b.id}"
+    session.flush()
+    for row in p.buildings:
+        building = buildings.get(row.number)
+        if created := building is None:
+            building = buildings[row.number] = Building(community_id=cid, number=row.number)
+            session.add(building)
+        changed = _set(
+            building, name=row.name, grid=grids[row.grid], units=row.units, floors=row.floors, aliases="|".join(row.aliases)
+        )
+        report.note("buildings", created, changed or building in renamed)
+    session.flush()
+
+    building_ids = [b.id for b in buildings.values()]
+    groups = _existing(
+        session, PartyGroup, lambda g: g.building_id, PartyGroup.kind == "building", PartyGroup.building_id.in_(building_ids)
+    )
+    for row in p.buildings:
+        building = buildings[row.number]
+        group = groups.get(building.id)
+        if row.party_group:
+            if created := group is None:
+                group = PartyGroup(kind="building", building_id=building.id)
+                session.add(group)
+            report.note("party_groups", created, _set(group, grid=building.grid, name=row.party_group))
+        elif group is not None:
+            session.delete(group)
+            report.counts["party_groups"].removed += 1
+
+    categories = _existing(session, ServiceCategory, lambda c: c.code, ServiceCategory.community_id == cid)
+    new_categories = {row.code for row in p.categories if row.code not in categories}
+    category_changed: dict[str, bool] = {}
+    for row in p.categories:
+        category = categories.get(row.code)
+        if category is None:
+            category = categories[row.code] = ServiceCategory(community_id=cid, code=row.code)
+            session.add(category)
+        category_changed[row.code] = _set(
+            category, name=row.name, synonyms="|".join(row.synonyms), default_hours=row.default_hours, due_hours=row.due_hours
+        )
+
+    teams = _existing(session, VolunteerTeam, lambda t: t.code, VolunteerTeam.community_id == cid)
+    for row in p.teams:
+        team = teams.get(row.code)
+        if created := team is None:
+            team = teams[row.code] = VolunteerTeam(community_id=cid, code=row.code)
+            session.add(team)
+        changed = _set(
+            team,
+            name=row.name,
+            grid_id=grids[row.grid].id if row.grid else None,
+            skills=[categories[code] for code in row.skills],
+        )
+        report.note("teams", created, changed)
+    session.flush()  # team ids for the categories' default team
+
+    for row in p.categories:
+        category = categories[row.code]
+        changed = _set(category, default_team_id=teams[row.default_team].id if row.default_team else None)
+        report.note("categories", row.code in new_categories, category_changed[row.code] or changed)
+    session.flush()
+
+    for row in p.volunteers:
+        person = persons[row.phone]
+        volunteer = person.volunteer
+        if created := volunteer is None:
+            volunteer = Volunteer(person=person)
+            session.add(volunteer)
+        changed = _set(
+            volunteer,
+            grid_id=grids[row.grid].id if row.grid else None,
+            building_id=buildings[row.building].id if row.building else None,
+            is_party_member=row.party_member,
+            max_load=row.max_load,
+            availability_note=row.availability,
+            teams=[teams[code] for code in row.teams],
+        )
+        report.note("volunteers", created, changed or person_changed[row.phone])
+
+    for row in p.staff:
+        person = persons[row.phone]
+        if created := person.staff is None:
+            session.add(Staff(person=person))
+        report.note("staff", created, person_changed[row.phone])
+    session.flush()
+    return report
