@@ -1,0 +1,90 @@
+"""The admin command line as a staff member uses it, and the demo behind `make run`."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from typer.testing import CliRunner
+
+from community.cli import DEMO_DATA, app
+from community.models import Community, Invite, Request
+from community.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def invoke(*args):
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def count(url, model):
+    with create_engine(url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar()
+
+
+def test_bad_spreadsheets_are_listed_row_by_row_and_nothing_is_loaded(cli_db, tmp_path):
+    bad = tmp_path / "bad"
+    shutil.copytree(DEMO_DATA, bad)
+    lines = (bad / "buildings.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines[3] = lines[3].replace(lines[3].split(",")[2], "G99", 1)  # unknown grid on spreadsheet line 4
+    (bad / "buildings.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert invoke("init-db")[0] == 0
+    code, out = invoke("load", str(bad))
+    assert code == 1
+    assert "buildings.csv" in out and "G99" in out and "未导入任何数据" in out
+    assert count(cli_db, Community) == 0
+
+
+def test_load_staff_invites_queue_and_stats(cli_db):
+    code, out = invoke("invite")
+    assert code == 1 and "add-staff" in out  # no staff yet: says how to add one
+    assert invoke("load", "--check")[0] == 0
+    code, out = invoke("load")
+    assert code == 0 and "已导入社区“幸福里社区”" in out
+    code, out = invoke("add-staff", "--name", "李主任", "--telegram-id", "424242", "--phone", "13755550001")
+    assert code == 0 and "李主任" in out
+    code, out = invoke("add-staff", "--name", "李主任", "--phone", "123")
+    assert code == 1 and "不是有效的电话号码" in out
+    code, out = invoke("invite", "--count", "3", "--team", "repair1")
+    assert code == 0 and out.count("/start join-") == 3
+    assert count(cli_db, Invite) == 3
+    code, out = invoke("queue", "nonsense")
+    assert code == 1 and "review" in out and "待审核" in out
+    code, out = invoke("queue", "review")
+    assert code == 0 and "待审核：共 0 条" in out
+    code, out = invoke("stats")
+    assert code == 0 and "诉求总数 0" in out and "第一网格" not in out
+    code, out = invoke("stats", "--grid", "G404")
+    assert code == 1 and "G404" in out
+
+
+def test_make_run_demo_plays_a_day_and_ends_with_statistics(tmp_path):
+    db = tmp_path / "demo.db"
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "community", "demo", "--database", str(db)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.count("抢到了") == 1 and out.count("已被其他志愿者认领") == 9  # ten racers, one winner
+    assert "不用重复提交" in out and "没有找到“99号楼”" in out and "分钟前已经催过了" in out
+    assert "满意率" in out and "66.7%（2/3" in out
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        states = dict(conn.execute(text("select state, count(*) from requests group by state")).all())
+        unsent = conn.execute(text("select count(*) from outbox where status != 'sent'")).scalar()
+    assert states == {"closed": 3, "open": 2, "cancelled": 1}
+    assert unsent == 0
+    assert count(f"sqlite:///{db}", Request) == 6
