@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from community import clock, texts
+from community import texts
 from community.actors import actor_for_person
 from community.db import make_engine, session_factory, transaction, upgrade
 from community.errors import DomainError

@@ -8,14 +8,14 @@ the staff queues and the statistics.
 """
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.rule import Rule
 from sqlalchemy import select
 
-from community import clock, lifecycle, people, queues, texts
+from community import clock, lifecycle, people, queues
 from community.actors import SYSTEM, actor_for_person
 from community.db import make_engine, session_factory, transaction, upgrade
 from community.errors import DomainError
@@ -274,5 +274,3 @@ def _name(day: Day, person_id: int) -> str:
     with day.factory() as s:
         return s.get(Person, person_id).name
 
-
-__all__ = ["run_demo", "texts", "timedelta"]

@@ -170,7 +170,7 @@ def _require_staff(actor: Actor) -> None:
         raise Forbidden(texts.ERR_NOT_STAFF)
 
 
-def _require_owner_or_staff(session: Session, actor: Actor, req: Request) -> str:
+def _require_owner_or_staff(actor: Actor, req: Request) -> str:
     if actor.is_staff:
         return "staff"
     if actor.resident_id is not None and actor.resident_id == req.resident_id:
@@ -184,7 +184,9 @@ def _require_assignee(actor: Actor, req: Request) -> None:
 
 
 def _summary(req: Request, length: int = 40) -> str:
-    text = req.item and req.item not in req.description and f"{req.item}：{req.description}" or req.description
+    text = req.description
+    if req.item and req.item not in text:
+        text = f"{req.item}：{text}"
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
@@ -367,7 +369,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
         resident_id=resident_id,
         created_by_person_id=actor.person_id,
         description=description,
-        item=normalize_text(new.item)[:100] or None if new.item else None,
+        item=(normalize_text(new.item)[:100] or None) if new.item else None,
         category_id=category.id if category else None,
         address_text=label,
         building_id=building_id,
@@ -587,7 +589,7 @@ def finish(session: Session, actor: Actor, request_id: int, hours: float | None 
 def confirm(session: Session, actor: Actor, request_id: int) -> Request:
     """已解决: the resident (or staff after a 回访 call) closes a done request."""
     req = _lock(session, actor, request_id)
-    role = _require_owner_or_staff(session, actor, req)
+    role = _require_owner_or_staff(actor, req)
     _move(session, req, actor, role, "confirm")
     if req.volunteer:
         notify(session, req.volunteer.person, "confirmed", texts.N_CONFIRMED_VOLUNTEER.format(
@@ -598,7 +600,7 @@ def confirm(session: Session, actor: Actor, request_id: int) -> Request:
 def reopen(session: Session, actor: Actor, request_id: int, note: str = "") -> Request:
     """没解决: back to open for another try, flagged for the grid leader's follow-up."""
     req = _lock(session, actor, request_id)
-    role = _require_owner_or_staff(session, actor, req)
+    role = _require_owner_or_staff(actor, req)
     _move(session, req, actor, role, "reopen", normalize_text(note))
     req.needs_followup = True
     previous = req.volunteer
@@ -649,7 +651,7 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
 def cancel(session: Session, actor: Actor, request_id: int, reason: str = "") -> Request:
     """The resident (own requests only) or staff cancels any time before done."""
     req = _lock(session, actor, request_id)
-    role = _require_owner_or_staff(session, actor, req)
+    role = _require_owner_or_staff(actor, req)
     reason = normalize_text(reason)
     volunteer = req.volunteer if req.state in ACTIVE_STATES else None
     _move(session, req, actor, role, "cancel", reason)

@@ -18,7 +18,6 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from community import clock, texts
-from community.settings import get_settings
 from community.models import (
     ACTIVE_STATES,
     Grid,
@@ -28,6 +27,7 @@ from community.models import (
     ServiceCategory,
     VolunteerTeam,
 )
+from community.settings import get_settings
 
 SATISFIED_MIN_SCORE = 4
 LOW_RATING_MAX_SCORE = 2

@@ -8,7 +8,6 @@ from community import texts
 from community.errors import InvalidInput
 from community.settings import get_settings
 
-
 # Full-width digits and Latin letters (and the ideographic space) become half-width;
 # Chinese punctuation such as ，！？（） is left alone, unlike a blanket NFKC.
 _HALF_WIDTH = {code: code - 0xFEE0 for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
