@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from community import clock, routing, texts
+from community import clock, followups, routing, texts
+from community.actors import SYSTEM as SYSTEM_ACTOR
 from community.actors import Actor
 from community.errors import AlreadyClaimed, Forbidden, IllegalTransition, InvalidInput, NotFound, OverLoad, TooSoon
 from community.models import (
@@ -77,6 +78,7 @@ PRECONDITIONS: dict[str, frozenset[RequestState]] = {
 
 RATING_EMA_WEIGHT = 0.3  # weight of the newest rating in Volunteer.rating_recent
 MAX_HOURS = 24.0
+APPOINTMENT_GRACE_HOURS = 1  # after an appointment's expected end before it counts as overdue
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ def _move(session: Session, req: Request, actor: Actor, role: str, action: str, 
     if before in ACTIVE_STATES and req.state not in ACTIVE_STATES and req.volunteer_id:
         _lock_volunteer(session, req.volunteer_id).active_load -= 1
     _record(session, req, actor, role, action, before, note)
+    followups.replan(session, req, before)
 
 
 def _require_staff(actor: Actor) -> None:
@@ -389,12 +392,14 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
     if phone and resident.person.phone is None:
         resident.person.phone = phone
 
-    if resident_id != actor.resident_id:
+    if resident_id != actor.resident_id and actor.person_id is not None:
         notify(session, session.get(Person, actor.person_id), "received", texts.N_RECEIVED_FOR_OTHER.format(
-            name=resident.person.name, id=req.id, summary=_summary(req)), request=req)
+            name=resident.person.name, id=req.id, summary=_summary(req)), request=req, reply=True)
     if req.kind == RequestKind.WISH:
         if resident_id == actor.resident_id:
-            _notify_resident(session, req, "received", texts.N_RECEIVED_WISH.format(id=req.id, summary=_summary(req)))
+            _notify_resident(
+                session, req, "received", texts.N_RECEIVED_WISH.format(id=req.id, summary=_summary(req)), reply=True
+            )
         grid_name = session.get(Grid, grid_id).name
         for person in staff_of(session, community_id):
             notify(
@@ -410,6 +415,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
             _notify_resident(
                 session, req, "received",
                 texts.N_RECEIVED_SERVICE.format(category=_category_name(req), id=req.id, summary=_summary(req)),
+                reply=True,
             )
         _publish(session, req, actor, "system")
     return req
@@ -428,6 +434,9 @@ def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
     _move(session, req, actor, role, "publish")
     due_hours = req.category.due_hours if req.category else 72
     req.due_at = req.published_at + timedelta(hours=due_hours)
+    if req.preferred_time:  # an appointment is not overdue before it has even happened
+        service_hours = req.category.default_hours if req.category else 1
+        req.due_at = max(req.due_at, req.preferred_time + timedelta(hours=service_hours + APPOINTMENT_GRACE_HOURS))
     offer(session, req)
 
 
@@ -472,7 +481,7 @@ def claim(session: Session, actor: Actor, request_id: int) -> Request:
     req.volunteer_id = volunteer.id
     _move(session, req, actor, "volunteer", "claim")
     volunteer.active_load += 1
-    _after_assign(session, req, volunteer, texts.N_CLAIMED_VOLUNTEER)
+    _after_assign(session, req, volunteer, texts.N_CLAIMED_VOLUNTEER, reply=True)
     return req
 
 
@@ -483,9 +492,10 @@ def _check_can_take(volunteer: Volunteer) -> None:
         raise OverLoad(texts.ERR_OVER_LOAD.format(load=volunteer.active_load, limit=volunteer.max_load))
 
 
-def _after_assign(session: Session, req: Request, volunteer: Volunteer, template: str) -> None:
+def _after_assign(session: Session, req: Request, volunteer: Volunteer, template: str, reply: bool) -> None:
     _withdraw_offers(session, req, keep_volunteer_id=volunteer.id)
-    notify(session, volunteer.person, "assigned", _contact_text(session, req, template), request=req, buttons=_task_buttons(req))
+    notify(session, volunteer.person, "assigned", _contact_text(session, req, template), request=req,
+           buttons=_task_buttons(req), reply=reply)
     _notify_resident(session, req, "claimed", texts.N_CLAIMED_RESIDENT.format(id=req.id, volunteer=volunteer.person.name))
 
 
@@ -528,7 +538,8 @@ def dispatch(session: Session, actor: Actor, request_id: int, volunteer_id: int)
         note = f"{old.person.name} → {new.person.name}"
         notify(session, old.person, "reassigned", texts.N_TAKEN_FROM_VOLUNTEER.format(id=req.id), request=req)
     _record(session, req, actor, "staff" if actor.is_staff else "grid_leader", "dispatch", before, note)
-    _after_assign(session, req, new, texts.N_DISPATCHED_VOLUNTEER)
+    _after_assign(session, req, new, texts.N_DISPATCHED_VOLUNTEER, reply=False)
+    followups.replan(session, req, before, reassigned=True)
     return req
 
 
@@ -606,7 +617,7 @@ def reopen(session: Session, actor: Actor, request_id: int, note: str = "") -> R
     previous = req.volunteer
     req.volunteer_id, req.claimed_at, req.started_at, req.done_at = None, None, None, None
     _notify_resident(session, req, "reopened", texts.N_REOPENED_RESIDENT.format(id=req.id))
-    recipients = {p.id: p for p in leader_or_staff(session, req)}
+    recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
     if previous:
         recipients[previous.person.id] = previous.person
     for person in recipients.values():
@@ -639,11 +650,12 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
         notify(session, volunteer.person, "rated", texts.N_RATED_VOLUNTEER.format(id=req.id, score=score, comment=comment), request=req)
     if score <= 2:
         req.needs_followup = True
+        _record(session, req, actor, "resident", "followup_requested", req.state, f"{score}星")
         recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
         for person in recipients.values():
             notify(session, person, "low_rating", texts.N_LOW_RATING.format(
                 id=req.id, score=score, comment=comment or texts.UNKNOWN), request=req)
-    _notify_resident(session, req, "rating_thanks", texts.N_RATING_THANKS)
+    _notify_resident(session, req, "rating_thanks", texts.N_RATING_THANKS, reply=True)
     session.flush()
     return rating
 
@@ -659,7 +671,7 @@ def cancel(session: Session, actor: Actor, request_id: int, reason: str = "") ->
     _withdraw_offers(session, req)
     if volunteer:
         notify(session, volunteer.person, "cancelled", texts.N_CANCELLED_VOLUNTEER.format(id=req.id), request=req)
-    _notify_resident(session, req, "cancelled", texts.N_CANCELLED_RESIDENT.format(id=req.id))
+    _notify_resident(session, req, "cancelled", texts.N_CANCELLED_RESIDENT.format(id=req.id), reply=role == "resident")
     return req
 
 
@@ -682,7 +694,7 @@ def urge(session: Session, actor: Actor, request_id: int) -> Request:
         notify(session, person, "urged", texts.N_URGED.format(
             id=req.id, state=texts.STATE_NAMES[req.state], waited=texts.WAITED.format(hours=hours, minutes=minutes),
             summary=_summary(req)), request=req)
-    _notify_resident(session, req, "urge_ack", texts.N_URGE_ACK.format(id=req.id))
+    _notify_resident(session, req, "urge_ack", texts.N_URGE_ACK.format(id=req.id), reply=True)
     return req
 
 
@@ -722,9 +734,56 @@ def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_
     return req
 
 
+def complete_followup(session: Session, actor: Actor, request_id: int, note: str) -> Request:
+    """回访 done: staff or the grid leader called the resident back and record what came of it."""
+    req = _lock(session, actor, request_id)
+    if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
+        raise Forbidden(texts.ERR_NOT_STAFF_OR_LEADER)
+    note = normalize_text(note)
+    if not note:
+        raise InvalidInput(texts.ERR_FOLLOWUP_NOTE)
+    if not req.needs_followup:
+        raise IllegalTransition(texts.ERR_NO_FOLLOWUP_PENDING.format(id=req.id))
+    req.needs_followup = False
+    _record(session, req, actor, "staff" if actor.is_staff else "grid_leader", "followup_done", req.state, note)
+    return req
+
+
 def flag_urgent(session: Session, actor: Actor, request_id: int, urgent: bool = True) -> Request:
     _require_staff(actor)
     req = _lock(session, actor, request_id)
     req.priority = 1 if urgent else 0
     _record(session, req, actor, "staff", "flag_urgent" if urgent else "unflag_urgent", req.state)
     return req
+
+
+# --- reminders (fired by community.followups; no state change) ---------------------------------
+
+
+def remind(session: Session, req: Request, kind: str) -> None:
+    """Appointment reminders, the due-time nudge and the overdue call to the grid leader."""
+    time = _time_text(req)
+    if kind == "remind_volunteer":
+        notify(session, req.volunteer.person, kind, texts.N_REMIND_VOLUNTEER.format(
+            id=req.id, time=time, address=req.address_text, summary=_summary(req)), request=req, buttons=_task_buttons(req))
+    elif kind == "remind_resident":
+        template = texts.N_REMIND_RESIDENT_CLAIMED if req.state in ACTIVE_STATES else texts.N_REMIND_RESIDENT_OPEN
+        name = req.volunteer.person.name if req.volunteer else ""
+        _notify_resident(session, req, kind, template.format(id=req.id, time=time, volunteer=name))
+    elif kind == "nudge_volunteer":
+        notify(session, req.volunteer.person, kind, texts.N_NUDGE_VOLUNTEER.format(id=req.id, summary=_summary(req)),
+               request=req, buttons=[[button(texts.BUTTON_FINISH, "finish", req.id), button(texts.BUTTON_RELEASE, "release", req.id)]])
+    elif kind == "overdue_leader":
+        _record(session, req, SYSTEM_ACTOR, "system", "overdue", req.state, req.volunteer.person.name)
+        for person in leader_or_staff(session, req):
+            notify(session, person, kind, texts.N_OVERDUE_LEADER.format(
+                id=req.id, volunteer=req.volunteer.person.name, summary=_summary(req)), request=req,
+                buttons=[[button(texts.BUTTON_REASSIGN, "reassign", req.id)]])
+    else:
+        raise ValueError(f"unknown reminder {kind}")
+
+
+def remind_to_rate(session: Session, req: Request) -> None:
+    stars = [button(label, "rate", req.id, score=i + 1) for i, label in enumerate(texts.BUTTON_STARS)]
+    _notify_resident(session, req, "rate_reminder", texts.N_RATE_REMINDER.format(id=req.id), buttons=[
+        [button(texts.BUTTON_CONFIRM, "confirm", req.id), button(texts.BUTTON_REOPEN, "reopen", req.id)], stars])

@@ -421,3 +421,50 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class FollowUpStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    CANCELLED = "cancelled"  # the request moved on before it was due
+    SKIPPED = "skipped"  # came due, but the request was no longer in a state it applies to
+
+
+class FollowUp(Base):
+    """A scheduled follow-up (回访/催办/提醒) of a request, or a community-wide job such as
+    the morning digest (request_id NULL).
+
+    Written by `community.followups` in the same transaction as the state change that
+    makes it due, so cancelling or finishing a request removes its follow-ups atomically,
+    whichever process made the change. The scheduler in the bot process fires due rows.
+    """
+
+    __tablename__ = "followups"
+    __table_args__ = (Index("ix_followups_status_due", "status", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[FollowUpStatus] = mapped_column(_enum(FollowUpStatus), default=FollowUpStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class CareSchedule(Base):
+    """关爱式服务: a recurring visit staff set up for a resident (e.g. weekly to an elderly
+    person living alone). Each occurrence becomes a `care` request routed like any other."""
+
+    __tablename__ = "care_schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("service_categories.id"))
+    description: Mapped[str] = mapped_column(Text)
+    every_days: Mapped[int] = mapped_column(Integer)
+    next_visit_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

@@ -1,15 +1,40 @@
 """Writing notifications. Rows are added to the caller's session, so they commit or roll
 back together with the state change that caused them; the bot's sender delivers them."""
-from sqlalchemy import select
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from community.models import Grid, OutboxMessage, Person, Request, Staff
+from community import clock
+from community.models import Grid, OutboxMessage, OutboxStatus, Person, Request, Staff
+from community.settings import Settings, get_settings
 
 
 def button(text: str, action: str, request_id: int, **args) -> dict:
     """A button naming a domain action. The bot stores it server-side under a short key;
     the action is re-checked against the database when pressed."""
     return {"text": text, "action": action, "request_id": request_id, **args}
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def quiet_until(now: datetime, settings: Settings | None = None) -> datetime | None:
+    """If `now` (naive UTC) falls in quiet hours, the UTC time they end; else None.
+    The window may cross midnight (21:30–08:00)."""
+    settings = settings or get_settings()
+    local = clock.to_local(now, settings.timezone)
+    start, end = _minutes(settings.quiet_start), _minutes(settings.quiet_end)
+    minute = local.hour * 60 + local.minute
+    inside = (minute >= start or minute < end) if start > end else (start <= minute < end)
+    if not inside:
+        return None
+    release = local.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
+    if release <= local:
+        release += timedelta(days=1)
+    return release.astimezone(UTC).replace(tzinfo=None)
 
 
 def notify(
@@ -22,10 +47,17 @@ def notify(
     buttons: list[list[dict]] | None = None,
     urgent: bool = False,
     edit_of: int | None = None,
+    reply: bool = False,
 ) -> OutboxMessage | None:
-    """Queue a message to a person; people without Telegram get nothing (returns None)."""
+    """Queue a message to a person; people without Telegram get nothing (returns None).
+
+    In quiet hours a message waits (`not_before`) until they end, unless it is urgent
+    (or about a request staff flagged urgent), a reply to what this person just did, or
+    an edit of an earlier card (edits make no sound)."""
     if person is None or person.telegram_id is None:
         return None
+    urgent = urgent or bool(request is not None and request.priority)
+    not_before = None if (urgent or reply or edit_of) else quiet_until(clock.now())
     msg = OutboxMessage(
         person_id=person.id,
         chat_id=person.telegram_id,
@@ -35,6 +67,8 @@ def notify(
         request_id=request.id if request else None,
         urgent=urgent,
         edit_of=edit_of,
+        not_before=not_before,
+        created_at=clock.now(),
     )
     session.add(msg)
     session.flush()
@@ -57,3 +91,18 @@ def leader_or_staff(session: Session, request: Request) -> list[Person]:
     if grid and grid.leader_person_id:
         return [session.get(Person, grid.leader_person_id)]
     return staff_of(session, request.community_id)
+
+
+def due_messages(session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    """Pending messages the sender may deliver now (quiet-hour ones wait), oldest first."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+            )
+            .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+            .limit(limit)
+        )
+    )

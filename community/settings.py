@@ -31,6 +31,20 @@ class Settings(BaseSettings):
     red_flag_after_hours: float = 24
     default_max_load: int = 3
 
+    # Follow-ups (community.followups), all in the community's time zone
+    appointment_remind_volunteer_minutes: int = 60  # remind the volunteer this long before
+    appointment_remind_resident_at: str = "20:00"  # remind the resident the evening before
+    offer_lead_before_appointment_hours: float = 3  # widen at the latest this long before
+    red_flag_lead_before_appointment_hours: float = 1
+    overdue_leader_after_hours: float = 24  # after the volunteer was nudged at the due time
+    rate_reminder_after_hours: float = 24
+    close_unrated_after_hours: float = 72
+    digest_at: str = "08:00"
+    care_lead_hours: float = 24  # a care visit becomes a request this long before it
+    quiet_start: str = "21:30"  # non-urgent messages wait until quiet_end
+    quiet_end: str = "08:00"
+    scheduler_max_sleep_seconds: float = 30  # rows written by other processes are seen this soon
+
     # Ledger
     points_per_hour: int = 10
 

@@ -280,6 +280,22 @@ def test_low_rating_flags_for_followup_and_tells_leader_and_staff(db, world):
         assert any(m.kind == "low_rating" and "还是漏水" in m.text for m in inbox(db, pid(world, who)))
 
 
+def test_followup_call_is_recorded_by_staff_or_own_leader_only(db, world):
+    rid = finished(db, world)
+    act(db, pid(world, "王奶奶"), lifecycle.rate, rid, 1, "没修好")
+    with pytest.raises(Forbidden):
+        act(db, pid(world, "G2"), lifecycle.complete_followup, rid, "已回访")
+    with pytest.raises(InvalidInput):
+        act(db, pid(world, "G1"), lifecycle.complete_followup, rid, " ")
+    act(db, pid(world, "G1"), lifecycle.complete_followup, rid, "已电话回访，约好明天再修")
+    assert not get(db, rid).needs_followup
+    with pytest.raises(IllegalTransition, match="没有待回访"):
+        act(db, pid(world, "staff"), lifecycle.complete_followup, rid, "再次回访")
+    with db.factory() as s:
+        actions = s.scalars(select(Event.action).where(Event.request_id == rid).order_by(Event.id)).all()
+    assert actions[-3:] == ["rate", "followup_requested", "followup_done"]
+
+
 def test_not_fixed_reopens_and_offers_again(db, world):
     rid = finished(db, world)
     with pytest.raises(Forbidden):
