@@ -8,14 +8,14 @@ the staff queues and the statistics.
 """
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.rule import Rule
 from sqlalchemy import select
 
-from community import clock, lifecycle, people, queues
+from community import clock, followups, lifecycle, people, queues, texts
 from community.actors import SYSTEM, actor_for_person
 from community.db import make_engine, session_factory, transaction, upgrade
 from community.errors import DomainError
@@ -64,6 +64,20 @@ class Day:
             self.say("system", f"回复{who}", f"[red]{exc.message}[/]")
             return None
 
+    def advance(self, **delta: float) -> None:
+        self.run_scheduler_until(self.clock() + timedelta(**delta))
+
+    def run_scheduler_until(self, end: datetime, step: timedelta = timedelta(minutes=10)) -> None:
+        """What the scheduler in the bot process does, on the accelerated clock."""
+        followups.ensure_digests(self.factory)
+        while self.clock() < end:
+            self.clock.current = min(end, self.clock() + step)
+            report = followups.run_due(self.factory)
+            if report.total:
+                fired = "，".join(f"{texts.FOLLOWUP_NAMES.get(k, k)}×{n}" for k, n in report.fired.items())
+                self.say("system", "调度", fired)
+                self.flush_outbox()
+
     def flush_outbox(self) -> None:
         """Print (and mark sent) what the bot's sender would deliver."""
         with transaction(self.factory) as s:
@@ -77,6 +91,8 @@ class Day:
                 role = self.roles.get(msg.person_id, "resident")
                 buttons = " ".join(f"[{b['text']}]" for row in msg.buttons or [] for b in row)
                 arrow = "✎" if msg.edit_of else "→"
+                if msg.not_before and msg.not_before > clock.now():  # quiet hours: the sender holds it
+                    arrow = f"⏸ {clock.local_text(msg.not_before)} 后 →"
                 text = msg.text.replace("\n", " / ")
                 self.console.print(f"      {arrow} [{COLOURS[role]}]{name}[/] 收到：{text} [dim]{buttons}[/]")
                 msg.status, msg.sent_at = "sent", clock.now()
@@ -185,24 +201,24 @@ def run_demo(database: Path, console: Console) -> None:
         day.say("resident", "王秀兰", "我家厨房水管漏水了，麻烦师傅来看看（3号楼2单元502）")
         repair = day.act("resident", res["王秀兰"][0], lifecycle.submit, NewRequest(
             kind=RequestKind.SERVICE, description="厨房水管漏水了，麻烦师傅来看看", category="维修"))
-        day.clock.advance(seconds=20)
+        day.advance(seconds=20)
         day.say("resident", "王秀兰", "（着急，又点了一次提交）")
         day.attempt("resident", "王秀兰", res["王秀兰"][0], lifecycle.submit, NewRequest(
             kind=RequestKind.SERVICE, description="厨房水管漏水了，麻烦师傅来看看", category="维修"))
-        day.clock.advance(minutes=6)
+        day.advance(minutes=6)
         offered = _offered(day, repair.id)
         racers = list(dict.fromkeys(offered + _grid_mates(day, offered[0])))[:10]
         winner = _race(day, repair.id, racers)
 
-        day.clock.advance(minutes=5)
+        day.advance(minutes=5)
         day.say("resident", "陈建国", "想要一副老花镜，看报纸看不清了")
         wish = day.act("resident", res["陈建国"][0], lifecycle.submit, NewRequest(
             kind=RequestKind.WISH, description="想要一副老花镜，看报纸看不清了", item="老花镜"))
-        day.clock.advance(minutes=30)
+        day.advance(minutes=30)
         day.say("staff", "社区李主任", f"审核微心愿 {wish.id}：发布")
         day.act("staff", staff, lifecycle.publish, wish.id)
 
-        day.clock.advance(minutes=10)
+        day.advance(minutes=10)
         day.say("resident", "李桂芬", "我住99号楼，想请人帮忙买菜")
         day.attempt("resident", "李桂芬", res["李桂芬"][0], lifecycle.submit, NewRequest(
             kind=RequestKind.SERVICE, description="帮忙买菜", category="代购", address="99号楼"))
@@ -222,11 +238,11 @@ def run_demo(database: Path, console: Console) -> None:
             kind=RequestKind.SERVICE, description="家里需要打扫一下卫生", category="保洁"))
 
         console.print(Rule("中午：出发、完成、评价"))
-        day.clock.advance(minutes=40)
+        day.advance(minutes=40)
         winner_name = _name(day, winner)
         day.say("volunteer", winner_name, "【出发了】")
         day.act("volunteer", winner, lifecycle.start, repair.id)
-        day.clock.advance(minutes=70)
+        day.advance(minutes=70)
         day.say("volunteer", winner_name, "【已完成】用时 1.5 小时，换了阀门")
         day.act("volunteer", winner, lifecycle.finish, repair.id, 1.5, "换了阀门")
         day.say("resident", "王秀兰", "★★★★★ 师傅很耐心")
@@ -236,25 +252,21 @@ def run_demo(database: Path, console: Console) -> None:
             taker = _offered(day, req.id)[0]
             day.say("volunteer", _name(day, taker), f"接单 {req.id}")
             day.act("volunteer", taker, lifecycle.claim, req.id)
-            day.clock.advance(minutes=50)
+            day.advance(minutes=50)
             day.act("volunteer", taker, lifecycle.finish, req.id)
             day.say("resident", resident_name, f"{'★' * score} {comment}")
             day.act("resident", res[resident_name][0], lifecycle.rate, req.id, score, comment)
 
-        console.print(Rule("下午：取消、催办、超时升级"))
+        console.print(Rule("下午：取消、催办"))
         day.say("resident", "刘淑珍", "不用打扫了，孩子回来了")
         day.act("resident", res["刘淑珍"][0], lifecycle.cancel, cleaning.id, "孩子回来了")
-        day.clock.advance(hours=1)
+        day.advance(hours=1)
         day.say("resident", "张德胜", "理发的怎么还没人来？催一下")
         day.act("resident", res["张德胜"][0], lifecycle.urge, haircut.id)
         day.say("resident", "张德胜", "再催一下！")
         day.attempt("resident", "张德胜", res["张德胜"][0], lifecycle.urge, haircut.id)
-        day.clock.advance(hours=1)
-        day.say("system", "调度", f"编号 {escort.id} 已 2 小时无人接单：扩大范围并通知网格长")
-        day.act("system", None, lifecycle.escalate, escort.id, 1, 2)
-        day.clock.advance(hours=22)
-        day.say("system", "调度", f"编号 {escort.id} 已 24 小时无人接单：红色预警")
-        day.act("system", None, lifecycle.escalate, escort.id, 2, 24)
+        console.print(Rule("调度器：时间快进到次日上午，跟进按时触发"))
+        day.run_scheduler_until(DAY_START + timedelta(days=1, hours=1, minutes=30))  # 09:30 next day
 
         console.print(Rule("工作人员的队列与统计"))
         from community.cli import render_queue, render_stats

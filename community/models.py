@@ -78,6 +78,7 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # permanent: blocked bot, chat not found, retries exhausted
+    SKIPPED = "skipped"  # superseded before delivery (an offer card already taken)
 
 
 class OfferStatus(enum.StrEnum):

@@ -115,6 +115,17 @@ N_REMIND_RESIDENT_OPEN = "温馨提醒：您预约的 {time} 服务（编号 {id
 N_NUDGE_VOLUNTEER = "编号 {id} 已到约定的办结时间：{summary}。完成了吗？完成请点【已完成】，做不了请点【放弃】。"
 N_OVERDUE_LEADER = "超期提醒：编号 {id} 由{volunteer}接单后超时未完成：{summary}。需要改派吗？"
 N_RATE_REMINDER = "编号 {id} 的服务您还没评价呢。问题解决了吗？请点一下，帮助我们改进。"
+FOLLOWUP_NAMES = {
+    "widen": "扩大派单范围",
+    "red_flag": "红色预警",
+    "remind_resident": "提醒居民",
+    "remind_volunteer": "提醒志愿者",
+    "nudge_volunteer": "催促完成",
+    "overdue_leader": "超期告知网格长",
+    "rate_reminder": "提醒评价",
+    "close_unrated": "未评价关闭",
+    "digest": "每日概况",
+}
 DIGEST_HEAD = "【{scope} 今日概况】待处理 {open} 件，服务中 {active} 件，红色预警 {red} 件，超期未完成 {past_due} 件，差评 {low} 件，待回访 {followup} 件。"
 DIGEST_ITEM = "· 编号 {id} {category} {building}：{summary}"
 ERR_FOLLOWUP_NOTE = "请简单记录回访的情况。"

@@ -1,0 +1,65 @@
+"""A fake transport for python-telegram-bot: a real Bot and Application, but every Bot API
+call is recorded and answered here, so handlers can be tested without any server."""
+import json
+from itertools import count
+
+from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest
+
+BOT_USER = {"id": 1, "is_bot": True, "first_name": "暖心", "username": "nuanxin_bot"}
+
+
+class FakeRequest(BaseRequest):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self._ids = count(1000)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self):
+        return 1
+
+    async def do_request(self, url, method, request_data=None, **_):
+        name = url.rsplit("/", 1)[-1]
+        params = request_data.parameters if request_data else {}
+        self.calls.append((name, params))
+        if name == "getMe":
+            result = BOT_USER
+        elif name in ("sendMessage", "editMessageText"):
+            result = {"message_id": params.get("message_id", next(self._ids)), "date": 0,
+                      "chat": {"id": params["chat_id"], "type": "private"}, "text": params["text"]}
+        else:
+            result = True
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def of(self, method: str) -> list[dict]:
+        return [p for m, p in self.calls if m == method]
+
+
+async def make_app(*handlers) -> tuple[Application, FakeRequest]:
+    request = FakeRequest()
+    app = Application.builder().token("1:TEST").request(request).get_updates_request(FakeRequest()).build()
+    for handler in handlers:
+        app.add_handler(handler)
+    await app.initialize()
+    return app, request
+
+
+_update_ids = count(1)
+
+
+def press(app: Application, telegram_id: int, data: str, message_id: int = 5) -> Update:
+    return Update.de_json({
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": str(next(_update_ids)), "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
+            "chat_instance": "ci", "data": data,
+            "message": {"message_id": message_id, "date": 0, "chat": {"id": telegram_id, "type": "private"}, "text": "卡片"},
+        },
+    }, app.bot)
