@@ -1,0 +1,26 @@
+"""`python -m bot`: run the bot (polling) with its outbox sender and scheduler."""
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import BotSettings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = BotSettings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper()
+            reason = "is not set" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            print(f"error: {name} {reason}", file=sys.stderr)
+        sys.exit(2)
+    from bot.app import build_application
+
+    build_application(settings).run_polling()
+
+
+if __name__ == "__main__":
+    main()

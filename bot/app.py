@@ -1,0 +1,51 @@
+"""The bot process: one PTB Application, the outbox sender and the follow-up scheduler.
+
+Run with `python -m bot` (needs TELEGRAM_BOT_TOKEN; TELEGRAM_BASE_URL points it at a local
+Bot API emulator). The schema is upgraded on start, as everywhere.
+"""
+import asyncio
+import logging
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler
+from telegram.request import HTTPXRequest
+
+from bot.callbacks import Callbacks
+from bot.config import BotSettings
+from bot.scheduler import FollowUpScheduler
+from bot.sender import OutboxSender
+from community.db import make_engine, session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: BotSettings, factory=None, request: HTTPXRequest | None = None) -> Application:
+    if factory is None:
+        engine = make_engine()
+        upgrade(engine)
+        factory = session_factory(engine)
+    builder = ApplicationBuilder().token(settings.telegram_bot_token).base_url(settings.telegram_base_url)
+    builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # the sender handles 429 itself
+    if request is not None:
+        builder = builder.request(request).get_updates_request(type(request)())
+    app = builder.post_init(_start_background).post_shutdown(_stop_background).build()
+    app.bot_data["factory"] = factory
+    app.bot_data["settings"] = settings
+    sender = OutboxSender(app.bot, factory)
+    app.bot_data["sender"] = sender
+    app.add_handler(CallbackQueryHandler(Callbacks(factory, on_commit=sender.wake.set).handle))
+    return app
+
+
+async def _start_background(app: Application) -> None:
+    stop = asyncio.Event()
+    scheduler = FollowUpScheduler(app.bot_data["factory"])
+    scheduler.start()
+    sender: OutboxSender = app.bot_data["sender"]
+    idle = app.bot_data["settings"].outbox_idle_seconds
+    app.bot_data.update(stop=stop, scheduler=scheduler, sender_task=asyncio.create_task(sender.run(stop, idle)))
+
+
+async def _stop_background(app: Application) -> None:
+    app.bot_data["stop"].set()
+    await app.bot_data["sender_task"]
+    await asyncio.to_thread(app.bot_data["scheduler"].shutdown)
