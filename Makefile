@@ -9,22 +9,24 @@ RASA_VENV := .venv-rasa
 PY        := $(VENV)/bin/python
 PIP_FLAGS := --quiet --disable-pip-version-check --progress-bar off
 
-.PHONY: help run test env rasa-env clean
+.PHONY: help run test env rasa-env emulator clean
 
 help:
 	@echo "make run    # the product on embedded defaults (SQLite, offline)"
 	@echo "make test   # all tests (SQLite and PostgreSQL)"
 	@echo "make env    # only the Python 3.11 environment ($(VENV))"
 	@echo "make rasa-env  # only the Python 3.10 environment for Rasa ($(RASA_VENV))"
+	@echo "make emulator  # only the offline Telegram Bot API emulator (node_modules; needs node, npm)"
 
 run: env
 	$(PY) -m community demo
 
-test: env rasa-env
+test: env rasa-env node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 env: $(VENV)/.installed
 rasa-env: $(RASA_VENV)/.installed
+emulator: node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> Python 3.11 environment ($(VENV))"
@@ -39,6 +41,14 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python.sh 3.10)" -m venv $(RASA_VENV)
 	@set -o pipefail; $(RASA_VENV)/bin/pip install $(PIP_FLAGS) -r requirements-rasa.txt 2>&1 | { grep -vE "^WARNING: Location|DEPRECATION" || true; }
 	@$(RASA_VENV)/bin/rasa --version >/dev/null && touch $@
+
+# The offline Telegram Bot API emulator (telegram-test-api, pinned in package-lock.json) that
+# bot/emulator.py runs under node for the bot's tests.
+node_modules/.installed: package.json package-lock.json
+	@echo "==> Telegram Bot API emulator (node_modules)"
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are needed: install Node.js (>= 18)" >&2; exit 1; }
+	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var .pytest_cache

@@ -4,7 +4,7 @@ import re
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{20,}$")
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
 class BotSettings(BaseSettings):

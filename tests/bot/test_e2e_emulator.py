@@ -1,0 +1,110 @@
+"""The bot process end to end against the local Bot API emulator (telegram-test-api under
+node): real HTTP, real polling, real callback queries. Volunteers race for a card, the
+loser's card turns into "已被认领", the winner finishes, the resident rates; a forged press
+is refused. What each party received is read back from the emulator."""
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build_application
+from bot.config import BotSettings
+from bot.emulator import EmulatorRequest, EmulatorServer, EmulatorUnavailable, User, polling
+from community import clock, lifecycle
+from community.actors import actor_for_person
+from community.lifecycle import NewRequest
+from community.models import Request, RequestKind, RequestState
+from tests.builders import build_world
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def daytime():
+    with clock.use_clock(lambda: datetime(2026, 11, 23, 2, 0)):  # 10:00 Shanghai, outside quiet hours
+        yield
+
+
+@pytest.fixture
+def emulator():
+    try:
+        server = EmulatorServer().start()
+    except EmulatorUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+    assert server.process.poll() is not None
+
+
+def user(person) -> User:
+    return User(id=person.telegram_id, first_name=person.name)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_race_finish_and_rate_through_the_emulator(db, emulator):
+    with db.factory() as s, s.begin():
+        world = build_world(s)
+        wang = world.residents["王奶奶"].person
+        rid = lifecycle.submit(s, actor_for_person(s, wang), NewRequest(
+            kind=RequestKind.SERVICE, description="厨房水管漏水", category="维修")).id
+        zhang, liu, resident = user(world.volunteers["张师傅"].person), user(world.volunteers["刘师傅"].person), user(wang)
+
+    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05)
+    app = build_application(settings, db.factory, request=EmulatorRequest())
+    client = emulator.client(timeout=15)
+    async with polling(app):
+        await app.post_init(app)
+        try:
+            card_z = await client.wait_for(zhang.id, lambda m: f"claim:{rid}" in m.callback_data)
+            card_l = await client.wait_for(liu.id, lambda m: f"claim:{rid}" in m.callback_data)
+            assert "13912345678" not in card_z.text and "维修" in card_z.text  # no phone before claiming
+
+            first = await client.press(zhang, zhang.id, f"claim:{rid}", card_z.message_id)
+            # 刘师傅 presses a moment later, on the card as his phone still shows it.
+            second = await press_as_shown(client, liu, card_l, f"claim:{rid}")
+            contact = await client.wait_for(zhang.id, lambda m: "13912345678" in m.text)
+            assert "1号楼1单元101" in contact.text
+            answer = await client.until(lambda: client.callback_answer(second), what="the loser's answer")
+            assert "已被其他志愿者认领" in answer["text"]
+            assert "接单成功" in (await client.callback_answer(first))["text"]
+            edited = await client.until(
+                lambda: _find(client.history(liu.id), lambda m: m.message_id == card_l.message_id and "已被认领" in m.text),
+                what="the loser's card edited")
+            assert edited.callback_data == []  # the 接单 button is gone
+            await client.wait_for(resident.id, lambda m: "张师傅" in m.text and "接单" in m.text)
+
+            # A forged press: the resident's client sends publish for this request.
+            received = await client.updates_for(resident.id)
+            forged = await press_as_shown(client, resident, received[-1], f"publish:{rid}")
+            refusal = await client.until(lambda: client.callback_answer(forged), what="refusal")
+            assert "只有社区工作人员" in refusal["text"]
+
+            await client.press(zhang, zhang.id, f"finish:{rid}", contact.message_id)
+            question = await client.wait_for(zhang.id, lambda m: "用了多长时间" in m.text)
+            await client.press(zhang, zhang.id, question.callback_data[0], question.message_id)
+            done = await client.wait_for(resident.id, lambda m: f"rate:{rid}:5" in m.callback_data)
+            await client.press(resident, resident.id, f"rate:{rid}:5", done.message_id)
+            await client.wait_for(zhang.id, lambda m: "5 星" in m.text)
+        finally:
+            await app.post_shutdown(app)
+    with db.factory() as s:
+        req = s.get(Request, rid)
+        assert req.state == RequestState.CLOSED and req.volunteer_id == world.volunteers["张师傅"].id
+        assert req.hours == 1.5  # the 维修 default, the first choice offered
+
+
+async def press_as_shown(client, who: User, card, data: str) -> str:
+    """A callback query for `card` as it was received, with any callback_data: what a phone
+    showing a stale card, or a tampered client, sends."""
+    query = {"botToken": client.token, "from": who.as_dict(), "data": data,
+             "message": {"message_id": card.message_id, "date": 0, "chat": {"id": who.id, "type": "private"},
+                         "text": card.text}}
+    return (await client._post("/sendCallback", query))["callback_query_id"]
+
+
+async def _find(history_coro, predicate):
+    return next((m for m in await history_coro if predicate(m)), None)
