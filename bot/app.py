@@ -6,19 +6,25 @@ Bot API emulator). The schema is upgraded on start, as everywhere.
 import asyncio
 import logging
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.callbacks import Callbacks
+from bot import texts
+from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.config import BotSettings
 from bot.scheduler import FollowUpScheduler
+from bot.resident import ResidentHandlers
 from bot.sender import OutboxSender
+from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
 from community.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: BotSettings, factory=None, request: HTTPXRequest | None = None) -> Application:
+def build_application(
+    settings: BotSettings, factory=None, request: HTTPXRequest | None = None, relay=None
+) -> Application:
     if factory is None:
         engine = make_engine()
         upgrade(engine)
@@ -32,8 +38,28 @@ def build_application(settings: BotSettings, factory=None, request: HTTPXRequest
     app.bot_data["settings"] = settings
     sender = OutboxSender(app.bot, factory)
     app.bot_data["sender"] = sender
-    app.add_handler(CallbackQueryHandler(Callbacks(factory, on_commit=sender.wake.set).handle))
+    wake = sender.wake.set
+    volunteers = VolunteerHandlers(factory, wake)
+    residents = ResidentHandlers(factory, wake, relay=relay)
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/start join-<code> is a volunteer's invite link; anything else is a resident."""
+        arg = context.args[0] if context.args else ""
+        if arg.startswith(JOIN_PREFIX):
+            await volunteers.join(update, context, arg.removeprefix(JOIN_PREFIX))
+        else:
+            await residents.start(update, context)
+
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(Callbacks(factory, on_commit=wake).handle, pattern=DOMAIN_ACTIONS))
+    volunteers.register(app)
+    residents.register(app)  # its text handler takes whatever no one else did
+    app.add_handler(CallbackQueryHandler(_stale_button))  # every press is answered, even unknown ones
     return app
+
+
+async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
 
 
 async def _start_background(app: Application) -> None:

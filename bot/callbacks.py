@@ -50,6 +50,9 @@ IMMEDIATE: dict[str, Callable[[Session, Actor, Press], object]] = {
     "dispatch": _dispatch,
 }
 TOAST = {**texts.DONE, "hours": texts.DONE["finish"]}
+QUESTIONS = ("finish", "reject", "reassign")
+# The callback_data this module answers (other handlers own other prefixes).
+DOMAIN_ACTIONS = r"^(" + "|".join([*IMMEDIATE, *QUESTIONS]) + r"):"
 
 
 class Callbacks:
@@ -60,7 +63,7 @@ class Callbacks:
     async def handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         press = decode(query.data)
-        if press is None or (press.action not in IMMEDIATE and press.action not in ("finish", "reject", "reassign")):
+        if press is None or (press.action not in IMMEDIATE and press.action not in QUESTIONS):
             await query.answer(texts.STALE_BUTTON, show_alert=True)
             return
         try:

@@ -1,0 +1,356 @@
+"""The resident side: consent, the main menu, "my requests", and a guided order made of
+buttons that works without Rasa.
+
+Free text goes to Rasa (`bot.rasa.RasaRelay`) when it is reachable; when it is down or
+slow the resident gets an apology and this guided flow, and what they typed becomes the
+description draft, so nothing they wrote is lost. A 70-year-old can also use the buttons
+from the start: every step is one tap or one short message.
+
+Callback data (same `action:<int>[:arg]` shape as bot/keyboards.py):
+  consent:1 / consent:0, menu:0, order:<category id | 0 = 微心愿>, usetext:0, myaddr:0,
+  addr:<building id>, submit:0, abort:0, my:0, mycancel:<request id>, urge:<request id>
+"""
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot import texts
+from bot.keyboards import decode
+from community import clock, lifecycle, people, routing
+from community import texts as core
+from community.actors import actor_for_telegram
+from community.errors import AddressQuestion, DomainError
+from community.lifecycle import NewRequest
+from community.models import FINAL_STATES, Building, Community, Person, Request, RequestKind, Resident, ServiceCategory
+from community.validation import check_description, normalize_phone
+
+log = logging.getLogger(__name__)
+CALLBACKS = r"^(consent|menu|order|usetext|myaddr|addr|submit|abort|my|mycancel|urge):\d+$"
+ORDER = "order"  # context.user_data key of the guided order in progress
+PENDING_TEXT = "pending_text"  # what the resident typed when Rasa could not take it
+MY_PAGE = 8
+
+
+def _btn(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+class ResidentHandlers:
+    def __init__(self, factory: sessionmaker[Session], on_commit: Callable[[], None], relay=None) -> None:
+        self.factory = factory
+        self.on_commit = on_commit
+        self.relay = relay  # bot.rasa.RasaRelay, or None to use the guided flow only
+
+    def register(self, app: Application) -> None:
+        app.add_handler(CommandHandler(["help", "menu"], self.menu))
+        app.add_handler(CommandHandler("my", self.my_requests))
+        app.add_handler(CommandHandler("cancel", self.cancel))
+        app.add_handler(CallbackQueryHandler(self.on_button, pattern=CALLBACKS))
+        app.add_handler(MessageHandler(filters.CONTACT, self.on_contact))
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+
+    # --- entry, consent, menu -------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await asyncio.to_thread(self._has_consented, update.effective_user.id):
+            await self.menu(update, context)
+        else:
+            await update.effective_message.reply_text(texts.RES_CONSENT, reply_markup=InlineKeyboardMarkup(
+                [[_btn(texts.RES_CONSENT_YES, "consent:1"), _btn(texts.RES_CONSENT_NO, "consent:0")]]))
+
+    def _has_consented(self, telegram_id: int) -> bool:
+        with self.factory() as s:
+            person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            return bool(person and person.resident and person.resident.consent_at)
+
+    async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.effective_message.reply_text(texts.RES_MENU, reply_markup=InlineKeyboardMarkup([
+            [_btn(texts.RES_MENU_SERVICE, "menu:1"), _btn(texts.RES_MENU_WISH, "order:0")],
+            [_btn(texts.RES_MENU_MY, "my:0")],
+        ]))
+
+    # --- buttons ------------------------------------------------------------------------
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        press = decode(query.data)
+        user = query.from_user
+        try:
+            if press.action == "consent":
+                await query.answer()
+                if press.request_id == 1:
+                    await asyncio.to_thread(self._register, user.id, user.full_name or user.first_name)
+                    await query.edit_message_text(texts.RES_CONSENT_THANKS)
+                    await self.menu(update, context)
+                else:
+                    await query.edit_message_text(texts.RES_CONSENT_DECLINED)
+                return
+            if not await asyncio.to_thread(self._has_consented, user.id):
+                await query.answer(texts.RES_NEED_CONSENT, show_alert=True)
+                return
+            await query.answer()
+            await self._dispatch(press, update, context)
+        except DomainError as exc:
+            await query.answer(exc.message, show_alert=True)
+
+    async def _dispatch(self, press, update: Update, context) -> None:
+        order = context.user_data.get(ORDER)
+        match press.action:
+            case "menu":
+                await self._choose_category(update)
+            case "order":
+                context.user_data[ORDER] = {"category_id": press.request_id or None, "step": "description"}
+                await self._ask_description(update, context)
+            case "usetext" if order:
+                order["description"] = context.user_data.pop(PENDING_TEXT, "")
+                await self._ask_address(update, context)
+            case "myaddr" if order:
+                order["address"] = await asyncio.to_thread(self._registered_address, update.effective_user.id)
+                await self._after_address(update, context)
+            case "addr" if order:
+                order["address"] = await asyncio.to_thread(self._building_name, press.request_id) + order.get("address_rest", "")
+                await self._after_address(update, context)
+            case "submit" if order:
+                await self._submit(update, context)
+            case "abort":
+                context.user_data.pop(ORDER, None)
+                await update.effective_message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
+            case "my":
+                await self.my_requests(update, context)
+            case "mycancel":
+                await self._act(update, lifecycle.cancel, press.request_id, texts.RES_CANCELLED)
+            case "urge":
+                await self._act(update, lifecycle.urge, press.request_id, None)
+            case _:
+                await update.effective_message.reply_text(texts.STALE_BUTTON)
+
+    # --- the guided order -------------------------------------------------------------------
+
+    async def _choose_category(self, update: Update) -> None:
+        def work():
+            with self.factory() as s:
+                actor = actor_for_telegram(s, update.effective_user.id)
+                return s.execute(select(ServiceCategory.id, ServiceCategory.name).where(
+                    ServiceCategory.community_id == actor.community_id, ServiceCategory.active.is_(True))
+                    .order_by(ServiceCategory.id)).all()
+
+        menu = await asyncio.to_thread(work)
+        buttons = [_btn(name, f"order:{cid}") for cid, name in menu]
+        rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)] + [[_btn(texts.RES_MENU_WISH, "order:0")]]
+        await update.effective_message.reply_text(texts.RES_CHOOSE_CATEGORY, reply_markup=InlineKeyboardMarkup(rows))
+
+    async def _ask_description(self, update: Update, context) -> None:
+        draft = context.user_data.get(PENDING_TEXT)
+        keyboard = None
+        if draft:
+            keyboard = InlineKeyboardMarkup([[_btn(texts.RES_USE_DRAFT.format(text=draft[:20]), "usetext:0")]])
+        await update.effective_message.reply_text(texts.RES_ASK_DESCRIPTION, reply_markup=keyboard)
+
+    async def _ask_address(self, update: Update, context) -> None:
+        context.user_data[ORDER]["step"] = "address"
+        known = await asyncio.to_thread(self._registered_address, update.effective_user.id)
+        keyboard = InlineKeyboardMarkup([[_btn(texts.RES_USE_ADDRESS.format(address=known), "myaddr:0")]]) if known else None
+        await update.effective_message.reply_text(texts.RES_ASK_ADDRESS, reply_markup=keyboard)
+
+    async def _after_address(self, update: Update, context) -> None:
+        """Check the address now (questions go back to the resident), then the phone."""
+        order = context.user_data[ORDER]
+        try:
+            order["address_label"] = await asyncio.to_thread(self._resolve, update.effective_user.id, order["address"])
+        except AddressQuestion as question:
+            parsed = routing.parse_address(order["address"])  # keep the unit and room for the chosen building
+            order["address_rest"] = (f"{parsed.unit}单元" if parsed.unit else "") + (parsed.room or "")
+            keyboard = None
+            if question.options:
+                ids = await asyncio.to_thread(self._building_ids, update.effective_user.id, question.options)
+                keyboard = InlineKeyboardMarkup([[_btn(name, f"addr:{bid}")] for name, bid in ids])
+            await update.effective_message.reply_text(question.message, reply_markup=keyboard)
+            return
+        if not await asyncio.to_thread(self._known_phone, update.effective_user.id):
+            order["step"] = "phone"
+            await update.effective_message.reply_text(texts.RES_ASK_PHONE, reply_markup=ReplyKeyboardMarkup(
+                [[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]], one_time_keyboard=True, resize_keyboard=True))
+            return
+        await self._confirm(update, context)
+
+    async def _confirm(self, update: Update, context) -> None:
+        order = context.user_data[ORDER]
+        order["step"] = "confirm"
+        category = await asyncio.to_thread(self._category_name, order["category_id"])
+        await update.effective_message.reply_text(
+            texts.RES_CONFIRM.format(category=category, description=order["description"], address=order["address_label"]),
+            reply_markup=InlineKeyboardMarkup([[_btn(texts.RES_SUBMIT, "submit:0"), _btn(texts.RES_ABORT, "abort:0")]]))
+
+    async def _submit(self, update: Update, context) -> None:
+        order = context.user_data.pop(ORDER)
+
+        def work():
+            with self.factory() as s, s.begin():
+                actor = actor_for_telegram(s, update.effective_user.id)
+                category = s.get(ServiceCategory, order["category_id"]) if order["category_id"] else None
+                kind = RequestKind.SERVICE if category else RequestKind.WISH
+                return lifecycle.submit(s, actor, NewRequest(
+                    kind=kind, description=order["description"], category=category.code if category else None,
+                    item=None, address=order["address"])).id
+
+        try:
+            await asyncio.to_thread(work)
+        except DomainError as exc:
+            await update.effective_message.reply_text(exc.message)
+            return
+        self.on_commit()  # the "已收到" confirmation is in the outbox; wake the sender
+        await update.effective_message.reply_text(texts.RES_SUBMITTED, reply_markup=ReplyKeyboardRemove())
+
+    # --- typed text and contacts --------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        text = update.message.text.strip()
+        order = context.user_data.get(ORDER)
+        if not await asyncio.to_thread(self._has_consented, update.effective_user.id):
+            context.user_data[PENDING_TEXT] = text  # kept for after consent
+            await self.start(update, context)
+            return
+        if order and order.get("step") == "description":
+            try:
+                order["description"] = check_description(text)
+            except DomainError as exc:
+                await update.message.reply_text(exc.message)
+                return
+            await self._ask_address(update, context)
+        elif order and order.get("step") == "address":
+            order["address"] = text
+            await self._after_address(update, context)
+        elif order and order.get("step") == "phone":
+            await self._save_phone(update, context, text)
+        elif self.relay is not None and await self.relay.forward(update, context):
+            return  # Rasa answered
+        else:
+            context.user_data[PENDING_TEXT] = text
+            await update.message.reply_text(texts.RES_FALLBACK if self.relay else texts.RES_GUIDED)
+            await self._choose_category(update)
+
+    async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        contact = update.message.contact
+        if contact.user_id and contact.user_id != update.effective_user.id:
+            await update.message.reply_text(texts.RES_OWN_CONTACT)  # someone else's card: ask for theirs
+            return
+        await self._save_phone(update, context, contact.phone_number)
+
+    async def _save_phone(self, update: Update, context, raw: str) -> None:
+        def work():
+            phone = normalize_phone(raw)
+            with self.factory() as s, s.begin():
+                person = s.scalar(select(Person).where(Person.telegram_id == update.effective_user.id))
+                person.phone = phone
+
+        try:
+            await asyncio.to_thread(work)
+        except DomainError as exc:
+            await update.message.reply_text(exc.message)
+            return
+        await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
+        if context.user_data.get(ORDER):
+            await self._confirm(update, context)
+
+    # --- my requests -----------------------------------------------------------------------------
+
+    async def my_requests(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        def work():
+            with self.factory() as s:
+                actor = actor_for_telegram(s, update.effective_user.id)
+                if actor is None or actor.resident_id is None:
+                    return []
+                rows = s.scalars(select(Request).where(Request.resident_id == actor.resident_id)
+                                 .order_by(Request.id.desc()).limit(MY_PAGE)).all()
+                return [(r.id, r.state, r.category.name if r.category else core.KIND_NAMES[r.kind], r.description[:24],
+                         clock.local_text(r.submitted_at)) for r in rows]
+
+        rows = await asyncio.to_thread(work)
+        if not rows:
+            await update.effective_message.reply_text(texts.RES_NO_REQUESTS)
+            return
+        lines, buttons = [texts.RES_MY_HEAD], []
+        for rid, state, category, summary, at in rows:
+            lines.append(texts.RES_MY_LINE.format(id=rid, state=core.STATE_NAMES[state], category=category, summary=summary, at=at))
+            if state not in FINAL_STATES and state != "done":
+                buttons.append([_btn(texts.RES_URGE.format(id=rid), f"urge:{rid}"), _btn(texts.RES_CANCEL.format(id=rid), f"mycancel:{rid}")])
+        await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel: stop what is being filled in; else show the requests that can be cancelled."""
+        if context.user_data.pop(ORDER, None):
+            await update.message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
+        else:
+            await self.my_requests(update, context)
+
+    async def _act(self, update: Update, fn, request_id: int, done_text: str | None) -> None:
+        def work():
+            with self.factory() as s, s.begin():
+                fn(s, actor_for_telegram(s, update.effective_user.id), request_id)
+
+        try:
+            await asyncio.to_thread(work)
+        except DomainError as exc:
+            await update.effective_message.reply_text(exc.message)
+            return
+        self.on_commit()
+        if done_text:
+            await update.effective_message.reply_text(done_text.format(id=request_id))
+
+    # --- small database helpers (each its own short session) ------------------------------------
+
+    def _register(self, telegram_id: int, name: str) -> None:
+        with self.factory() as s, s.begin():
+            person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            community = s.get(Community, person.community_id) if person else people.community_by_code(s)
+            people.register_resident(s, community, name, telegram_id=telegram_id, consent=True)
+
+    def _registered_address(self, telegram_id: int) -> str | None:
+        with self.factory() as s:
+            person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            r: Resident | None = person.resident if person else None
+            if r is None or r.building is None:
+                return None
+            return r.building.name + (f"{r.unit}单元" if r.unit else "") + (r.room or "")
+
+    def _resolve(self, telegram_id: int, address: str) -> str:
+        with self.factory() as s:
+            actor = actor_for_telegram(s, telegram_id)
+            return routing.resolve_address(s, actor.community_id, address).label
+
+    def _building_ids(self, telegram_id: int, names: list[str]) -> list[tuple[str, int]]:
+        with self.factory() as s:
+            actor = actor_for_telegram(s, telegram_id)
+            rows = s.execute(select(Building.name, Building.id).where(
+                Building.community_id == actor.community_id, Building.name.in_(names))).all()
+            return [(name, bid) for name, bid in rows]
+
+    def _building_name(self, building_id: int) -> str:
+        with self.factory() as s:
+            b = s.get(Building, building_id)
+            if b is None:
+                raise DomainError(texts.STALE_BUTTON)
+            return b.name
+
+    def _known_phone(self, telegram_id: int) -> bool:
+        with self.factory() as s:
+            person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            return bool(person and person.phone)
+
+    def _category_name(self, category_id: int | None) -> str:
+        if not category_id:
+            return core.KIND_NAMES["wish"]
+        with self.factory() as s:
+            return s.get(ServiceCategory, category_id).name
