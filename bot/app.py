@@ -14,6 +14,8 @@ from bot import texts
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.config import BotSettings
 from bot.scheduler import FollowUpScheduler
+from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
+from bot.rasa import RasaRelay
 from bot.resident import ResidentHandlers
 from bot.sender import OutboxSender
 from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
@@ -39,6 +41,8 @@ def build_application(
     sender = OutboxSender(app.bot, factory)
     app.bot_data["sender"] = sender
     wake = sender.wake.set
+    if relay is None and settings.rasa_url:
+        relay = RasaRelay(factory, settings.rasa_url, settings.rasa_timeout_seconds)
     volunteers = VolunteerHandlers(factory, wake)
     residents = ResidentHandlers(factory, wake, relay=relay)
 
@@ -53,6 +57,8 @@ def build_application(
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(Callbacks(factory, on_commit=wake).handle, pattern=DOMAIN_ACTIONS))
     volunteers.register(app)
+    if relay is not None:
+        app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
     residents.register(app)  # its text handler takes whatever no one else did
     app.add_handler(CallbackQueryHandler(_stale_button))  # every press is answered, even unknown ones
     return app

@@ -260,9 +260,11 @@ class ResidentHandlers:
         except DomainError as exc:
             await update.message.reply_text(exc.message)
             return
-        await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
         if context.user_data.get(ORDER):
+            await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
             await self._confirm(update, context)
+        elif self.relay is None or not await self.relay.forward(update, context, text=normalize_phone(raw)):
+            await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
 
     # --- my requests -----------------------------------------------------------------------------
 

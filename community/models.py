@@ -469,3 +469,15 @@ class CareSchedule(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class ButtonPayload(Base):
+    """A long button payload (e.g. Rasa's `/inform{"item":"轮椅"}`) kept server-side: the
+    button's callback_data carries only this row's id, under Telegram's 64-byte limit. Bound
+    to the person it was shown to; anyone else pressing it is refused."""
+
+    __tablename__ = "button_payloads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

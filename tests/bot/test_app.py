@@ -18,7 +18,7 @@ from community.models import OutboxMessage, Person, RequestKind
 from tests.bot.fake_telegram import FakeRequest, press
 from tests.builders import build_world
 
-SETTINGS = BotSettings(telegram_bot_token="123456:" + "A" * 30, outbox_idle_seconds=0.05)
+SETTINGS = BotSettings(telegram_bot_token="123456:" + "A" * 30, outbox_idle_seconds=0.05, rasa_url="")
 
 
 async def wait_until(predicate, timeout=10.0):

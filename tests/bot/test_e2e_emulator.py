@@ -53,7 +53,8 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
             kind=RequestKind.SERVICE, description="厨房水管漏水", category="维修")).id
         zhang, liu, resident = user(world.volunteers["张师傅"].person), user(world.volunteers["刘师傅"].person), user(wang)
 
-    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05)
+    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
+                           outbox_idle_seconds=0.05, rasa_url="")
     app = build_application(settings, db.factory, request=EmulatorRequest())
     client = emulator.client(timeout=15)
     async with polling(app):

@@ -17,7 +17,7 @@ from tests.bot.fake_telegram import FakeRequest, press
 from tests.bot.updates import command, contact, text
 from tests.builders import build_world
 
-SETTINGS = BotSettings(telegram_bot_token="123:TEST")
+SETTINGS = BotSettings(telegram_bot_token="123:TEST", rasa_url="")
 NEWCOMER = 777_001
 
 
@@ -146,8 +146,11 @@ def test_guided_order_without_rasa_from_consent_to_submission(db, world):
     replies; what they first typed becomes the description."""
     def down_relay():
         class Down:
-            async def forward(self, update, context):
+            async def forward(self, update, context, text=None):
                 return False  # Rasa did not answer
+
+            async def press(self, update, context):
+                raise AssertionError("no Rasa buttons were shown")
         return Down()
 
     repair = world.categories["repair"].id

@@ -1,0 +1,101 @@
+"""Relay between residents and the Rasa server (REST channel, bound to 127.0.0.1).
+
+A resident's text (or a Rasa button they press) is POSTed to /webhooks/rest/webhook with
+the Telegram user as sender and metadata; Rasa's replies come back as messages. Rasa
+buttons become inline buttons whose callback_data is `rasa:<id>` of a `ButtonPayload` row
+(payloads such as `/inform{"item":"轮椅"}` exceed Telegram's 64 bytes; the row is bound to
+the resident, so nobody else can press it). A reply with `custom.request_contact` shows
+Telegram's share-contact keyboard.
+
+If Rasa does not answer within the timeout, `forward` returns False and the caller falls
+back to the guided order (bot/resident.py), keeping what the resident typed.
+"""
+import asyncio
+import logging
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from community import clock
+from community.models import ButtonPayload
+
+log = logging.getLogger(__name__)
+CALLBACK_PATTERN = r"^rasa:\d+$"
+
+
+class RasaRelay:
+    def __init__(self, factory: sessionmaker[Session], base_url: str, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.factory = factory
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+
+    async def forward(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None) -> bool:
+        """Send the resident's message to Rasa and show the replies; False if Rasa failed."""
+        user = update.effective_user
+        body = {
+            "sender": str(user.id),
+            "message": text if text is not None else update.effective_message.text,
+            "metadata": {"telegram": {"id": user.id, "first_name": user.first_name, "username": user.username,
+                                      "language_code": user.language_code}},
+        }
+        try:
+            response = await self.client.post("/webhooks/rest/webhook", json=body)
+            response.raise_for_status()
+            replies = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("Rasa unavailable: %s", exc)
+            return False
+        if not replies:
+            return False  # Rasa said nothing: better the guided menu than silence
+        for reply in replies:
+            await self._show(update, reply)
+        return True
+
+    async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A Rasa button: its stored payload goes to Rasa as if typed."""
+        query = update.callback_query
+        payload_id = int(query.data.split(":")[1])
+
+        def load():
+            with self.factory() as s:
+                row = s.get(ButtonPayload, payload_id)
+                return row.payload if row and row.telegram_id == query.from_user.id else None
+
+        payload = await asyncio.to_thread(load)
+        if payload is None:
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            return
+        await query.answer()
+        if not await self.forward(update, context, text=payload):
+            await query.message.reply_text(texts.RES_FALLBACK)
+
+    async def _show(self, update: Update, reply: dict) -> None:
+        custom = reply.get("custom") or {}
+        text = reply.get("text") or custom.get("text")
+        if not text:
+            return
+        if custom.get("request_contact"):
+            keyboard = ReplyKeyboardMarkup([[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]],
+                                           one_time_keyboard=True, resize_keyboard=True)
+            await update.effective_message.reply_text(text, reply_markup=keyboard)
+            return
+        buttons = reply.get("buttons") or []
+        markup = None
+        if buttons:
+            ids = await asyncio.to_thread(self._store, update.effective_user.id, [b["payload"] for b in buttons])
+            rows = [InlineKeyboardButton(b["title"], callback_data=f"rasa:{i}") for b, i in zip(buttons, ids, strict=True)]
+            markup = InlineKeyboardMarkup([rows[i:i + 2] for i in range(0, len(rows), 2)])
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+    def _store(self, telegram_id: int, payloads: list[str]) -> list[int]:
+        with self.factory() as s, s.begin():
+            rows = [ButtonPayload(telegram_id=telegram_id, payload=p, created_at=clock.now()) for p in payloads]
+            s.add_all(rows)
+            s.flush()
+            return [r.id for r in rows]
+
+    async def close(self) -> None:
+        await self.client.aclose()
