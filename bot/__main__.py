@@ -17,9 +17,9 @@ def main() -> None:
             reason = "is not set" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
             print(f"error: {name} {reason}", file=sys.stderr)
         sys.exit(2)
-    from bot.app import build_application
+    from bot.app import run
 
-    build_application(settings).run_polling()
+    run(settings)
 
 
 if __name__ == "__main__":

@@ -81,3 +81,18 @@ async def _stop_background(app: Application) -> None:
     app.bot_data["stop"].set()
     await app.bot_data["sender_task"]
     await asyncio.to_thread(app.bot_data["scheduler"].shutdown)
+
+
+def run(settings: BotSettings) -> None:
+    """Polling by default; webhook mode when WEBHOOK_URL is set."""
+    app = build_application(settings)
+    if not settings.webhook_url:
+        app.run_polling()
+        return
+    app.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=settings.webhook_url.rstrip("/").rsplit("/", 1)[-1],
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret or None,
+    )

@@ -18,6 +18,26 @@ class BotSettings(BaseSettings):
     # Empty: no Rasa, residents use the guided order only.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
+    # Polling by default. Set WEBHOOK_URL (the public https URL Telegram calls) for webhook
+    # mode; the bot then listens on WEBHOOK_LISTEN:WEBHOOK_PORT behind your reverse proxy.
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = ""  # checked on every update (X-Telegram-Bot-Api-Secret-Token)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_https(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram only calls https webhooks)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("may only contain A-Z, a-z, 0-9, _ and - (1-256 characters)")
+        return value
 
     @field_validator("telegram_bot_token")
     @classmethod
