@@ -22,6 +22,7 @@ from community.models import Request
 
 log = logging.getLogger(__name__)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
+NOTE_FOR = "note_request_id"  # user_data: the request a volunteer may add a note or photo to
 
 
 def _rate(s: Session, actor: Actor, press: Press):
@@ -80,6 +81,12 @@ class Callbacks:
             await query.answer(texts.SOMETHING_WRONG, show_alert=True)
             return
         self.on_commit()
+        if press.action == "hours":  # finished: a note or a photo is welcome, not required
+            context.user_data[NOTE_FOR] = press.request_id
+            await query.answer(reply)
+            await query.message.reply_text(texts.ASK_NOTE.format(id=press.request_id), reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(texts.SKIP_NOTE, callback_data=f"skipnote:{press.request_id}")]]))
+            return
         if isinstance(reply, tuple):  # a follow-up question with its own keyboard
             await query.answer()
             await query.message.reply_text(reply[0], reply_markup=reply[1])

@@ -75,3 +75,146 @@ RES_MY_LINE = "编号 {id}｜{state}｜{category}：{summary}（{at}）"
 RES_URGE = "催一下 {id}"
 RES_CANCEL = "取消 {id}"
 RES_CANCELLED = "编号 {id} 已取消。"
+
+# --- staff ---
+STAFF_ONLY = "抱歉，这项功能仅供社区工作人员使用。如需帮助，请直接告诉我您的需求。"
+STAFF_TRY_AGAIN = "\n请重新回复，或发送 /cancel 放弃。"
+STAFF_MINUTES = "{n}分钟"
+STAFF_HOURS = "{n}小时"
+STAFF_DAYS = "{n}天"
+STAFF_UNIT = "{unit}单元"
+STAFF_OPTIONS = "\n可选：{options}"
+
+# queues
+STAFF_QUEUE_HEAD = "【{queue}】共 {total} 件 · 第 {page}/{pages} 页"
+STAFF_QUEUE_LINE = "#{id} {category}·{building} {summary}（{age}）{flags}"
+STAFF_QUEUE_EMPTY = "【{queue}】暂无事项。"
+STAFF_FLAGS_WRAP = " ⚠{flags}"
+STAFF_FLAGS = {
+    "urgent": "紧急",
+    "escalated": "已扩大派单",
+    "red_flag": "红色预警",
+    "past_due": "超期",
+    "needs_followup": "待回访",
+    "low_rating": "差评",
+    "closed_unrated": "未评价关闭",
+}
+STAFF_PREV = "« 上一页"
+STAFF_NEXT = "下一页 »"
+STAFF_PAGE = "第 {page}/{pages} 页"
+STAFF_CURRENT = "【{label}】"
+
+# one request
+STAFF_DETAIL_HEAD = "【编号 {id}】{kind} · {category} · {state}"
+STAFF_DETAIL_RESIDENT = "居民：{name}  电话：{phone}{note}"
+STAFF_NO_TELEGRAM = "（无 Telegram，代下单）"
+STAFF_DETAIL_ADDRESS = "地址：{address}（{grid}）"
+STAFF_DETAIL_CONTENT = "内容：{text}"
+STAFF_DETAIL_APPOINTMENT = "预约：{time}"
+STAFF_DETAIL_TEAM = "服务队：{team}"
+STAFF_DETAIL_VOLUNTEER = "志愿者：{name}  电话：{phone}"
+STAFF_DETAIL_STAGE = "· {stage} {time}"
+STAFF_STAGES = {
+    "submitted_at": "提交",
+    "published_at": "发布",
+    "claimed_at": "接单",
+    "started_at": "出发",
+    "done_at": "完成",
+    "closed_at": "关闭",
+    "rejected_at": "驳回",
+    "cancelled_at": "取消",
+}
+STAFF_DETAIL_DUE = "办结期限：{time}"
+STAFF_DETAIL_HOURS = "服务时长：{hours} 小时"
+STAFF_DETAIL_FLAGS = "标记：{flags}"
+STAFF_DETAIL_RATING = "评价：{score} 星，{comment}"
+STAFF_DETAIL_REASON = "原因：{reason}"
+STAFF_DETAIL_NOTE = "完成说明：{note}"
+STAFF_DETAIL_EVENTS = "最近记录："
+STAFF_EVENT_LINE = "{time} {who} {action}{note}"
+STAFF_EVENT_NAMES = {
+    "submit": "提交",
+    "publish": "发布",
+    "reject": "驳回",
+    "claim": "接单",
+    "dispatch": "派单",
+    "start": "出发",
+    "release": "放弃",
+    "finish": "完成",
+    "confirm": "确认",
+    "reopen": "反馈没解决",
+    "close_unrated": "未评价关闭",
+    "cancel": "取消",
+    "rate": "评价",
+    "urge": "催办",
+    "escalate": "升级",
+    "decline": "婉拒",
+    "overdue": "超期提醒",
+    "flag_urgent": "标记紧急",
+    "unflag_urgent": "取消紧急",
+    "followup_requested": "需要回访",
+    "followup_done": "完成回访",
+}
+STAFF_ROLES = {"resident": "居民", "volunteer": "志愿者", "staff": "社区工作人员", "grid_leader": "网格长", "system": "系统"}
+STAFF_DISPATCH = "派单"
+STAFF_FLAG_URGENT = "标记紧急"
+STAFF_UNFLAG_URGENT = "取消紧急"
+STAFF_CANCEL_REQUEST = "取消"
+STAFF_CONFIRM = "确认关闭"
+STAFF_FOLLOWUP_DONE_BUTTON = "已回访"
+STAFF_BACK = "« 返回列表"
+STAFF_REFRESH = "刷新"
+STAFF_URGENT_ON = "已标记为紧急，夜间也会立即通知。"
+STAFF_URGENT_OFF = "已取消紧急标记。"
+
+# questions and answers
+STAFF_ASK_CANCEL_REASON = "请回复取消编号 {id} 的原因（记入诉求记录）。发送 /cancel 放弃。"
+STAFF_ASK_FOLLOWUP_NOTE = "请简单记录编号 {id} 的回访情况（如：已电话联系，居民表示满意）。发送 /cancel 放弃。"
+STAFF_REJECTED = "已驳回编号 {id}，并把原因告诉了居民：{reason}"
+STAFF_CANCELLED = "已取消编号 {id}。原因：{reason}"
+STAFF_FOLLOWUP_RECORDED = "已记录编号 {id} 的回访。"
+STAFF_INPUT_CANCELLED = "好的，已放弃，没有做任何更改。"
+STAFF_NOTHING_PENDING = "当前没有需要回答的问题。"
+
+# statistics
+STAFF_STATS_HEAD = "【{scope}】诉求共 {total} 件"
+STAFF_STATS_STATES = "状态：{states}"
+STAFF_STATS_CLAIM = "接单用时中位数：{time}（{n} 件）"
+STAFF_STATS_FINISH = "办结用时中位数：{time}（{n} 件）"
+STAFF_STATS_SATISFACTION = "满意率：{rate}（{satisfied}/{rated} 件评 4–5 星），目标 {target}，{verdict}"
+STAFF_STATS_MET = "已达标"
+STAFF_STATS_MISSED = "未达标"
+STAFF_STATS_NO_RATING = "满意率：暂无评价（目标 {target}）"
+STAFF_STATS_UNRATED = "另有 {n} 件超时未评价，不计为满意"
+STAFF_STATS_ALERTS = "红色预警 {red} 件 · 超期未完成 {past_due} 件 · 差评 {low} 件 · 待回访 {followup} 件"
+STAFF_STATS_UNKNOWN = "没有编码为“{code}”的网格或服务队，请核对（例如 /stats G1）。"
+
+# invites
+STAFF_INVITE_LIMIT = "一次最多生成 {limit} 个邀请链接，例如：/invite 5 repair1"
+STAFF_INVITE_HEAD = "志愿者邀请链接{team}（{days} 天内有效，每个只能用一次）："
+STAFF_INVITE_TEAM = "（{team}）"
+STAFF_INVITE_LINK = "{n}. https://t.me/{bot}?start=join-{code}"
+
+# ledger export
+STAFF_EXPORT_USAGE = "用法：/export 导出本月台账；或 /export 2024-05-01 2024-05-31 指定起止日期（含当天，最长一年）。"
+STAFF_EXPORT_FILENAME = "台账_{first}_{last}.xlsx"
+STAFF_EXPORT_CAPTION = "台账 {first} 至 {last}：诉求 {count} 件；{volunteers} 位志愿者服务 {hours} 小时。"
+
+# 代下单
+STAFF_ORDER_ASK_PHONE = "代下单：请输入居民的手机号或座机号。随时发送 /cancel 放弃。"
+STAFF_ORDER_PICK = "号码 {phone} 登记了以下居民，请选择为谁下单："
+STAFF_ORDER_OPTION = "{name}（{address}）"
+STAFF_ORDER_NEW_RESIDENT = "登记新居民"
+STAFF_ORDER_ASK_NAME = "号码 {phone} 还没有登记。请输入居民姓名。\n（登记即表示居民已当面同意社区使用其姓名、电话和住址提供服务。）"
+STAFF_ORDER_ASK_ADDRESS = "请输入{name}的住址，例如：3号楼2单元502。"
+STAFF_ORDER_ASK_CATEGORY = "为{name}下单：请选择服务类别。"
+STAFF_ORDER_ASK_DESCRIPTION = "请简单描述{name}需要什么帮助，例如：卫生间水管漏水，希望周六上午上门。"
+STAFF_ORDER_USE_BUTTONS = "请点选下面的按钮。"
+STAFF_ORDER_DONE = "已为{name}下单，编号 {id}。{next}"
+STAFF_ORDER_SERVICE_NEXT = "已通知附近的志愿者，进展会发给您。"
+STAFF_ORDER_WISH_NEXT = "微心愿需审核后发布，可在详情里直接发布。"
+STAFF_VIEW_DETAIL = "查看详情"
+ASK_NOTE = "编号 {id} 已记录完成。想补充一句服务情况，或者发张照片吗？（可以跳过）"
+SKIP_NOTE = "跳过"
+NOTE_SAVED = "补充说明已记下，谢谢！"
+NOTE_SKIPPED = "好的。"

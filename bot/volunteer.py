@@ -6,11 +6,20 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot import texts
+from bot.callbacks import NOTE_FOR
 from bot.keyboards import decode, markup
-from community import clock, people
+from community import clock, lifecycle, people
 from community import texts as core
 from community.actors import actor_for_telegram
 from community.errors import DomainError
@@ -32,6 +41,9 @@ class VolunteerHandlers:
         app.add_handler(CommandHandler("resume", self.resume))
         app.add_handler(CommandHandler("teams", self.teams))
         app.add_handler(CallbackQueryHandler(self.toggle_team, pattern=r"^team:\d+$"))
+        app.add_handler(CallbackQueryHandler(self.skip_note, pattern=r"^skipnote:\d+$"))
+        # Before everyone else (group -1): a note after finishing must not reach the resident relay.
+        app.add_handler(MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO, self.note), group=-1)
 
     # --- joining -----------------------------------------------------------------------
 
@@ -117,6 +129,32 @@ class VolunteerHandlers:
                 return texts.VOL_RESUMED if available else texts.VOL_PAUSED
 
         await self._reply(update, work)
+
+    # --- the optional note or photo after finishing ------------------------------------------
+
+    async def note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        request_id = context.user_data.get(NOTE_FOR)
+        if request_id is None:
+            return  # not waiting for a note: let the other handlers see this message
+        message = update.message
+        note = f"[照片] {message.photo[-1].file_id}" if message.photo else message.text
+
+        def work():
+            with self.factory() as s, s.begin():
+                lifecycle.add_note(s, actor_for_telegram(s, update.effective_user.id), request_id, note)
+
+        try:
+            await asyncio.to_thread(work)
+            context.user_data.pop(NOTE_FOR, None)
+            await message.reply_text(texts.NOTE_SAVED)
+        except DomainError as exc:
+            await message.reply_text(exc.message)
+        raise ApplicationHandlerStop
+
+    async def skip_note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        context.user_data.pop(NOTE_FOR, None)
+        await update.callback_query.answer(texts.NOTE_SKIPPED)
+        await update.callback_query.edit_message_reply_markup(None)
 
     # --- tasks and record ----------------------------------------------------------------
 

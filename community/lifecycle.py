@@ -605,6 +605,9 @@ def confirm(session: Session, actor: Actor, request_id: int) -> Request:
     if req.volunteer:
         notify(session, req.volunteer.person, "confirmed", texts.N_CONFIRMED_VOLUNTEER.format(
             id=req.id, hours=req.hours, points=round((req.hours or 0) * get_settings().points_per_hour)), request=req)
+    stars = [button(label, "rate", req.id, score=i + 1) for i, label in enumerate(texts.BUTTON_STARS)]
+    _notify_resident(session, req, "closed", texts.N_CLOSED_ASK_RATING.format(id=req.id),
+                     buttons=[stars], reply=role == "resident")
     return req
 
 
@@ -707,6 +710,21 @@ def close_unrated(session: Session, actor: Actor, request_id: int) -> Request:
     req = _lock(session, actor, request_id)
     _move(session, req, actor, "staff", "close_unrated", "未评价")
     req.closed_unrated = True
+    _notify_resident(session, req, "closed", texts.N_CLOSED_UNRATED.format(id=req.id))
+    return req
+
+
+def add_note(session: Session, actor: Actor, request_id: int, note: str) -> Request:
+    """The volunteer adds a note or a photo (a Telegram file id) after finishing."""
+    req = _lock(session, actor, request_id)
+    _require_assignee(actor, req)
+    if req.state not in (S.DONE, S.CLOSED):
+        raise IllegalTransition(texts.ERR_WRONG_STATE.format(state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES["note"]))
+    note = normalize_text(note)[:1000]
+    if not note:
+        raise InvalidInput(texts.ERR_NOTE_EMPTY)
+    req.finish_note = f"{req.finish_note}\n{note}" if req.finish_note else note
+    _record(session, req, actor, "volunteer", "note", req.state, note)
     return req
 
 

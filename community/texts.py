@@ -67,6 +67,7 @@ ACTION_NAMES = {
     "urge": "催办",
     "escalate": "升级",
     "decline": "婉拒",
+    "note": "补充说明",
 }
 
 # --- address questions (routing asks instead of guessing) ------------------------------
@@ -99,6 +100,8 @@ N_REOPENED_RESIDENT = "抱歉没能帮您解决好，编号 {id} 已重新安排
 N_RATED_VOLUNTEER = "居民给编号 {id} 的服务打了 {score} 星。{comment}"
 N_LOW_RATING = "差评提醒：编号 {id} 得到 {score} 星（{comment}），请安排回访。"
 N_RATING_THANKS = "感谢您的评价！"
+N_CLOSED_ASK_RATING = "编号 {id} 已完结，谢谢您的确认！方便的话给这次服务打个分吧。"
+N_CLOSED_UNRATED = "编号 {id} 已完结。如果还有问题，随时告诉我们。"
 N_RELEASED_RESIDENT = "原接单志愿者暂时无法服务，我们正在为您重新安排（编号 {id}）。"
 N_RELEASED_LEADER = "志愿者{volunteer}放弃了编号 {id}，已重新发布。原因：{reason}"
 N_CANCELLED_RESIDENT = "编号 {id} 已取消。"
@@ -128,6 +131,7 @@ FOLLOWUP_NAMES = {
 }
 DIGEST_HEAD = "【{scope} 今日概况】待处理 {open} 件，服务中 {active} 件，红色预警 {red} 件，超期未完成 {past_due} 件，差评 {low} 件，待回访 {followup} 件。"
 DIGEST_ITEM = "· 编号 {id} {category} {building}：{summary}"
+ERR_NOTE_EMPTY = "请写几个字，或者发一张照片。"
 ERR_FOLLOWUP_NOTE = "请简单记录回访的情况。"
 ERR_NO_FOLLOWUP_PENDING = "编号 {id} 没有待回访的事项。"
 ERR_CARE_INTERVAL = "关爱服务的间隔请填写 1 到 90 天。"

@@ -13,6 +13,7 @@ BOT_USER = {"id": 1, "is_bot": True, "first_name": "暖心", "username": "nuanxi
 class FakeRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
+        self.uploads: list[tuple[str, dict]] = []  # (method, {field: (file name, bytes, mime type)})
         self._ids = count(1000)
 
     async def initialize(self) -> None:
@@ -29,11 +30,16 @@ class FakeRequest(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
         self.calls.append((name, params))
+        if request_data is not None and request_data.contains_files:
+            self.uploads.append((name, request_data.multipart_data))
         if name == "getMe":
             result = BOT_USER
         elif name in ("sendMessage", "editMessageText"):
             result = {"message_id": params.get("message_id", next(self._ids)), "date": 0,
                       "chat": {"id": params["chat_id"], "type": "private"}, "text": params["text"]}
+        elif name == "sendDocument":
+            result = {"message_id": next(self._ids), "date": 0, "chat": {"id": params["chat_id"], "type": "private"},
+                      "document": {"file_id": "doc", "file_unique_id": "doc"}}
         else:
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -61,5 +67,20 @@ def press(app: Application, telegram_id: int, data: str, message_id: int = 5) ->
             "id": str(next(_update_ids)), "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
             "chat_instance": "ci", "data": data,
             "message": {"message_id": message_id, "date": 0, "chat": {"id": telegram_id, "type": "private"}, "text": "卡片"},
+        },
+    }, app.bot)
+
+
+def message(app: Application, telegram_id: int, text: str, message_id: int = 7) -> Update:
+    """A private text message; a leading /command is marked as one, as Telegram does."""
+    entities = []
+    if text.startswith("/"):
+        entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return Update.de_json({
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": message_id, "date": 0, "text": text, "entities": entities,
+            "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
+            "chat": {"id": telegram_id, "type": "private"},
         },
     }, app.bot)

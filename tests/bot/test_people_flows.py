@@ -204,3 +204,28 @@ def test_resident_record_is_not_created_before_consent(db, world):
     Bot(db).run(lambda app: command(app, NEWCOMER, "/start"), lambda app: text(app, NEWCOMER, "帮我买菜"))
     with db.factory() as s:
         assert s.scalar(select(func.count()).select_from(Resident).join(Person, Person.id == Resident.person_id).where(Person.telegram_id == NEWCOMER)) == 0
+
+
+def test_after_finishing_a_note_or_photo_is_kept_and_not_sent_to_the_relay(db, world):
+    with db.factory() as s, s.begin():
+        rid = lifecycle.submit(s, actor(s, world.residents["王奶奶"].person_id), NewRequest(
+            kind=RequestKind.SERVICE, description="水管漏水", category="维修")).id
+        lifecycle.claim(s, actor(s, world.volunteers["张师傅"].person_id), rid)
+    zhang = tg(db, world.volunteers["张师傅"].person_id)
+
+    class Relay:
+        async def forward(self, update, context, text=None):
+            raise AssertionError("a volunteer's note must not reach Rasa")
+
+        async def press(self, update, context):
+            raise AssertionError
+
+    bot = Bot(db, relay=Relay()).run(
+        lambda app: press(app, zhang, f"hours:{rid}:2"),
+        lambda app: text(app, zhang, "换了新阀门，建议半年后检查"),
+    )
+    said = [t for t, _ in bot.replies(zhang)]
+    assert any("想补充一句" in t for t in said) and said[-1] == "补充说明已记下，谢谢！"
+    with db.factory() as s:
+        req = s.get(Request, rid)
+        assert req.state == RequestState.DONE and req.hours == 2 and req.finish_note == "换了新阀门，建议半年后检查"
