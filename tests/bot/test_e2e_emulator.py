@@ -109,3 +109,77 @@ async def press_as_shown(client, who: User, card, data: str) -> str:
 
 async def _find(history_coro, predicate):
     return next((m for m in await history_coro if predicate(m)), None)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(90)
+async def test_wish_from_a_new_resident_to_rating_and_an_order_cancelled(db, emulator):
+    """The whole story by buttons (Rasa switched off): a new resident gives consent and makes
+    a wish, staff publish it from the review card, two volunteers race, the winner finishes,
+    the resident rates; a second resident orders a service and cancels it."""
+    with db.factory() as s, s.begin():
+        world = build_world(s)
+        staff = user(world.staff.person)
+        zhang, liu = user(world.volunteers["张师傅"].person), user(world.volunteers["刘师傅"].person)
+        chen = user(world.residents["陈大爷"].person)
+    newcomer = User(id=990_001, first_name="李奶奶")
+    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
+                           outbox_idle_seconds=0.05, rasa_url="")
+    app = build_application(settings, db.factory, request=EmulatorRequest())
+    client = emulator.client(timeout=15)
+
+    async def tap(who: User, data: str):
+        """Press the newest message in the chat (as it is now) that carries this button."""
+        async def latest():
+            return next((m for m in reversed(await client.history(who.id)) if data in m.callback_data), None)
+        message = await client.until(latest, what=f"a button {data} for {who.first_name}")
+        return await client.press(who, who.id, data, message.message_id)
+
+    async with polling(app):
+        await app.post_init(app)
+        try:
+            await client.send_command(newcomer, newcomer.id, "/start")
+            await tap(newcomer, "consent:1")
+            await tap(newcomer, "order:0")  # 许个微心愿
+            await client.wait_for(newcomer.id, lambda m: "需要什么帮助" in m.text)
+            await client.send_text(newcomer, newcomer.id, "想要一副老花镜，看报纸看不清")
+            await client.wait_for(newcomer.id, lambda m: "地址" in m.text)
+            await client.send_text(newcomer, newcomer.id, "2号楼3单元301")
+            await client.wait_for(newcomer.id, lambda m: "联系电话" in m.text)
+            await client.send_contact(newcomer, newcomer.id, "13922223333")
+            await tap(newcomer, "submit:0")
+            received = await client.wait_for(newcomer.id, lambda m: "已收到您的微心愿" in m.text)
+            wish_id = int(received.text.split("编号 ")[1].split("）")[0])
+
+            await tap(staff, f"publish:{wish_id}")
+            await client.wait_for(newcomer.id, lambda m: "审核通过" in m.text)
+            card_z = await client.wait_for(zhang.id, lambda m: f"claim:{wish_id}" in m.callback_data)
+            card_l = await client.wait_for(liu.id, lambda m: f"claim:{wish_id}" in m.callback_data)
+            assert "13922223333" not in card_z.text and "301" not in card_z.text
+            await client.press(liu, liu.id, f"claim:{wish_id}", card_l.message_id)
+            lost = await press_as_shown(client, zhang, card_z, f"claim:{wish_id}")
+            assert "已被其他志愿者认领" in (await client.until(lambda: client.callback_answer(lost)))["text"]
+            await client.wait_for(liu.id, lambda m: "13922223333" in m.text and "2号楼3单元301" in m.text)
+            await tap(liu, f"finish:{wish_id}")
+            hours = await client.wait_for(liu.id, lambda m: "用了多长时间" in m.text)
+            await client.press(liu, liu.id, hours.callback_data[0], hours.message_id)
+            await tap(newcomer, f"rate:{wish_id}:4")
+            await client.wait_for(liu.id, lambda m: "4 星" in m.text)
+
+            await client.send_command(chen, chen.id, "/menu")
+            await tap(chen, "menu:1")
+            category = await client.wait_for(chen.id, lambda m: "请选择服务项目" in m.text)
+            await client.press(chen, chen.id, category.callback_data[0], category.message_id)
+            await client.send_text(chen, chen.id, "客厅灯不亮了")
+            await tap(chen, "myaddr:0")
+            await tap(chen, "submit:0")
+            order = await client.wait_for(chen.id, lambda m: "预约（编号" in m.text)
+            order_id = int(order.text.split("编号 ")[1].split("）")[0])
+            await client.send_command(chen, chen.id, "/my")
+            await tap(chen, f"mycancel:{order_id}")
+            await client.wait_for(chen.id, lambda m: f"编号 {order_id} 已取消" in m.text)
+        finally:
+            await app.post_shutdown(app)
+    with db.factory() as s:
+        assert s.get(Request, wish_id).state == RequestState.CLOSED
+        assert s.get(Request, order_id).state == RequestState.CANCELLED
