@@ -1,0 +1,150 @@
+"""Bot benchmark through the local Bot API emulator (telegram-test-api under node).
+
+  1. Bot-side handling latency: 50 residents write at once; for each update, the time the
+     bot spends handling it minus the time spent waiting on HTTP (the Bot API and Rasa),
+     i.e. our own code and database work. Rasa is switched off: the guided menu answers.
+  2. Outbox delivery rate: N notifications to 50 chats drained by the real sender through
+     PTB's AIORateLimiter, against Telegram's ~30 messages/s limit.
+
+    .venv/bin/python bench/bot.py            # SQLite file in /tmp
+    .venv/bin/python bench/bot.py --quick    # smoke run
+"""
+import argparse
+import asyncio
+import contextvars
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bot.app import build_application  # noqa: E402
+from bot.config import BotSettings  # noqa: E402
+from bot.emulator import EmulatorRequest, EmulatorServer, User, polling  # noqa: E402
+from community import clock  # noqa: E402
+from community.db import make_engine, session_factory, upgrade  # noqa: E402
+from community.models import Community, OutboxMessage, Person, Resident  # noqa: E402
+
+RESIDENTS = 50
+_http_time = contextvars.ContextVar("http_time", default=None)
+
+
+class TimedRequest(EmulatorRequest):
+    """Adds the time spent in each Bot API call to the current update's HTTP account."""
+
+    async def do_request(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await super().do_request(*args, **kwargs)
+        finally:
+            account = _http_time.get()
+            if account is not None:
+                account[0] += time.perf_counter() - started
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def setup(url: str, residents: int):
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as c:
+        c.execute(insert(Community), [{"id": 1, "code": "B", "name": "基准社区", "timezone": "Asia/Shanghai"}])
+        c.execute(insert(Person), [{"id": i + 1, "community_id": 1, "name": f"居民{i}", "telegram_id": 500_000 + i,
+                                    "phone": "13900000000", "created_at": clock.now()} for i in range(residents)])
+        c.execute(insert(Resident), [{"id": i + 1, "person_id": i + 1, "consent_at": clock.now()} for i in range(residents)])
+    return engine, session_factory(engine)
+
+
+async def handling_latency(server: EmulatorServer, factory, messages_each: int) -> list[float]:
+    settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="",
+                           outbox_idle_seconds=0.05)
+    app = build_application(settings, factory, request=TimedRequest())
+    latencies: list[float] = []
+    original = app.process_update
+
+    async def timed_process(update):
+        account = [0.0]
+        token = _http_time.set(account)
+        started = time.perf_counter()
+        try:
+            await original(update)
+        finally:
+            latencies.append((time.perf_counter() - started - account[0]) * 1000)
+            _http_time.reset(token)
+
+    app.process_update = timed_process
+    client = server.client(timeout=60)
+    users = [User(id=500_000 + i, first_name=f"居民{i}") for i in range(RESIDENTS)]
+    async with polling(app):
+        for round_ in range(messages_each):
+            await asyncio.gather(*(client.send_text(u, u.id, f"家里水管漏水了 第{round_}次") for u in users))
+        expected = RESIDENTS * messages_each
+        await client.until(lambda: _enough(latencies, expected), timeout=120, what="all updates handled")
+    return latencies
+
+
+async def _enough(latencies, expected):
+    return len(latencies) >= expected
+
+
+async def delivery_rate(server: EmulatorServer, factory, count: int) -> tuple[float, int]:
+    settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="",
+                           outbox_idle_seconds=0.05)
+    with factory() as s, s.begin():
+        s.execute(insert(OutboxMessage), [
+            {"person_id": (i % RESIDENTS) + 1, "chat_id": 500_000 + (i % RESIDENTS), "kind": "bench",
+             "text": f"通知 {i}", "status": "pending", "urgent": False, "attempts": 0, "created_at": clock.now()}
+            for i in range(count)])
+    app = build_application(settings, factory, request=EmulatorRequest())
+    async with polling(app):
+        started = time.perf_counter()
+        await app.post_init(app)
+        try:
+            while True:
+                with factory() as s:
+                    left = s.scalar(select(func.count()).where(OutboxMessage.kind == "bench", OutboxMessage.status == "pending"))
+                if not left:
+                    break
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+        finally:
+            await app.post_shutdown(app)
+    with factory() as s:
+        sent = s.scalar(select(func.count()).where(OutboxMessage.kind == "bench", OutboxMessage.status == "sent"))
+    return count / elapsed, sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages-each", type=int, default=4, help="messages per resident")
+    parser.add_argument("--notifications", type=int, default=600)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.messages_each, args.notifications = 1, 60
+    with clock.use_clock(lambda: datetime(2026, 11, 23, 2, 0)):  # 10:00 Shanghai: no quiet hours
+        engine, factory = setup(f"sqlite:///{tempfile.mkdtemp()}/bot.db", RESIDENTS)
+        with EmulatorServer() as server:
+            latencies = asyncio.run(handling_latency(server, factory, args.messages_each))
+        print(f"bot-side handling of {len(latencies)} updates from {RESIDENTS} residents at once (ms, excluding HTTP): "
+              f"p50 {statistics.median(latencies):.1f}  p95 {percentile(latencies, 95):.1f}  "
+              f"p99 {percentile(latencies, 99):.1f}  max {max(latencies):.1f}")
+        with EmulatorServer() as server:
+            rate, sent = asyncio.run(delivery_rate(server, factory, args.notifications))
+        print(f"outbox delivery: {sent}/{args.notifications} sent at {rate:.1f} messages/s "
+              f"(Telegram's limit ~30/s; AIORateLimiter enforces it)")
+        engine.dispose()
+        if sent != args.notifications:
+            sys.exit("FAILED: not every notification was delivered exactly once")
+
+
+if __name__ == "__main__":
+    main()
