@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot import texts
+from bot import staff, texts
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.config import BotSettings
 from bot.scheduler import FollowUpScheduler
@@ -57,6 +57,7 @@ def build_application(
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(Callbacks(factory, on_commit=wake).handle, pattern=DOMAIN_ACTIONS))
     volunteers.register(app)
+    staff.register(app, factory, wake)
     if relay is not None:
         app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
     residents.register(app)  # its text handler takes whatever no one else did

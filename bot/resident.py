@@ -26,7 +26,7 @@ from telegram import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot import texts
+from bot import staff, texts
 from bot.keyboards import decode
 from community import clock, lifecycle, people, routing
 from community import texts as core
@@ -216,6 +216,8 @@ class ResidentHandlers:
     # --- typed text and contacts --------------------------------------------------------------
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if staff.pending_question(context.user_data):
+            return  # a staff member answering a question (e.g. a reject reason): not for us
         text = update.message.text.strip()
         order = context.user_data.get(ORDER)
         if not await asyncio.to_thread(self._has_consented, update.effective_user.id):

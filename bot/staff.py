@@ -23,7 +23,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -39,7 +44,14 @@ from bot import texts
 from community import clock, ledger_export, lifecycle, people, queues, routing
 from community import texts as core
 from community.actors import Actor, actor_for_telegram
-from community.errors import AddressQuestion, DomainError, Forbidden, IllegalTransition, InvalidInput, NotFound
+from community.errors import (
+    AddressQuestion,
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+)
 from community.lifecycle import Duplicate, NewRequest
 from community.models import (
     ACTIVE_STATES,
@@ -62,7 +74,10 @@ from community.validation import check_description, normalize_phone, normalize_t
 log = logging.getLogger(__name__)
 
 COMMAND_GROUP = -1  # before group 0; our handlers stop propagation
-ANSWER_GROUP = 1  # after everyone; acts only on a pending staff question
+# After everyone; acts only on a pending staff question. The resident relay (group 0) also
+# sees these answers unless it skips `pending_question`; -2 would put us before it (-1 holds
+# the volunteer note handler, which matches all text, so a second text handler there never runs).
+ANSWER_GROUP = 1
 PAGE_SIZE = 8
 IDS_PER_ROW = 4  # the #id buttons under a queue page
 LINE_SUMMARY_CHARS = 12
@@ -122,9 +137,11 @@ def _handler(stop: bool):
         async def wrapper(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             try:
                 await fn(self, update, context)
+            except ApplicationHandlerStop:
+                raise
             except DomainError as exc:
                 await _tell(update, exc.message)
-            except Exception:  # noqa: BLE001 - always answer, never leave a spinner
+            except Exception:
                 log.exception("staff handler %s failed", fn.__name__)
                 await _tell(update, texts.SOMETHING_WRONG)
             if stop:
@@ -147,12 +164,12 @@ async def _edit(query, text: str, keyboard: InlineKeyboardMarkup | None) -> None
             raise
 
 
-def _age(minutes: float) -> str:
+def _age(minutes: float, precise: bool = False) -> str:
+    """How long something waited, in whole units for a list; `precise` keeps one decimal."""
     if minutes < 60:
-        return texts.STAFF_MINUTES.format(n=max(0, int(minutes)))
-    if minutes < 48 * 60:
-        return texts.STAFF_HOURS.format(n=f"{round(minutes / 60, 1):g}")
-    return texts.STAFF_DAYS.format(n=f"{round(minutes / 1440, 1):g}")
+        return texts.STAFF_MINUTES.format(n=max(0, round(minutes) if precise else int(minutes)))
+    unit, template = (60, texts.STAFF_HOURS) if minutes < 48 * 60 else (1440, texts.STAFF_DAYS)
+    return template.format(n=f"{round(minutes / unit, 1):g}" if precise else int(minutes // unit))
 
 
 def _short(text: str, length: int) -> str:
@@ -176,7 +193,7 @@ class StaffHandlers:
             raise Forbidden(texts.STAFF_ONLY)
         return actor
 
-    def _read(self, telegram_id: int, fn, *, leaders: bool = False):
+    def _as_staff(self, telegram_id: int, fn, *, leaders: bool = False):
         """fn(session, actor) in one transaction, after the role check."""
         with self.factory() as s, s.begin():
             return fn(s, self._actor(s, telegram_id, leaders=leaders))
@@ -188,7 +205,7 @@ class StaffHandlers:
         """/queue [review|unclaimed|overdue|awaiting_rating|low_rating], also by Chinese label."""
         by_label = {label: name for name, label in queues.QUEUE_NAMES.items()}
         name = by_label.get(context.args[0], context.args[0].lower()) if context.args else DEFAULT_QUEUE
-        text, keyboard, page = await asyncio.to_thread(self._read, update.effective_user.id,
+        text, keyboard, page = await asyncio.to_thread(self._as_staff, update.effective_user.id,
                                                        lambda s, a: self._queue_page(s, a, name, 1))
         context.user_data[QUEUE_KEY] = [name, page]
         await update.effective_message.reply_text(text, reply_markup=keyboard)
@@ -233,9 +250,10 @@ class StaffHandlers:
         req = self._request(s, actor, request_id)
         resident = req.resident.person
         now = clock.now()
-        lines = [texts.STAFF_DETAIL_HEAD.format(
-            id=req.id, kind=core.KIND_NAMES[req.kind], category=req.category.name if req.category else "—",
-            state=core.STATE_NAMES[req.state])]
+        kind = core.KIND_NAMES[req.kind]
+        if req.category:
+            kind = texts.STAFF_DETAIL_KIND.format(kind=kind, category=req.category.name)
+        lines = [texts.STAFF_DETAIL_HEAD.format(id=req.id, kind=kind, state=core.STATE_NAMES[req.state])]
         lines.append(texts.STAFF_DETAIL_RESIDENT.format(
             name=resident.name, phone=req.contact_phone or resident.phone or core.UNKNOWN,
             note=texts.STAFF_NO_TELEGRAM if resident.telegram_id is None else ""))
@@ -290,7 +308,7 @@ class StaffHandlers:
     def _events(self, s: Session, req: Request) -> list[str]:
         events = s.scalars(select(Event).where(Event.request_id == req.id).order_by(Event.id.desc()).limit(EVENTS_SHOWN)).all()
         ids = {e.actor_person_id for e in events} - {None}
-        names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))) if ids else {}
+        names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
         return [
             texts.STAFF_EVENT_LINE.format(
                 time=clock.local_text(e.at),
@@ -329,7 +347,7 @@ class StaffHandlers:
     async def _press_queue(self, query, context, rest: str) -> None:
         page, _, name = rest.partition(":")
         text, keyboard, page = await asyncio.to_thread(
-            self._read, query.from_user.id, lambda s, a: self._queue_page(s, a, name, max(1, int(page))))
+            self._as_staff, query.from_user.id, lambda s, a: self._queue_page(s, a, name, max(1, int(page))))
         context.user_data[QUEUE_KEY] = [name, page]
         await _edit(query, text, keyboard)
         await query.answer()
@@ -337,7 +355,7 @@ class StaffHandlers:
     async def _press_detail(self, query, context, rest: str) -> None:
         back = context.user_data.get(QUEUE_KEY, [DEFAULT_QUEUE, 1])
         text, keyboard = await asyncio.to_thread(
-            self._read, query.from_user.id, lambda s, a: self._detail(s, a, int(rest), back))
+            self._as_staff, query.from_user.id, lambda s, a: self._detail(s, a, int(rest), back))
         await _edit(query, text, keyboard)
         await query.answer()
 
@@ -354,7 +372,7 @@ class StaffHandlers:
                 s.flush()
             return self._detail(s, actor, request_id, back)
 
-        text, keyboard = await asyncio.to_thread(self._read, query.from_user.id, work)
+        text, keyboard = await asyncio.to_thread(self._as_staff, query.from_user.id, work)
         self.on_commit()
         await _edit(query, text, keyboard)
         await query.answer(texts.STAFF_URGENT_ON if urgent else texts.STAFF_URGENT_OFF)
@@ -367,7 +385,7 @@ class StaffHandlers:
             if req.state not in lifecycle.TRANSITIONS["cancel"][0]:
                 raise IllegalTransition(core.ERR_WRONG_STATE.format(state=core.STATE_NAMES[req.state], action=core.ACTION_NAMES["cancel"]))
 
-        await asyncio.to_thread(self._read, query.from_user.id, check)
+        await asyncio.to_thread(self._as_staff, query.from_user.id, check)
         self._ask(context, CANCEL_KEY, request_id)
         await query.answer()
         await query.message.reply_text(texts.STAFF_ASK_CANCEL_REASON.format(id=request_id))
@@ -382,7 +400,7 @@ class StaffHandlers:
             if not req.needs_followup:
                 raise IllegalTransition(core.ERR_NO_FOLLOWUP_PENDING.format(id=request_id))
 
-        await asyncio.to_thread(self._read, query.from_user.id, check, leaders=True)
+        await asyncio.to_thread(self._as_staff, query.from_user.id, check, leaders=True)
         self._ask(context, FOLLOWUP_KEY, request_id)
         await query.answer()
         await query.message.reply_text(texts.STAFF_ASK_FOLLOWUP_NOTE.format(id=request_id))
@@ -398,6 +416,8 @@ class StaffHandlers:
 
     @_handler(stop=False)
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Only while one of our questions is open; the answer then ends propagation, so
+        moving this handler to an earlier group keeps it from reaching the resident relay."""
         data = context.user_data
         if not pending_question(data):
             return  # not ours
@@ -411,11 +431,12 @@ class StaffHandlers:
             await self._one_answer(update, data, FOLLOWUP_KEY, text, self._followup, leaders=True)
         else:
             await self._order_text(update, context, text)
+        raise ApplicationHandlerStop
 
     async def _one_answer(self, update: Update, data: dict, key: str, text: str, fn, leaders: bool = False) -> None:
         request_id = data[key]
         try:
-            reply = await asyncio.to_thread(self._read, update.effective_user.id,
+            reply = await asyncio.to_thread(self._as_staff, update.effective_user.id,
                                             lambda s, a: fn(s, a, request_id, text), leaders=leaders)
         except InvalidInput as exc:  # e.g. a blank reason: the question stays open
             await update.message.reply_text(exc.message + texts.STAFF_TRY_AGAIN)
@@ -475,7 +496,7 @@ class StaffHandlers:
                 grid_id, team_id, title = (grid.id, None, grid.name) if grid else (None, team.id, team.name)
             return _render_stats(title, compute_stats(s, actor.community_id, grid_id=grid_id, team_id=team_id))
 
-        text = await asyncio.to_thread(self._read, update.effective_user.id, work)
+        text = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
         await update.effective_message.reply_text(text)
 
     @_handler(stop=True)
@@ -493,11 +514,11 @@ class StaffHandlers:
             team = s.get(VolunteerTeam, invites[0].team_id) if invites[0].team_id else None
             return [i.code for i in invites], team.name if team else ""
 
-        codes, team = await asyncio.to_thread(self._read, update.effective_user.id, work)
+        codes, team = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
         self.on_commit()
         head = texts.STAFF_INVITE_HEAD.format(days=INVITE_DAYS, team=texts.STAFF_INVITE_TEAM.format(team=team) if team else "")
         links = [texts.STAFF_INVITE_LINK.format(n=n, bot=bot_name, code=c) for n, c in enumerate(codes, 1)]
-        await update.effective_message.reply_text("\n".join([head, *links]), disable_web_page_preview=True)
+        await update.effective_message.reply_text("\n".join([head, *links]), link_preview_options=LinkPreviewOptions(is_disabled=True))
 
     @_handler(stop=True)
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -521,12 +542,13 @@ class StaffHandlers:
                 last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
             end = last + timedelta(days=1)
             rows = ledger_export.ledger_rows(s, actor.community_id, first, end)
-            totals = ledger_export.volunteer_totals(s, actor.community_id, first, end)
-            return first, last, rows, totals, ledger_export.to_xlsx(rows, totals)
+            return first, last, rows, ledger_export.volunteer_totals(s, actor.community_id, first, end)
 
-        first, last, rows, totals, data = await asyncio.to_thread(self._read, update.effective_user.id, work)
+        first, last, rows, totals = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
+        data = await asyncio.to_thread(ledger_export.to_xlsx, rows, totals)  # outside the transaction
         caption = texts.STAFF_EXPORT_CAPTION.format(
-            first=first, last=last, count=len(rows), hours=f"{sum(t.hours for t in totals):g}", volunteers=len({t.volunteer for t in totals}))
+            first=first, last=last, count=len(rows), hours=f"{sum(t.hours for t in totals):g}",
+            volunteers=len({(t.volunteer, t.phone) for t in totals}))
         await context.bot.send_document(update.effective_chat.id, document=data,
                                         filename=texts.STAFF_EXPORT_FILENAME.format(first=first, last=last), caption=caption)
 
@@ -535,7 +557,7 @@ class StaffHandlers:
     @_handler(stop=True)
     async def order(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/order: phone → (known resident | name → address) → category → description → submit."""
-        await asyncio.to_thread(self._read, update.effective_user.id, lambda s, a: None, leaders=True)
+        await asyncio.to_thread(self._as_staff, update.effective_user.id, lambda s, a: None, leaders=True)
         for key in ONE_ANSWER_KEYS:
             context.user_data.pop(key, None)
         context.user_data[ORDER_KEY] = {}
@@ -722,7 +744,7 @@ def _order_next(order: dict) -> str:
 
 
 def _duration(minutes: float | None) -> str:
-    return "—" if minutes is None else _age(minutes)
+    return "—" if minutes is None else _age(minutes, precise=True)
 
 
 def _render_stats(title: str, st) -> str:

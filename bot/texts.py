@@ -105,7 +105,8 @@ STAFF_PAGE = "第 {page}/{pages} 页"
 STAFF_CURRENT = "【{label}】"
 
 # one request
-STAFF_DETAIL_HEAD = "【编号 {id}】{kind} · {category} · {state}"
+STAFF_DETAIL_HEAD = "【编号 {id}】{kind} · {state}"
+STAFF_DETAIL_KIND = "{kind}（{category}）"
 STAFF_DETAIL_RESIDENT = "居民：{name}  电话：{phone}{note}"
 STAFF_NO_TELEGRAM = "（无 Telegram，代下单）"
 STAFF_DETAIL_ADDRESS = "地址：{address}（{grid}）"
@@ -205,7 +206,7 @@ STAFF_ORDER_ASK_PHONE = "代下单：请输入居民的手机号或座机号。�
 STAFF_ORDER_PICK = "号码 {phone} 登记了以下居民，请选择为谁下单："
 STAFF_ORDER_OPTION = "{name}（{address}）"
 STAFF_ORDER_NEW_RESIDENT = "登记新居民"
-STAFF_ORDER_ASK_NAME = "号码 {phone} 还没有登记。请输入居民姓名。\n（登记即表示居民已当面同意社区使用其姓名、电话和住址提供服务。）"
+STAFF_ORDER_ASK_NAME = "为号码 {phone} 登记新居民：请输入居民姓名。\n（登记即表示居民已当面同意社区使用其姓名、电话和住址提供服务。）"
 STAFF_ORDER_ASK_ADDRESS = "请输入{name}的住址，例如：3号楼2单元502。"
 STAFF_ORDER_ASK_CATEGORY = "为{name}下单：请选择服务类别。"
 STAFF_ORDER_ASK_DESCRIPTION = "请简单描述{name}需要什么帮助，例如：卫生间水管漏水，希望周六上午上门。"

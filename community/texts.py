@@ -232,3 +232,18 @@ LOAD_KIND_NAMES = {
     "volunteers": "志愿者",
     "staff": "社区工作人员",
 }
+
+# --- ledger export (台账): (column header, field) in sheet order ---
+EXPORT_LEDGER_COLUMNS = [
+    ("编号", "request_id"), ("类型", "kind"), ("服务类别", "category"), ("网格", "grid"), ("楼栋", "building"),
+    ("居民", "resident"), ("状态", "state"), ("提交时间", "submitted_at"), ("发布时间", "published_at"),
+    ("接单时间", "claimed_at"), ("出发时间", "started_at"), ("完成时间", "done_at"), ("关闭时间", "closed_at"),
+    ("驳回时间", "rejected_at"), ("取消时间", "cancelled_at"), ("志愿者", "volunteer"), ("服务时长（小时）", "hours"),
+    ("积分", "points"), ("评分", "rating"), ("评价内容", "comment"), ("需回访", "needs_followup"),
+]
+EXPORT_TOTAL_COLUMNS = [
+    ("志愿者", "volunteer"), ("电话", "phone"), ("服务队", "team"), ("服务次数", "services"),
+    ("服务时长（小时）", "hours"), ("积分", "points"),
+]
+EXPORT_LEDGER_SHEET, EXPORT_TOTALS_SHEET, EXPORT_TOTAL_LABEL = "台账", "志愿者时长", "合计"
+EXPORT_YES, EXPORT_NO = "是", "否"

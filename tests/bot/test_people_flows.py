@@ -229,3 +229,29 @@ def test_after_finishing_a_note_or_photo_is_kept_and_not_sent_to_the_relay(db, w
     with db.factory() as s:
         req = s.get(Request, rid)
         assert req.state == RequestState.DONE and req.hours == 2 and req.finish_note == "换了新阀门，建议半年后检查"
+
+
+def test_staff_reject_reason_goes_to_the_request_not_to_the_resident_chat(db, world):
+    """In the whole application: after 驳回 the staff member's next text is the reason; the
+    resident side must not answer it (no consent prompt, no Rasa)."""
+    with db.factory() as s, s.begin():
+        rid = lifecycle.submit(s, actor(s, world.residents["王奶奶"].person_id), NewRequest(
+            kind=RequestKind.WISH, description="想要一台电视")).id
+    staff = tg(db, world.staff.person_id)
+
+    class Relay:
+        async def forward(self, update, context, text=None):
+            raise AssertionError("a staff answer must not reach Rasa")
+
+        async def press(self, update, context):
+            raise AssertionError
+
+    bot = Bot(db, relay=Relay()).run(
+        lambda app: press(app, staff, f"reject:{rid}"),
+        lambda app: text(app, staff, "超出微心愿范围，建议申请临时救助"),
+    )
+    said = [t for t, _ in bot.replies(staff)]
+    assert not any("您同意吗" in t for t in said)
+    with db.factory() as s:
+        req = s.get(Request, rid)
+        assert req.state == RequestState.REJECTED and req.reason == "超出微心愿范围，建议申请临时救助"
