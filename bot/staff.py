@@ -312,8 +312,8 @@ class StaffHandlers:
         return [
             texts.STAFF_EVENT_LINE.format(
                 time=clock.local_text(e.at),
-                who=names.get(e.actor_person_id) or texts.STAFF_ROLES.get(e.actor_role, e.actor_role),
-                action=texts.STAFF_EVENT_NAMES.get(e.action, core.ACTION_NAMES.get(e.action, e.action)),
+                who=names.get(e.actor_person_id) or core.ROLE_NAMES.get(e.actor_role, e.actor_role),
+                action=core.EVENT_NAMES.get(e.action, e.action),
                 note=f"：{e.note}" if e.note else "")
             for e in reversed(events)
         ]

@@ -133,30 +133,6 @@ STAFF_DETAIL_REASON = "原因：{reason}"
 STAFF_DETAIL_NOTE = "完成说明：{note}"
 STAFF_DETAIL_EVENTS = "最近记录："
 STAFF_EVENT_LINE = "{time} {who} {action}{note}"
-STAFF_EVENT_NAMES = {
-    "submit": "提交",
-    "publish": "发布",
-    "reject": "驳回",
-    "claim": "接单",
-    "dispatch": "派单",
-    "start": "出发",
-    "release": "放弃",
-    "finish": "完成",
-    "confirm": "确认",
-    "reopen": "反馈没解决",
-    "close_unrated": "未评价关闭",
-    "cancel": "取消",
-    "rate": "评价",
-    "urge": "催办",
-    "escalate": "升级",
-    "decline": "婉拒",
-    "overdue": "超期提醒",
-    "flag_urgent": "标记紧急",
-    "unflag_urgent": "取消紧急",
-    "followup_requested": "需要回访",
-    "followup_done": "完成回访",
-}
-STAFF_ROLES = {"resident": "居民", "volunteer": "志愿者", "staff": "社区工作人员", "grid_leader": "网格长", "system": "系统"}
 STAFF_DISPATCH = "派单"
 STAFF_FLAG_URGENT = "标记紧急"
 STAFF_UNFLAG_URGENT = "取消紧急"

@@ -16,7 +16,7 @@ STATE_NAMES = {
     "cancelled": "已取消",
 }
 
-ROLE_NAMES = {"resident": "居民", "volunteer": "志愿者", "staff": "社区工作人员", "system": "系统"}
+ROLE_NAMES = {"resident": "居民", "volunteer": "志愿者", "staff": "社区工作人员", "grid_leader": "网格长", "system": "系统"}
 
 # --- errors (shown to the person who tried) -------------------------------------------
 ERR_NOT_FOUND = "没有找到编号为 {request_id} 的诉求，请核对编号。"
@@ -68,6 +68,19 @@ ACTION_NAMES = {
     "escalate": "升级",
     "decline": "婉拒",
     "note": "补充说明",
+}
+
+# How events read in a request's history: the action names, worded for a record.
+EVENT_NAMES = {
+    **ACTION_NAMES,
+    "submit": "提交",
+    "reopen": "反馈没解决",
+    "close_unrated": "未评价关闭",
+    "overdue": "超期提醒",
+    "flag_urgent": "标记紧急",
+    "unflag_urgent": "取消紧急",
+    "followup_requested": "需要回访",
+    "followup_done": "完成回访",
 }
 
 # --- address questions (routing asks instead of guessing) ------------------------------

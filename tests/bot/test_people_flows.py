@@ -66,6 +66,26 @@ class Bot:
         return [p.get("text") for m, p in self.request.calls if m == "answerCallbackQuery"]
 
 
+class DownRelay:
+    """Rasa is down: nothing is forwarded."""
+
+    async def forward(self, update, context, text=None):
+        return False
+
+    async def press(self, update, context):
+        raise AssertionError("no Rasa buttons were shown")
+
+
+class UntouchableRelay(DownRelay):
+    """A relay this conversation must never reach."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    async def forward(self, update, context, text=None):
+        raise AssertionError(self.why)
+
+
 def tg(db, person_id):
     with db.factory() as s:
         return s.get(Person, person_id).telegram_id
@@ -144,17 +164,8 @@ def test_first_message_asks_consent_and_declining_stores_nothing(db, world):
 def test_guided_order_without_rasa_from_consent_to_submission(db, world):
     """What a resident does when Rasa is unavailable: everything by buttons and short
     replies; what they first typed becomes the description."""
-    def down_relay():
-        class Down:
-            async def forward(self, update, context, text=None):
-                return False  # Rasa did not answer
-
-            async def press(self, update, context):
-                raise AssertionError("no Rasa buttons were shown")
-        return Down()
-
     repair = world.categories["repair"].id
-    bot = Bot(db, relay=down_relay()).run(
+    bot = Bot(db, relay=DownRelay()).run(
         lambda app: press(app, NEWCOMER, "consent:1"),
         lambda app: text(app, NEWCOMER, "厨房水管漏水了"),
         lambda app: press(app, NEWCOMER, f"order:{repair}"),
@@ -213,14 +224,7 @@ def test_after_finishing_a_note_or_photo_is_kept_and_not_sent_to_the_relay(db, w
         lifecycle.claim(s, actor(s, world.volunteers["张师傅"].person_id), rid)
     zhang = tg(db, world.volunteers["张师傅"].person_id)
 
-    class Relay:
-        async def forward(self, update, context, text=None):
-            raise AssertionError("a volunteer's note must not reach Rasa")
-
-        async def press(self, update, context):
-            raise AssertionError
-
-    bot = Bot(db, relay=Relay()).run(
+    bot = Bot(db, relay=UntouchableRelay("a volunteer's note must not reach Rasa")).run(
         lambda app: press(app, zhang, f"hours:{rid}:2"),
         lambda app: text(app, zhang, "换了新阀门，建议半年后检查"),
     )
@@ -239,14 +243,7 @@ def test_staff_reject_reason_goes_to_the_request_not_to_the_resident_chat(db, wo
             kind=RequestKind.WISH, description="想要一台电视")).id
     staff = tg(db, world.staff.person_id)
 
-    class Relay:
-        async def forward(self, update, context, text=None):
-            raise AssertionError("a staff answer must not reach Rasa")
-
-        async def press(self, update, context):
-            raise AssertionError
-
-    bot = Bot(db, relay=Relay()).run(
+    bot = Bot(db, relay=UntouchableRelay("a staff answer must not reach Rasa")).run(
         lambda app: press(app, staff, f"reject:{rid}"),
         lambda app: text(app, staff, "超出微心愿范围，建议申请临时救助"),
     )
