@@ -1,0 +1,256 @@
+"""Rasa 3.6 glue for the pure modules in this package.
+
+Pipeline use (config.yml):
+
+    - name: nlu.components.ChineseTextNormalizer      # first, before JiebaTokenizer
+    ...
+    - name: EntitySynonymMapper
+    - name: nlu.components.ChineseEntityNormalizer    # after all entity extractors
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.address import normalize_address, normalize_phone, normalize_score
+from nlu.normalize import MAX_CHARS, normalize_text, normalize_with_offsets
+from nlu.services import canonical_service
+from nlu.timeparse import TZ, find_times, parse_time
+
+logger = logging.getLogger(__name__)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class ChineseTextNormalizer(GraphComponent):
+    """Traditional->Simplified, NFKC (full->half width), no emoji/control
+    characters, collapsed whitespace, length cap. Must run before the tokenizer."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_chars": MAX_CHARS}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._max_chars = int(config.get("max_chars") or MAX_CHARS)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ChineseTextNormalizer":
+        return cls(config)
+
+    def _normalize(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if not isinstance(text, str) or not text:
+            return
+        norm = normalize_with_offsets(text, self._max_chars)
+        if norm.text == text:
+            return
+        entities = message.get(ENTITIES)
+        if entities:  # training examples: keep annotations on the same words
+            new_entities = []
+            for ent in entities:
+                ent = dict(ent)
+                old_span = text[ent[ENTITY_ATTRIBUTE_START] : ent[ENTITY_ATTRIBUTE_END]]
+                start, end = norm.map_span(
+                    ent[ENTITY_ATTRIBUTE_START], ent[ENTITY_ATTRIBUTE_END]
+                )
+                if end <= start:
+                    continue  # the annotated text was dropped (an emoji) or cut off
+                ent[ENTITY_ATTRIBUTE_START], ent[ENTITY_ATTRIBUTE_END] = start, end
+                value = ent.get(ENTITY_ATTRIBUTE_VALUE)
+                if value is None or value == old_span:
+                    ent[ENTITY_ATTRIBUTE_VALUE] = norm.text[start:end]
+                elif isinstance(value, str):
+                    ent[ENTITY_ATTRIBUTE_VALUE] = normalize_text(value)
+                new_entities.append(ent)
+            message.set(ENTITIES, new_entities)
+        message.set(TEXT, norm.text)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._normalize(example)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._normalize(message)
+        return messages
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
+    """Writes normalised values into extracted entities (runs after
+    EntitySynonymMapper):
+
+    * time: ISO datetime (Asia/Shanghai) as ``value``; start/end/grain in
+      ``additional_info``. If no extractor found a time, JioNLP's extractor looks for
+      one (entity ``extractor`` is this component's name).
+    * address: 3号楼2单元502 form; building/unit/room in ``additional_info``.
+    * phone: digits only. score: "1".."5". service: a menu name when the synonym
+      table did not know the phrase.
+    * exact duplicates (same type and span from two extractors) are dropped,
+      keeping the first one; pieces of one mention that DIET cut in two
+      (买点|菜, 明天|下午三点) are joined.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"find_missing_times": True}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ChineseEntityNormalizer":
+        return cls(config)
+
+    @staticmethod
+    def _now(message: Message) -> dt.datetime:
+        # tests and replays may pin "now" with message metadata {"now": ISO string}
+        meta = message.get("metadata") or {}
+        now = meta.get("now") if isinstance(meta, dict) else None
+        if isinstance(now, str):
+            try:
+                return dt.datetime.fromisoformat(now)
+            except ValueError:
+                pass
+        return dt.datetime.now(TZ)
+
+    def _normalize_entity(self, ent: Dict[Text, Any], text: Text, now: dt.datetime) -> None:
+        etype = ent.get(ENTITY_ATTRIBUTE_TYPE)
+        span = text[ent.get(ENTITY_ATTRIBUTE_START, 0) : ent.get(ENTITY_ATTRIBUTE_END, 0)]
+        raw = span or str(ent.get(ENTITY_ATTRIBUTE_VALUE) or "")
+        if etype == "time":
+            parsed = parse_time(raw, now)
+            if parsed is not None:
+                ent[ENTITY_ATTRIBUTE_VALUE] = parsed.value
+                ent["additional_info"] = parsed.as_dict()
+        elif etype == "address":
+            addr = normalize_address(raw)
+            if addr is not None:
+                ent[ENTITY_ATTRIBUTE_VALUE] = addr.value
+                ent["additional_info"] = {
+                    "building": addr.building,
+                    "unit": addr.unit,
+                    "room": addr.room,
+                    "prefix": addr.prefix,
+                }
+        elif etype == "phone":
+            phone = normalize_phone(raw)
+            if phone is not None:
+                ent[ENTITY_ATTRIBUTE_VALUE] = phone
+        elif etype == "score":
+            score = normalize_score(raw)
+            if score is not None:
+                ent[ENTITY_ATTRIBUTE_VALUE] = str(score)
+        elif etype == "service":
+            service = canonical_service(str(ent.get(ENTITY_ATTRIBUTE_VALUE) or raw))
+            if service is not None:
+                ent[ENTITY_ATTRIBUTE_VALUE] = service
+
+    @staticmethod
+    def _merge_adjacent(entities: List[Dict[Text, Any]], text: Text) -> List[Dict[Text, Any]]:
+        """DIET sometimes cuts one mention in two (买点|菜): join same-type entities of
+        the same extractor that touch or are separated only by spaces."""
+        out: List[Dict[Text, Any]] = []
+        for ent in sorted(entities, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START, 0), e.get(ENTITY_ATTRIBUTE_END, 0))):
+            prev = out[-1] if out else None
+            if (
+                prev is not None
+                and prev.get(ENTITY_ATTRIBUTE_TYPE) == ent.get(ENTITY_ATTRIBUTE_TYPE)
+                and prev.get("extractor") == ent.get("extractor")
+                and ent.get(ENTITY_ATTRIBUTE_TYPE) in ("item", "service", "address", "time", "phone")
+                and prev.get(ENTITY_ATTRIBUTE_END, 0) <= ent.get(ENTITY_ATTRIBUTE_START, 0)
+                and not text[prev.get(ENTITY_ATTRIBUTE_END, 0) : ent.get(ENTITY_ATTRIBUTE_START, 0)].strip()
+            ):
+                prev[ENTITY_ATTRIBUTE_END] = ent[ENTITY_ATTRIBUTE_END]
+                prev[ENTITY_ATTRIBUTE_VALUE] = text[prev[ENTITY_ATTRIBUTE_START] : prev[ENTITY_ATTRIBUTE_END]]
+                if "confidence_entity" in prev and "confidence_entity" in ent:
+                    prev["confidence_entity"] = min(prev["confidence_entity"], ent["confidence_entity"])
+                prev.pop("processors", None)
+                continue
+            out.append(ent)
+        return out
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = [dict(e) for e in message.get(ENTITIES, [])]
+            entities = self._merge_adjacent(entities, text)
+            now = self._now(message)
+            seen = set()
+            kept: List[Dict[Text, Any]] = []
+            for ent in entities:
+                key = (
+                    ent.get(ENTITY_ATTRIBUTE_TYPE),
+                    ent.get(ENTITY_ATTRIBUTE_START),
+                    ent.get(ENTITY_ATTRIBUTE_END),
+                )
+                if key in seen:
+                    continue
+                seen.add(key)
+                try:
+                    self._normalize_entity(ent, text, now)
+                except Exception:  # never let a value parser break a parse
+                    logger.exception("could not normalise entity %r", ent)
+                kept.append(ent)
+            if self._config.get("find_missing_times", True) and text and not any(
+                e.get(ENTITY_ATTRIBUTE_TYPE) == "time" for e in kept
+            ):
+                kept.extend(self._missing_times(text, now, kept))
+            message.set(ENTITIES, kept, add_to_output=True)
+        return messages
+
+    def _missing_times(
+        self, text: Text, now: dt.datetime, others: List[Dict[Text, Any]]
+    ) -> List[Dict[Text, Any]]:
+        found = []
+        for ft in find_times(text, now):
+            overlaps = any(
+                ft.start < o.get(ENTITY_ATTRIBUTE_END, 0)
+                and o.get(ENTITY_ATTRIBUTE_START, 0) < ft.end
+                for o in others
+            )
+            if overlaps:
+                continue
+            ent = {
+                ENTITY_ATTRIBUTE_TYPE: "time",
+                ENTITY_ATTRIBUTE_START: ft.start,
+                ENTITY_ATTRIBUTE_END: ft.end,
+                ENTITY_ATTRIBUTE_VALUE: ft.parsed.value,
+                "additional_info": ft.parsed.as_dict(),
+                "confidence_entity": 1.0,
+            }
+            found.append(self.add_extractor_name([ent])[0])
+        return found
