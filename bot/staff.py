@@ -706,11 +706,8 @@ class StaffHandlers:
     def _order_submit(self, s: Session, actor: Actor, order: dict) -> int:
         if order.get("new"):
             community = s.get(Community, actor.community_id)
-            # Families share a phone: registering with a number someone already has would
-            # attach this resident to that person, so the number goes on the request instead.
-            shared = s.scalar(select(Person.id).where(Person.community_id == community.id, Person.phone == order["phone"]).limit(1))
-            resident = people.register_resident(
-                s, community, order["name"], phone=None if shared else order["phone"], building_id=order["building_id"],
+            resident = people.register_resident(  # never merged with a family member sharing the phone
+                s, community, order["name"], phone=order["phone"], building_id=order["building_id"],
                 unit=order.get("unit"), room=order.get("room"), consent=True, registered_by=actor)
             resident_id = resident.id
         else:

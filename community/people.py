@@ -31,8 +31,13 @@ def community_by_code(session: Session, code: str | None = None) -> Community:
     return found[0]
 
 
-def _person(session: Session, community: Community, name: str, phone: str | None, telegram_id: int | None) -> Person:
-    """Find a person by Telegram id or phone (they may already be on a CSV), else create."""
+def _person(
+    session: Session, community: Community, name: str, phone: str | None, telegram_id: int | None,
+    *, match_phone: bool = True,
+) -> Person:
+    """Find a person by Telegram id, or by phone when `match_phone` (a volunteer or staff
+    member from the spreadsheets joining the bot), else create one. Residents are never
+    matched by phone alone: a family shares one number, and grandma is not her son."""
     name = normalize_text(name)
     if not name:
         raise InvalidInput(texts.ERR_NAME_REQUIRED)
@@ -40,7 +45,7 @@ def _person(session: Session, community: Community, name: str, phone: str | None
     person = None
     if telegram_id is not None:
         person = session.scalar(select(Person).where(Person.telegram_id == telegram_id))
-    if person is None and phone:
+    if person is None and phone and match_phone:
         person = session.scalar(select(Person).where(Person.community_id == community.id, Person.phone == phone))
     if person is None:
         person = Person(community_id=community.id, name=name, phone=phone, telegram_id=telegram_id, created_at=clock.now())
@@ -139,7 +144,7 @@ def register_resident(
         raise Forbidden(texts.ERR_NOT_STAFF)
     if not consent:
         raise InvalidInput(texts.ERR_NO_CONSENT)
-    person = _person(session, community, name, phone, telegram_id)
+    person = _person(session, community, name, phone, telegram_id, match_phone=False)
     resident = person.resident or Resident(person=person)
     resident.consent_at = resident.consent_at or clock.now()
     resident.building_id = building_id or resident.building_id

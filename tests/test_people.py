@@ -75,3 +75,17 @@ def test_resident_registration_needs_consent(db, world):
             people.register_resident(s, community, "李奶奶", telegram_id=9001, consent=False)
         resident = people.register_resident(s, community, "李奶奶", telegram_id=9001, consent=True)
         assert resident.consent_at is not None
+
+
+def test_a_resident_registered_with_a_family_members_phone_is_a_new_person(db, world):
+    """Staff register grandma with her son's number: she must not become her son."""
+    with db.factory() as s, s.begin():
+        community = people.community_by_code(s)
+        son = people.register_resident(s, community, "儿子", phone="13955556666", telegram_id=9100,
+                                       building_id=world.buildings[1].id, room="101", consent=True)
+        grandma = people.register_resident(s, community, "奶奶", phone="13955556666",
+                                           building_id=world.buildings[4].id, room="202", consent=True)
+        assert grandma.person_id != son.person_id
+    with db.factory() as s:
+        son_person = s.scalar(select(Person).where(Person.telegram_id == 9100))
+        assert son_person.name == "儿子" and son_person.resident.building_id == world.buildings[1].id
