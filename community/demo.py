@@ -278,7 +278,7 @@ def run_demo(database: Path, console: Console) -> None:
                 console.print(render_queue(queues.QUEUE_NAMES[name], queues.queue(s, community.id, name), 1))
             for table in render_stats(compute_stats(s, community.id)):
                 console.print(table)
-    console.print(f"[dim]数据库：{database}（可用 DATABASE_URL=sqlite:///{database} python -m community stats 再看）[/]")
+    console.print(f"[dim]数据库：{database}（再看统计：DATABASE_URL=sqlite:///{database} .venv/bin/python -m community stats）[/]")
     engine.dispose()
 
 
