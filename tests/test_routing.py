@@ -21,6 +21,8 @@ from tests.builders import add_volunteer, build_world
         ("5幢602", (5,), None, "602"),
         ("我家在一楼", (), None, None),  # 一楼 is the ground floor, not building 1
         ("3号楼和5号楼之间的路灯", (3, 5), None, None),
+        ("1000号楼2单元301", (1000,), 2, "301"),  # large estates number past 999
+        ("12-3-1201", (12,), 3, "1201"),
     ],
 )
 def test_parse_address(text, numbers, unit, room):
