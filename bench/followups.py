@@ -15,17 +15,15 @@ import os
 import resource
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.synth import throwaway_database  # noqa: E402
 from bot.scheduler import FollowUpScheduler  # noqa: E402
 from community import clock  # noqa: E402
 from community.db import make_engine, session_factory  # noqa: E402
@@ -54,25 +52,6 @@ def rss_mb() -> float:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-class Target:
-    """A throwaway database: a SQLite file, or a new database on the PostgreSQL server."""
-
-    def __init__(self, admin_url: str | None) -> None:
-        self.admin_url = admin_url
-        if admin_url is None:
-            self.url = f"sqlite:///{tempfile.mkdtemp()}/followups.db"
-        else:
-            self.name = f"nuanxin_bench_{uuid.uuid4().hex[:8]}"
-            with create_engine(admin_url, isolation_level="AUTOCOMMIT").connect() as c:
-                c.execute(text(f'CREATE DATABASE "{self.name}"'))
-            self.url = make_url(admin_url).set(database=self.name).render_as_string(hide_password=False)
-
-    def drop(self) -> None:
-        if self.admin_url:
-            with create_engine(self.admin_url, isolation_level="AUTOCOMMIT").connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
 
 def populate(engine, pending: int, due_soon: int, due_from: datetime) -> None:
@@ -185,20 +164,14 @@ def main() -> None:
 
     results = {}
     for pending in (0, 0, args.pending):  # the first run only warms up imports and threads
-        target = Target(args.database_url)
-        try:
-            results[pending] = start_up(target.url, pending)
-        finally:
-            target.drop()
+        with throwaway_database(args.database_url, "followups") as url:
+            results[pending] = start_up(url, pending)
     print(f"{'start-up with':>24} {'seconds':>9} {'RSS growth MB':>14}")
     for pending, (seconds, grown) in results.items():
         print(f"{f'{pending:,} pending':>24} {seconds:9.3f} {grown:14.1f}")
 
-    target = Target(args.database_url)
-    try:
-        late = lateness(target.url, args.pending, args.due)
-    finally:
-        target.drop()
+    with throwaway_database(args.database_url, "followups") as url:
+        late = lateness(url, args.pending, args.due)
     print(f"lateness of {len(late):,} follow-ups due in one minute (ms): "
           f"p50 {statistics.median(late):.0f}  p95 {percentile(late, 95):.0f}  "
           f"p99 {percentile(late, 99):.0f}  max {max(late):.0f}")
