@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from community import clock
+from community.db import connection_problem
 from community.models import (
     Building,
     Community,
@@ -84,14 +85,7 @@ def throwaway_database(url: str | None, label: str) -> Iterator[str]:
 
 def postgres_reachable(url: str) -> str | None:
     """None if the server answers, else the reason."""
-    try:
-        engine = create_engine(url, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return connection_problem(url)
 
 
 def describe_machine(engine: Engine) -> list[str]:

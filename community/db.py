@@ -50,6 +50,19 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     return engine
 
 
+def connection_problem(url: str) -> str | None:
+    """None if the database at `url` answers, else a one-line reason (for clear messages
+    and for skipping database tests with the reason shown)."""
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3} if url.startswith("postgresql") else {})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("select 1")
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

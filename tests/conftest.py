@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from community import routing
-from community.db import make_engine, session_factory
+from community.db import connection_problem, make_engine, session_factory
 from community.models import Base
 
 PG_ADMIN_URL = os.environ.get("NUANXIN_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -30,14 +30,8 @@ class Database:
 
 
 def _pg_unavailable_reason() -> str | None:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}: {exc}".splitlines()[0]
+    problem = connection_problem(PG_ADMIN_URL)
+    return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}" if problem else None
 
 
 @pytest.fixture(scope="session")
