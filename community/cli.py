@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from community import texts
+from community import clock, texts
 from community.actors import actor_for_person
 from community.db import make_engine, session_factory, transaction, upgrade
 from community.errors import DomainError
@@ -219,6 +219,50 @@ def render_stats(st) -> list[Table]:
             table.add_row(*row)
         tables.append(table)
     return tables
+
+
+@app.command()
+def care(
+    resident_phone: str = typer.Option(..., help="The resident's phone number (registered by staff if needed)"),
+    category: str = typer.Option("助老", help="Service menu entry, e.g. 助老"),
+    every: int = typer.Option(7, help="Days between visits"),
+    first: str = typer.Option(..., help='First visit, local time: "2026-11-30 09:00"'),
+    description: str = typer.Option("上门看望", help="What the volunteer does each time"),
+    staff_phone: str = typer.Option(None, help="Staff member setting it up (default: the first one)"),
+) -> None:
+    """Set up recurring care visits (关爱式) for a resident; each becomes a routed request."""
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from community import care as care_visits
+    from community.models import Person, Staff
+    from community.validation import normalize_phone
+
+    try:
+        local = datetime.strptime(first, "%Y-%m-%d %H:%M")
+    except ValueError:
+        _fail(texts.CLI_BAD_TIME.format(value=first))
+    try:
+        with transaction(_factory()) as s:
+            query = select(Person).join(Staff, Staff.person_id == Person.id).order_by(Staff.id)
+            if staff_phone:
+                query = query.where(Person.phone == normalize_phone(staff_phone))
+            issuer = s.scalars(query).first()
+            if issuer is None:
+                _fail(texts.CLI_NO_STAFF)
+            resident = s.scalars(select(Person).where(Person.phone == normalize_phone(resident_phone),
+                                                      Person.community_id == issuer.community_id)).first()
+            if resident is None or resident.resident is None:
+                _fail(texts.CLI_RESIDENT_UNKNOWN.format(phone=resident_phone))
+            tz = get_settings().timezone
+            first_utc = clock.from_local(local, tz)
+            schedule = care_visits.schedule_visits(
+                s, actor_for_person(s, issuer), resident.resident.id, category, description, every, first_utc)
+            console.print(texts.CLI_CARE_SET.format(
+                name=resident.name, days=schedule.every_days, first=clock.local_text(schedule.next_visit_at, tz)))
+    except DomainError as exc:
+        _fail(exc.message)
 
 
 @app.command()

@@ -43,5 +43,10 @@ def to_local(dt: datetime, tz: str = "Asia/Shanghai") -> datetime:
     return dt.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
 
 
+def from_local(local: datetime, tz: str = "Asia/Shanghai") -> datetime:
+    """A naive local wall time in `tz` as the naive UTC the database keeps."""
+    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC).replace(tzinfo=None)
+
+
 def local_text(dt: datetime | None, tz: str = "Asia/Shanghai") -> str:
     return to_local(dt, tz).strftime("%m-%d %H:%M") if dt else "—"
