@@ -347,7 +347,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
         building_id, unit, room, label = addr.building_id, addr.unit, addr.room, addr.label
     elif resident.building_id:
         building_id, unit, room = resident.building_id, resident.unit, resident.room
-        label = resident.building.name + (f"{unit}单元" if unit else "") + (room or "")
+        label = routing.address_label(resident.building.name, unit, room)
     else:
         routing.resolve_address(session, community_id, "")  # raises the "which building?" question
 
@@ -698,6 +698,28 @@ def urge(session: Session, actor: Actor, request_id: int) -> Request:
             id=req.id, state=texts.STATE_NAMES[req.state], waited=texts.WAITED.format(hours=hours, minutes=minutes),
             summary=_summary(req)), request=req)
     _notify_resident(session, req, "urge_ack", texts.N_URGE_ACK.format(id=req.id), reply=True)
+    return req
+
+
+def complain(session: Session, actor: Actor, text: str) -> Request | None:
+    """A resident's complaint (投诉): recorded on their latest request, which is flagged for
+    回访; the grid leader and staff are told. Without any request, staff are told only."""
+    if actor.resident_id is None:
+        raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
+    text = normalize_text(text)[:500] or texts.UNKNOWN
+    req = session.scalar(select(Request).where(Request.resident_id == actor.resident_id)
+                         .order_by(Request.submitted_at.desc(), Request.id.desc()).limit(1))
+    resident = session.get(Resident, actor.resident_id)
+    if req is None:
+        for person in staff_of(session, resident.person.community_id):
+            notify(session, person, "complaint", texts.N_COMPLAINT_NO_REQUEST.format(name=resident.person.name, text=text))
+        return None
+    req = _lock(session, actor, req.id)
+    req.needs_followup = True
+    _record(session, req, actor, "resident", "complain", req.state, text)
+    recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
+    for person in recipients.values():
+        notify(session, person, "complaint", texts.N_COMPLAINT.format(id=req.id, name=resident.person.name, text=text), request=req)
     return req
 
 

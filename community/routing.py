@@ -146,6 +146,11 @@ def building_index(session: Session, community_id: int) -> BuildingIndex:
     return index
 
 
+def address_label(building_name: str, unit: int | None, room: str | None) -> str:
+    """How an address reads everywhere: 3号楼2单元502."""
+    return building_name + (f"{unit}单元" if unit else "") + (room or "")
+
+
 def resolve_address(session: Session, community_id: int, text: str) -> ResolvedAddress:
     """The building, unit and room a resident's address text names, or AddressQuestion."""
     index = building_index(session, community_id)
@@ -171,8 +176,8 @@ def resolve_address(session: Session, community_id: int, text: str) -> ResolvedA
     building = matches[0]
     if parsed.unit is not None and not 1 <= parsed.unit <= building.units:
         raise AddressQuestion(texts.ASK_UNIT.format(building=building.name, units=building.units))
-    label = building.name + (f"{parsed.unit}单元" if parsed.unit else "") + (parsed.room or "")
-    return ResolvedAddress(building.id, building.grid_id, parsed.unit, parsed.room, label)
+    return ResolvedAddress(building.id, building.grid_id, parsed.unit, parsed.room,
+                           address_label(building.name, parsed.unit, parsed.room))
 
 
 def grid_route(session: Session, grid_id: int, building_id: int | None = None) -> GridRoute:

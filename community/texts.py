@@ -81,6 +81,7 @@ EVENT_NAMES = {
     "unflag_urgent": "取消紧急",
     "followup_requested": "需要回访",
     "followup_done": "完成回访",
+    "complain": "投诉",
 }
 
 # --- address questions (routing asks instead of guessing) ------------------------------
@@ -111,6 +112,8 @@ N_CONFIRMED_VOLUNTEER = "居民已确认编号 {id} 的服务，感谢您的付�
 N_REOPENED = "居民反馈编号 {id} 的问题没有解决，已重新派单。"
 N_REOPENED_RESIDENT = "抱歉没能帮您解决好，编号 {id} 已重新安排，网格长会跟进。"
 N_RATED_VOLUNTEER = "居民给编号 {id} 的服务打了 {score} 星。{comment}"
+N_COMPLAINT = "投诉：{name}对编号 {id} 有意见：“{text}”。请尽快回访。"
+N_COMPLAINT_NO_REQUEST = "投诉：{name}反映：“{text}”。请尽快联系。"
 N_LOW_RATING = "差评提醒：编号 {id} 得到 {score} 星（{comment}），请安排回访。"
 N_RATING_THANKS = "感谢您的评价！"
 N_CLOSED_ASK_RATING = "编号 {id} 已完结，谢谢您的确认！方便的话给这次服务打个分吧。"
