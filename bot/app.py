@@ -15,7 +15,7 @@ from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.config import BotSettings
 from bot.scheduler import FollowUpScheduler
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
-from bot.rasa import RasaRelay
+from bot.rasa import RasaRelay, wait_until_ready
 from bot.resident import ResidentHandlers
 from bot.sender import OutboxSender
 from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
@@ -43,6 +43,8 @@ def build_application(
     wake = sender.wake.set
     if relay is None and settings.rasa_url:
         relay = RasaRelay(factory, settings.rasa_url, settings.rasa_timeout_seconds)
+    if relay is not None:
+        relay.on_reply = wake
     volunteers = VolunteerHandlers(factory, wake)
     residents = ResidentHandlers(factory, wake, relay=relay)
 
@@ -85,7 +87,9 @@ async def _stop_background(app: Application) -> None:
 
 
 def run(settings: BotSettings) -> None:
-    """Polling by default; webhook mode when WEBHOOK_URL is set."""
+    """Polling by default; webhook mode when WEBHOOK_URL is set. Waits for Rasa first."""
+    if settings.rasa_url:
+        asyncio.run(wait_until_ready(settings.rasa_url, settings.action_server_url, settings.ready_timeout_seconds))
     app = build_application(settings)
     if not settings.webhook_url:
         app.run_polling()

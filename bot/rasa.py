@@ -12,6 +12,8 @@ back to the guided order (bot/resident.py), keeping what the resident typed.
 """
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +33,9 @@ class RasaRelay:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.factory = factory
         self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        # Rasa's actions write notifications (已收到, 已取消 …) to the outbox in another
+        # process: build_application sets this to wake the sender after every answer.
+        self.on_reply: Callable[[], None] = lambda: None
 
     async def forward(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None) -> bool:
         """Send the resident's message to Rasa and show the replies; False if Rasa failed."""
@@ -39,7 +44,9 @@ class RasaRelay:
             "sender": str(user.id),
             "message": text if text is not None else update.effective_message.text,
             "metadata": {"telegram": {"id": user.id, "first_name": user.first_name, "username": user.username,
-                                      "language_code": user.language_code}},
+                                      "language_code": user.language_code},
+                         # "明天上午" is read against this (the community clock, accelerated in the demo)
+                         "now": clock.to_local(clock.now()).isoformat()},
         }
         try:
             response = await self.client.post("/webhooks/rest/webhook", json=body)
@@ -52,6 +59,7 @@ class RasaRelay:
             return False  # Rasa said nothing: better the guided menu than silence
         for reply in replies:
             await self._show(update, reply)
+        self.on_reply()
         return True
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,3 +107,41 @@ class RasaRelay:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+async def wait_until_ready(rasa_url: str, action_url: str, timeout: float, interval: float = 2.0) -> bool:
+    """Before the bot takes messages: wait until Rasa has loaded its model and the action
+    server answers. False after `timeout` (the bot then starts anyway: residents get the
+    guided menu until Rasa is up, which beats no bot at all)."""
+    checks = {name: url for name, url in (("Rasa", rasa_url), ("action server", action_url)) if url}
+    deadline, last_report = time.monotonic() + timeout, 0.0
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        while checks:
+            for name, url in list(checks.items()):
+                if await _ready(client, name, url.rstrip("/")):
+                    log.info("%s is ready (%s)", name, url)
+                    del checks[name]
+            if not checks:
+                break
+            now = time.monotonic()
+            if now >= deadline:
+                log.warning("%s not ready after %.0f s; starting anyway (guided menu until then)",
+                            " and ".join(checks), timeout)
+                return False
+            if now - last_report >= 10:
+                log.info("waiting for %s to be ready…", " and ".join(checks))
+                last_report = now
+            await asyncio.sleep(interval)
+    return True
+
+
+async def _ready(client: httpx.AsyncClient, name: str, url: str) -> bool:
+    try:
+        if name == "action server":
+            return (await client.get(f"{url}/health")).status_code == 200
+        status = await client.get(f"{url}/status")  # with --enable-api: names the loaded model
+        if status.status_code == 200:
+            return bool(status.json().get("model_file"))
+        return (await client.get(f"{url}/")).status_code == 200  # Rasa answers once its model is loaded
+    except (httpx.HTTPError, ValueError):
+        return False

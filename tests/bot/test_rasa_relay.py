@@ -112,3 +112,31 @@ def test_rasa_failure_falls_back_to_the_guided_menu_keeping_the_text(db, residen
                   lambda app: press(app, resident, "order:1"))
     offer = sent(request, resident)[-1]
     assert "家里灯泡坏了" in offer["reply_markup"]["inline_keyboard"][0][0]["text"]
+
+
+def test_waiting_for_rasa_gives_up_after_the_timeout_and_says_so(caplog):
+    """Nothing listens on the port: the bot waits, logs what it waits for, and after the
+    timeout starts anyway (residents get the guided menu) instead of hanging forever."""
+    import logging
+    import time
+
+    from bot.rasa import wait_until_ready
+    from tests.live import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO, logger="bot.rasa"):
+        ready = asyncio.run(wait_until_ready(url, url, timeout=1.0, interval=0.2))
+    assert ready is False and 1.0 <= time.monotonic() - started < 5
+    assert "waiting for Rasa and action server" in caplog.text
+    assert "not ready after 1 s" in caplog.text
+
+
+def test_silent_rasa_answers_are_not_shown_but_count_as_answered(db, resident):
+    """An action that leaves the talking to the outbox (已收到 …) returns a custom marker:
+    nothing is shown for it, the guided fallback does not kick in, and the metadata carries
+    the community clock's "now" for reading 明天上午."""
+    rasa = FakeRasa([{"recipient_id": str(resident), "custom": {"nuanxin": "outbox"}}])
+    request = run(db, rasa, lambda app: text(app, resident, "确认提交"))
+    assert sent(request, resident) == []
+    assert rasa.received[0]["metadata"]["now"] == "2026-11-23T10:00:00+08:00"

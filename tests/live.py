@@ -1,0 +1,135 @@
+"""The real Rasa server and the real action server as subprocesses, for the tests that
+talk to them (tests/test_rasa_live.py, tests/bot/test_e2e_rasa.py). Each runs in its own
+process group on a free port and is killed with its children afterwards."""
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.rasa import wait_until_ready
+from community.db import make_engine, session_factory, upgrade
+from community.models import Person, Resident
+from tests.builders import World, build_world
+
+ROOT = Path(__file__).resolve().parents[1]
+RASA = Path(os.environ.get("RASA_VENV", ROOT / ".venv-rasa")) / "bin" / "rasa"
+MODEL = ROOT / "models" / "nuanxin.tar.gz"
+READY_TIMEOUT = float(os.environ.get("NUANXIN_RASA_READY_TIMEOUT", "240"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_model() -> Path:
+    """The trained model, current with its inputs; a clear failure otherwise (never a skip:
+    `make test` trains it first)."""
+    if not RASA.exists():
+        pytest.fail(f"no Rasa at {RASA}: run `make rasa-env`", pytrace=False)
+    check = subprocess.run([str(ROOT / "scripts" / "rasa-model.sh"), "--check"], cwd=ROOT)
+    if check.returncode != 0 or not MODEL.exists():
+        pytest.fail("the Rasa model is missing or older than its inputs: run `make model`", pytrace=False)
+    return MODEL
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+
+
+def _spawn(name: str, cmd: list[str], env: dict, workdir: Path) -> Process:
+    log = workdir / f"{name}.log"
+    popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    return Process(name, popen, log)
+
+
+@dataclass
+class LiveRasa:
+    rasa_url: str
+    action_url: str
+    processes: list[Process]
+
+
+@contextmanager
+def live_rasa(database_url: str, workdir: Path) -> Iterator[LiveRasa]:
+    """Rasa (REST channel, --enable-api) and the action server (on `database_url`), ready."""
+    model = require_model()
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    env = {**os.environ, "DATABASE_URL": database_url, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    processes = [
+        _spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)], env, workdir),
+        _spawn("rasa", [str(RASA), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p", str(rasa_port),
+                        "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")], env, workdir),
+    ]
+    live = LiveRasa(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes)
+    try:
+        if not asyncio.run(wait_until_ready(live.rasa_url, live.action_url, READY_TIMEOUT, interval=0.5)):
+            logs = "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in processes)
+            pytest.fail(f"Rasa or the action server did not come up in {READY_TIMEOUT:.0f} s\n{logs}", pytrace=False)
+        yield live
+    finally:
+        for process in processes:
+            process.stop()
+
+
+@dataclass
+class Stack:
+    """A community (tests.builders.build_world plus 小赵, who consented but has no address or
+    phone on record) in an SQLite file, with Rasa and the action server running on it."""
+
+    rasa: LiveRasa
+    factory: sessionmaker[Session]
+    world: World
+    database_url: str
+    telegram: dict[str, int]
+
+
+NEWCOMER_TELEGRAM_ID = 880_001
+
+
+@contextmanager
+def live_stack(workdir: Path) -> Iterator[Stack]:
+    url = f"sqlite:///{workdir / 'live.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with factory() as s, s.begin():
+        world = build_world(s)
+        newcomer = Person(community_id=world.community.id, name="小赵", telegram_id=NEWCOMER_TELEGRAM_ID)
+        s.add(Resident(person=newcomer, consent_at=world.residents["王奶奶"].consent_at))
+        telegram = {"wang": world.residents["王奶奶"].person.telegram_id,
+                    "chen": world.residents["陈大爷"].person.telegram_id, "zhao": NEWCOMER_TELEGRAM_ID}
+    try:
+        with live_rasa(url, workdir) as rasa:
+            yield Stack(rasa, factory, world, url, telegram)
+    finally:
+        engine.dispose()
