@@ -95,3 +95,13 @@ def db(request, tmp_path) -> Database:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield Database(request.param, url, engine, session_factory(engine))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def rasa_stack(tmp_path_factory):
+    """The real Rasa server and action server on one SQLite community, started once per
+    test session (loading the model takes most of a minute); see tests/live.py."""
+    from tests.live import live_stack
+
+    with live_stack(tmp_path_factory.mktemp("rasa-live")) as stack:
+        yield stack
