@@ -12,6 +12,7 @@ Callback data (same `action:<int>[:arg]` shape as bot/keyboards.py):
 """
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -41,6 +42,7 @@ CALLBACKS = r"^(consent|menu|order|usetext|myaddr|addr|submit|abort|my|mycancel|
 ORDER = "order"  # context.user_data key of the guided order in progress
 PENDING_TEXT = "pending_text"  # what the resident typed when Rasa could not take it
 MY_PAGE = 8
+WORDS = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff5a]")  # something to read
 
 
 def _btn(text: str, data: str) -> InlineKeyboardButton:
@@ -60,6 +62,9 @@ class ResidentHandlers:
         app.add_handler(CallbackQueryHandler(self.on_button, pattern=CALLBACKS))
         app.add_handler(MessageHandler(filters.CONTACT, self.on_contact))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
+        # Stickers, voice, photos, locations …: an answer and the menu, never silence.
+        app.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT & filters.ChatType.PRIVATE,
+                                       self.on_other))
 
     # --- entry, consent, menu -------------------------------------------------------------
 
@@ -219,6 +224,10 @@ class ResidentHandlers:
         if staff.pending_question(context.user_data):
             return  # a staff member answering a question (e.g. a reject reason): not for us
         text = update.message.text.strip()
+        if not WORDS.search(text):  # only emoji or punctuation: nothing for Rasa to understand
+            await update.message.reply_text(texts.RES_NO_WORDS)
+            await self.menu(update, context)
+            return
         order = context.user_data.get(ORDER)
         if not await asyncio.to_thread(self._has_consented, update.effective_user.id):
             context.user_data[PENDING_TEXT] = text  # kept for after consent
@@ -242,6 +251,10 @@ class ResidentHandlers:
             context.user_data[PENDING_TEXT] = text
             await update.message.reply_text(texts.RES_FALLBACK if self.relay else texts.RES_GUIDED)
             await self._choose_category(update)
+
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_text(texts.RES_NOT_TEXT)
+        await self.menu(update, context)
 
     async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         contact = update.message.contact

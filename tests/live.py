@@ -7,15 +7,18 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa import wait_until_ready
+from community.clock import ScaledClock
 from community.db import make_engine, session_factory, upgrade
 from community.models import Person, Resident
 from tests.builders import World, build_world
@@ -37,6 +40,8 @@ def require_model() -> Path:
     `make test` trains it first)."""
     if not RASA.exists():
         pytest.fail(f"no Rasa at {RASA}: run `make rasa-env`", pytrace=False)
+    if os.environ.get("NUANXIN_RASA_MODEL"):  # while working on the data: test a given model as it is
+        return Path(os.environ["NUANXIN_RASA_MODEL"])
     check = subprocess.run([str(ROOT / "scripts" / "rasa-model.sh"), "--check"], cwd=ROOT)
     if check.returncode != 0 or not MODEL.exists():
         pytest.fail("the Rasa model is missing or older than its inputs: run `make model`", pytrace=False)
@@ -76,15 +81,24 @@ class LiveRasa:
     processes: list[Process]
 
 
+def daytime_clock() -> ScaledClock:
+    """Real-time clock starting at 10:00 Shanghai today: the tests are not held by quiet hours
+    (21:30–08:00) whenever they happen to run."""
+    start = datetime.now(UTC).replace(tzinfo=None, hour=2, minute=0, second=0, microsecond=0)
+    return ScaledClock(start, 1.0, time.time())
+
+
 @contextmanager
-def live_rasa(database_url: str, workdir: Path) -> Iterator[LiveRasa]:
-    """Rasa (REST channel, --enable-api) and the action server (on `database_url`), ready."""
+def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[LiveRasa]:
+    """Rasa (REST channel, --enable-api) and the action server (on `database_url`, on the
+    clock `day`), ready."""
     model = require_model()
     rasa_port, action_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
     env = {**os.environ, "DATABASE_URL": database_url, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "NUANXIN_CLOCK_START": day.start.isoformat(),
+           "NUANXIN_CLOCK_EPOCH": repr(day.segments[0][0]), "NUANXIN_CLOCK_SPEED": "1"}
     processes = [
         _spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)], env, workdir),
         _spawn("rasa", [str(RASA), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p", str(rasa_port),
@@ -111,6 +125,7 @@ class Stack:
     world: World
     database_url: str
     telegram: dict[str, int]
+    clock: ScaledClock  # the action server's clock: today, 10:00 in Shanghai when the stack started
 
 
 NEWCOMER_TELEGRAM_ID = 880_001
@@ -128,8 +143,9 @@ def live_stack(workdir: Path) -> Iterator[Stack]:
         s.add(Resident(person=newcomer, consent_at=world.residents["王奶奶"].consent_at))
         telegram = {"wang": world.residents["王奶奶"].person.telegram_id,
                     "chen": world.residents["陈大爷"].person.telegram_id, "zhao": NEWCOMER_TELEGRAM_ID}
+    day = daytime_clock()
     try:
-        with live_rasa(url, workdir) as rasa:
-            yield Stack(rasa, factory, world, url, telegram)
+        with live_rasa(url, workdir, day) as rasa:
+            yield Stack(rasa, factory, world, url, telegram, day)
     finally:
         engine.dispose()

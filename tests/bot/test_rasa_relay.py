@@ -9,13 +9,14 @@ from datetime import datetime
 import httpx
 import pytest
 
+from bot import texts as bot_texts
 from bot.app import build_application
 from bot.config import BotSettings
 from bot.rasa import RasaRelay
 from community import clock
 from community.models import ButtonPayload
 from tests.bot.fake_telegram import FakeRequest, press
-from tests.bot.updates import text
+from tests.bot.updates import sticker, text
 from tests.builders import build_world
 
 RESIDENT_ALT = 888_002
@@ -140,3 +141,20 @@ def test_silent_rasa_answers_are_not_shown_but_count_as_answered(db, resident):
     request = run(db, rasa, lambda app: text(app, resident, "确认提交"))
     assert sent(request, resident) == []
     assert rasa.received[0]["metadata"]["now"] == "2026-11-23T10:00:00+08:00"
+
+
+@pytest.mark.parametrize("message", ["😀😀😀", "？？？", "👍 ！"])
+def test_emoji_only_gets_the_menu_without_bothering_rasa(db, resident, message):
+    rasa = FakeRasa([{"text": "不该出现"}])
+    request = run(db, rasa, lambda app: text(app, resident, message))
+    assert rasa.received == []
+    said = sent(request, resident)
+    assert said[0]["text"] == bot_texts.RES_NO_WORDS
+    assert any(b["callback_data"] == "my:0" for row in said[-1]["reply_markup"]["inline_keyboard"] for b in row)
+
+
+def test_a_sticker_gets_a_polite_answer_and_the_menu(db, resident):
+    rasa = FakeRasa([{"text": "不该出现"}])
+    request = run(db, rasa, lambda app: sticker(app, resident))
+    assert rasa.received == []
+    assert [p["text"] for p in sent(request, resident)] == [bot_texts.RES_NOT_TEXT, bot_texts.RES_MENU]

@@ -26,3 +26,8 @@ def text(app, user_id: int, value: str) -> Update:
 def contact(app, user_id: int, phone: str, owner_id: int | None = None) -> Update:
     return _message(app, user_id, contact={"phone_number": phone, "first_name": "用户",
                                            "user_id": user_id if owner_id is None else owner_id})
+
+
+def sticker(app, user_id: int) -> Update:
+    return _message(app, user_id, sticker={"file_id": "CAAC", "file_unique_id": "u1", "type": "regular",
+                                           "width": 512, "height": 512, "is_animated": False, "is_video": False})

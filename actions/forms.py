@@ -1,0 +1,442 @@
+"""The wish and service-order forms: start, validate every slot, ask, read back, submit.
+
+Rasa fills slots from NLU entities, from button payloads and from the text that answers
+the question asked; whichever it was, the value reaches a form only through the
+validate_* methods here (a resident typing `/inform{"address":"火星"}` gets the same
+answer as one typing 火星). `lifecycle.submit` checks everything once more.
+"""
+import json
+import re
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy import select
+
+from actions import store, texts
+from community import clock, lifecycle, routing
+from community.errors import AddressQuestion, DomainError, InvalidInput
+from community.lifecycle import NewRequest
+from community.models import Person, RequestKind, ServiceCategory
+from community.validation import check_description, normalize_phone, normalize_text
+
+REQUEST_SLOTS = ("request_kind", "item", "service", "description", "address", "preferred_time", "phone", "confirmed")
+FILLABLE = ("item", "service", "description", "address", "preferred_time", "phone")
+ASAP = "asap"
+ASAP_WORDS = ("尽快", "越快越好", "马上", "随时", "都行", "都可以", "什么时候都行", "asap")
+ITEM_MAX_CHARS = 30
+BOOK_AHEAD_DAYS = 60
+# Words that say "I want something" without saying what: a first message made only of these
+# is no description.
+_GENERIC = re.compile(r"我|想|要|许|个|一个|心愿|微心愿|预约|服务|便民|帮|忙|下单|点单|请|一下|的|了|吧|呢|啊|你好|您好|[，。！？,.!? ]")
+# Handed back to the bot instead of text when the outbox carries the real message (the
+# notification written in the same transaction); the bot shows nothing for it.
+OUTBOX_SPEAKS = {"nuanxin": "outbox"}
+
+
+def payload(intent: str, **entities: Any) -> str:
+    return f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
+
+
+def button(title: str, intent_or_text: str, **entities: Any) -> dict:
+    """A Rasa button; `intent_or_text` starting with '/' is an intent payload, else plain text."""
+    value = payload(intent_or_text[1:], **entities) if intent_or_text.startswith("/") else intent_or_text
+    return {"title": title, "payload": value}
+
+
+def typed_payload(text: str | None) -> bool:
+    """A message that is a payload typed by hand (or a button): never a slot value as text."""
+    return bool(text) and text.lstrip().startswith("/")
+
+
+def previous_value(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the latest user message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def informative(text: str) -> bool:
+    return len(_GENERIC.sub("", text)) >= 2
+
+
+def parse_time(value: Any) -> datetime | None | str:
+    """A normalised time slot value: ASAP, or a naive UTC datetime; None if unreadable."""
+    text = normalize_text(str(value or ""))
+    if not text:
+        return None
+    if text.lower() in ASAP_WORDS or any(w in text for w in ASAP_WORDS[:-1]):
+        return ASAP
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None  # the NLU and our buttons always give an offset; anything else was typed
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def time_text(value: str | None) -> str:
+    parsed = parse_time(value)
+    if parsed is None or parsed == ASAP:
+        return texts.TIME_ASAP
+    return clock.local_text(parsed)
+
+
+def _iso(moment_utc: datetime) -> str:
+    return clock.to_local(moment_utc).isoformat()
+
+
+class ActionBeginRequest(Action, ABC):
+    """Start a wish or a service order: forget what earlier turns left behind, keep this
+    message as the description if it says something, and take address and phone from the
+    resident's record (an address in the message itself overrides it when the form starts)."""
+
+    kind: RequestKind
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # The form, when it starts right after this, fills slots from this message's entities.
+        events: list[EventType] = [SlotSet("request_kind", self.kind.value), SlotSet("confirmed", None)]
+        events += [SlotSet(slot, None) for slot in FILLABLE]
+        text = tracker.latest_message.get("text") or ""
+        names_something = any(e.get("entity") in ("item", "service") for e in tracker.latest_message.get("entities") or [])
+        if not typed_payload(text) and (informative(text) or names_something):
+            events.append(SlotSet("description", normalize_text(text)[:500]))
+
+        def record(session):
+            actor = store.resident_actor(session, tracker.sender_id)
+            if actor is None:
+                return None
+            person = session.get(Person, actor.person_id)
+            resident = person.resident
+            address = (routing.address_label(resident.building.name, resident.unit, resident.room)
+                       if resident.building else None)
+            return address, person.phone
+
+        known = store.read(record)
+        if known is None:
+            dispatcher.utter_message(text=texts.NOT_REGISTERED)
+            return [*events, FollowupAction("action_listen")]
+        address, phone = known
+        if address:
+            events.append(SlotSet("address", address))
+        if phone:
+            events.append(SlotSet("phone", phone))
+        return events
+
+
+class ActionBeginWish(ActionBeginRequest):
+    kind = RequestKind.WISH
+
+    def name(self) -> str:
+        return "action_begin_wish"
+
+
+class ActionBeginService(ActionBeginRequest):
+    kind = RequestKind.SERVICE
+
+    def name(self) -> str:
+        return "action_begin_service"
+
+
+def _community_id(session, tracker: Tracker) -> int | None:
+    actor = store.resident_actor(session, tracker.sender_id)
+    return actor.community_id if actor else None
+
+
+def match_category(session, community_id: int, value: str) -> ServiceCategory | None:
+    """A menu entry named by the value, or by a name or synonym inside a longer sentence."""
+    try:
+        return lifecycle.find_category(session, community_id, value)
+    except InvalidInput:
+        pass
+    menu = session.scalars(select(ServiceCategory).where(
+        ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True))).all()
+    for cat in menu:
+        words = [cat.name, *[w for w in cat.synonyms.split("|") if w]]
+        if any(len(w) >= 2 and w in value for w in words):
+            return cat
+    return None
+
+
+def service_menu(session, community_id: int) -> list[ServiceCategory]:
+    return list(session.scalars(select(ServiceCategory).where(
+        ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True)).order_by(ServiceCategory.id)))
+
+
+class ValidateRequestForm(FormValidationAction, ABC):
+    """Shared slot checks of the wish and service forms."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def _refuse(self, slot: str, tracker: Tracker, dispatcher: CollectingDispatcher, message: str | None,
+                buttons: list[dict] | None = None) -> dict[str, Any]:
+        """An unusable value. If it answers the question just asked (or comes with the first
+        message), say why and ask again. If it rode along while another question was being
+        answered ("13987654321" also read as an address), keep what the slot had and say
+        nothing; at the read-back, keep the old value but say why the change was not taken."""
+        asked = tracker.get_slot("requested_slot")
+        if asked in (None, slot, "confirmed") and message:
+            dispatcher.utter_message(text=message, buttons=buttons or [])
+        return {slot: None if asked in (None, slot) else previous_value(tracker, slot)}
+
+    def _fill_description(self, tracker: Tracker, text: str) -> dict[str, Any]:
+        return {} if tracker.get_slot("description") else {"description": text[:500]}
+
+    async def validate_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        text = normalize_text(str(value or ""))
+        if not text or typed_payload(text) or re.search(r"[{}<>\\]", text) or not re.search(r"[\u4e00-\u9fffA-Za-z]", text):
+            return self._refuse("item", tracker, dispatcher, texts.BAD_ITEM)
+        said = tracker.latest_message.get("text") or ""
+        # The whole sentence ("她腿脚不好 想要一台轮椅") describes the wish better than the item.
+        description = said if not typed_payload(said) and informative(said) else text
+        return {"item": text[:ITEM_MAX_CHARS], **self._fill_description(tracker, description)}
+
+    async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        text = normalize_text(str(value or ""))
+
+        def work(session):
+            community_id = _community_id(session, tracker)
+            if community_id is None or not text or typed_payload(text):
+                return None
+            cat = match_category(session, community_id, text)
+            return cat.name if cat else None
+
+        name = store.read(work)
+        if name is None:
+            return self._refuse("service", tracker, dispatcher, texts.UNKNOWN_SERVICE.format(name=text[:20]))
+        extra = self._fill_description(tracker, text) if len(text) > len(name) + 2 else {}
+        return {"service": name, **extra}
+
+    async def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        try:
+            if typed_payload(str(value or "")):
+                raise InvalidInput(texts.BAD_ITEM)
+            return {"description": check_description(str(value or ""))}
+        except InvalidInput as exc:
+            return self._refuse("description", tracker, dispatcher, exc.message)
+
+    async def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        text = normalize_text(str(value or ""))
+
+        def work(session):
+            community_id = _community_id(session, tracker)
+            if community_id is None or typed_payload(text):
+                raise AddressQuestion(routing.texts.ASK_ADDRESS)
+            return routing.resolve_address(session, community_id, text).label
+
+        try:
+            return {"address": store.read(work)}
+        except AddressQuestion as question:
+            parsed = routing.parse_address(text)
+            rest = (f"{parsed.unit}单元" if parsed.unit else "") + (parsed.room or "")
+            buttons = [button(option, "/inform", address=option + rest) for option in question.options[:8]]
+            # The bare "which building?" is what the form asks next anyway: not said twice.
+            generic = question.message == routing.texts.ASK_ADDRESS and not buttons
+            return self._refuse("address", tracker, dispatcher, None if generic else question.message, buttons)
+
+    async def validate_preferred_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> dict[str, Any]:
+        parsed = parse_time(value)
+        if parsed is None:
+            return self._refuse("preferred_time", tracker, dispatcher, texts.BAD_TIME)
+        if parsed == ASAP:
+            return {"preferred_time": ASAP}
+        now = clock.now()
+        if parsed < now - timedelta(hours=1):
+            return self._refuse("preferred_time", tracker, dispatcher, texts.TIME_IN_PAST)
+        if parsed > now + timedelta(days=BOOK_AHEAD_DAYS):
+            return self._refuse("preferred_time", tracker, dispatcher, texts.TIME_TOO_FAR)
+        return {"preferred_time": _iso(parsed)}
+
+    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        try:
+            return {"phone": normalize_phone(str(value or ""))}
+        except InvalidInput as exc:
+            return self._refuse("phone", tracker, dispatcher, exc.message)
+
+    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        # "修改" (deny) keeps the form at the read-back; the ask action then asks what to change.
+        return {"confirmed": True if value is True else None}
+
+
+class ValidateWishForm(ValidateRequestForm):
+    def name(self) -> str:
+        return "validate_wish_form"
+
+
+class ValidateServiceForm(ValidateRequestForm):
+    def name(self) -> str:
+        return "validate_service_form"
+
+
+class ActionAskItem(Action):
+    def name(self) -> str:
+        return "action_ask_item"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        dispatcher.utter_message(text=texts.ASK_ITEM)
+        return []
+
+
+class ActionAskDescription(Action):
+    def name(self) -> str:
+        return "action_ask_description"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        dispatcher.utter_message(text=texts.ASK_DESCRIPTION)
+        return []
+
+
+class ActionAskService(Action):
+    def name(self) -> str:
+        return "action_ask_service"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        def work(session):
+            community_id = _community_id(session, tracker)
+            return [c.name for c in service_menu(session, community_id)] if community_id else []
+
+        names = store.read(work)
+        dispatcher.utter_message(text=texts.ASK_SERVICE, buttons=[button(n, "/inform", service=n) for n in names])
+        return []
+
+
+class ActionAskAddress(Action):
+    def name(self) -> str:
+        return "action_ask_address"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        dispatcher.utter_message(text=texts.ASK_ADDRESS)
+        return []
+
+
+class ActionAskPreferredTime(Action):
+    """Buttons carry normalised times, computed now in the community's time zone."""
+
+    def name(self) -> str:
+        return "action_ask_preferred_time"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        local_now = clock.to_local(clock.now())
+        today = local_now.replace(minute=0, second=0, microsecond=0)
+        tomorrow = today + timedelta(days=1)
+        options = [(texts.TIME_ASAP, ASAP)]
+        if local_now.hour < 13:
+            options.append((texts.TIME_TODAY_AFTERNOON, today.replace(hour=15).isoformat()))
+        options += [(texts.TIME_TOMORROW_MORNING, tomorrow.replace(hour=9).isoformat()),
+                    (texts.TIME_TOMORROW_AFTERNOON, tomorrow.replace(hour=15).isoformat())]
+        dispatcher.utter_message(text=texts.ASK_TIME, buttons=[button(t, "/inform", time=v) for t, v in options])
+        return []
+
+
+class ActionAskPhone(Action):
+    """The bot turns `request_contact` into Telegram's share-my-number keyboard."""
+
+    def name(self) -> str:
+        return "action_ask_phone"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        dispatcher.utter_message(json_message={"text": texts.ASK_PHONE, "request_contact": True})
+        return []
+
+
+def summary(tracker: Tracker) -> str:
+    kind = tracker.get_slot("request_kind")
+    lines = [texts.SUMMARY_KIND.format(kind=texts.KIND_WISH if kind == RequestKind.WISH.value else texts.KIND_SERVICE)]
+    if kind == RequestKind.WISH.value:
+        lines.append(texts.SUMMARY_ITEM.format(item=tracker.get_slot("item")))
+    else:
+        lines.append(texts.SUMMARY_SERVICE.format(service=tracker.get_slot("service")))
+    lines.append(texts.SUMMARY_DESCRIPTION.format(description=tracker.get_slot("description")))
+    lines.append(texts.SUMMARY_ADDRESS.format(address=tracker.get_slot("address")))
+    if kind != RequestKind.WISH.value:
+        lines.append(texts.SUMMARY_TIME.format(time=time_text(tracker.get_slot("preferred_time"))))
+    lines.append(texts.SUMMARY_PHONE.format(phone=tracker.get_slot("phone")))
+    return texts.SUMMARY_HEAD + "\n".join(lines) + texts.SUMMARY_TAIL
+
+
+class ActionAskConfirmed(Action):
+    """The read-back. After 修改 it asks what to change instead of repeating itself."""
+
+    def name(self) -> str:
+        return "action_ask_confirmed"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        confirm, stop = button(texts.BUTTON_CONFIRM, "/affirm"), button(texts.BUTTON_STOP, "/cancel_request")
+        if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            dispatcher.utter_message(text=texts.WHAT_TO_CHANGE, buttons=[confirm, stop])
+        else:
+            dispatcher.utter_message(text=summary(tracker), buttons=[confirm, button(texts.BUTTON_CHANGE, "/deny"), stop])
+        return []
+
+
+def reset_request_slots() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in REQUEST_SLOTS]
+
+
+class ActionSubmitRequest(Action):
+    """Submit after the resident confirmed. The "已收到" notification is written to the
+    outbox in the same transaction and the bot sends it, so this says nothing itself."""
+
+    def name(self) -> str:
+        return "action_submit_request"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        kind = RequestKind(tracker.get_slot("request_kind") or RequestKind.SERVICE.value)
+        when = parse_time(tracker.get_slot("preferred_time"))
+        new = NewRequest(
+            kind=kind,
+            description=tracker.get_slot("description") or tracker.get_slot("item") or "",
+            category=tracker.get_slot("service") if kind == RequestKind.SERVICE else None,
+            item=tracker.get_slot("item") if kind == RequestKind.WISH else None,
+            address=tracker.get_slot("address"),
+            preferred_time=when if isinstance(when, datetime) else None,
+            phone=tracker.get_slot("phone"),
+        )
+
+        def work(session):
+            actor = store.resident_actor(session, tracker.sender_id)
+            if actor is None:
+                raise InvalidInput(texts.NOT_REGISTERED)
+            return lifecycle.submit(session, actor, new).id
+
+        form = "wish_form" if kind == RequestKind.WISH else "service_form"
+        try:
+            store.write(work)
+        except AddressQuestion as question:  # the building list changed since the form checked it
+            dispatcher.utter_message(text=question.message)
+            return [SlotSet("address", None), SlotSet("confirmed", None), FollowupAction(form)]
+        except DomainError as exc:
+            dispatcher.utter_message(text=exc.message)
+            return reset_request_slots()
+        dispatcher.utter_message(json_message=OUTBOX_SPEAKS)
+        return reset_request_slots()
+
+
+class ActionStopForm(Action):
+    def name(self) -> str:
+        return "action_stop_form"
+
+    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        dispatcher.utter_message(text=texts.STOPPED)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_request_slots(),
+                SlotSet("request_choice", None), SlotSet("cancel_confirmed", None), SlotSet("score", None)]
