@@ -5,8 +5,14 @@
      i.e. our own code and database work. Rasa is switched off: the guided menu answers.
   2. Outbox delivery rate: N notifications to 50 chats drained by the real sender through
      PTB's AIORateLimiter, against Telegram's ~30 messages/s limit.
+  3. With --rasa: the real Rasa server (trained model) and action server. 50 residents each
+     order a service in one sentence and confirm the read-back, all at once. Per turn: the
+     time from the resident's message to the bot's answer arriving in their chat (through the
+     emulator, so it includes Telegram-side polling), the time the bot waited for Rasa, and
+     the bot's own handling time (excluding the Bot API and Rasa).
 
     .venv/bin/python bench/bot.py            # SQLite file in /tmp
+    .venv/bin/python bench/bot.py --rasa     # also 3. (needs make model; Rasa loads ~1 min)
     .venv/bin/python bench/bot.py --quick    # smoke run
 """
 import argparse
@@ -28,7 +34,8 @@ from bot.config import BotSettings  # noqa: E402
 from bot.emulator import EmulatorRequest, EmulatorServer, User, polling  # noqa: E402
 from community import clock  # noqa: E402
 from community.db import make_engine, session_factory, upgrade  # noqa: E402
-from community.models import Community, OutboxMessage, Person, Resident  # noqa: E402
+from community.models import Community, OutboxMessage, Person, Request, Resident  # noqa: E402
+from tests.builders import build_world  # noqa: E402
 
 RESIDENTS = 50
 _http_time = contextvars.ContextVar("http_time", default=None)
@@ -91,6 +98,68 @@ async def handling_latency(server: EmulatorServer, factory, messages_each: int) 
     return latencies
 
 
+async def rasa_turns(server: EmulatorServer, factory, rasa_url: str) -> dict[str, list[float]]:
+    """Each resident: one sentence -> read-back (turn 1), press 确认提交 -> 已收到 (turn 2)."""
+    settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url=rasa_url,
+                           outbox_idle_seconds=0.05, rasa_timeout_seconds=120)
+    app = build_application(settings, factory, request=TimedRequest())
+    figures: dict[str, list[float]] = {"turn": [], "rasa": [], "bot": []}
+    relay = app.bot_data.get("relay")
+    original_process = app.process_update
+
+    async def timed_process(update):
+        account = [0.0]
+        token = _http_time.set(account)
+        started = time.perf_counter()
+        try:
+            await original_process(update)
+        finally:
+            figures["bot"].append((time.perf_counter() - started - account[0]) * 1000)
+            _http_time.reset(token)
+
+    app.process_update = timed_process
+    post = relay.client.post
+
+    async def timed_post(*args, **kwargs):  # time waiting for Rasa counts as HTTP, reported apart
+        started = time.perf_counter()
+        try:
+            return await post(*args, **kwargs)
+        finally:
+            spent = time.perf_counter() - started
+            figures["rasa"].append(spent * 1000)
+            account = _http_time.get()
+            if account is not None:
+                account[0] += spent
+
+    relay.client.post = timed_post
+    client = server.client(timeout=300, poll_interval=0.05)
+    users = [User(id=500_000 + i, first_name=f"居民{i}") for i in range(RESIDENTS)]
+
+    async def converse(u: User) -> None:
+        started = time.perf_counter()
+        await client.send_text(u, u.id, f"{1 + u.id % 5}号楼1单元{101 + u.id % 3}厨房水管漏水了 明天上午9点来修一下")
+        while True:  # answer a question the sentence left open (a time, say) with its first button
+            summary = await client.wait_for(u.id, lambda m: bool(m.buttons) or "电话" in m.text)
+            figures["turn"].append((time.perf_counter() - started) * 1000)
+            if "确认提交" in summary.button_texts:
+                break
+            started = time.perf_counter()
+            await client.press(u, u.id, summary.callback_data[0], summary.message_id)
+        data = summary.callback_data[summary.button_texts.index("确认提交")]
+        started = time.perf_counter()
+        await client.press(u, u.id, data, summary.message_id)
+        await client.wait_for(u.id, lambda m: "已收到" in m.text)
+        figures["turn"].append((time.perf_counter() - started) * 1000)
+
+    async with polling(app):
+        await app.post_init(app)
+        try:
+            await asyncio.gather(*(converse(u) for u in users))
+        finally:
+            await app.post_shutdown(app)
+    return figures
+
+
 async def _enough(latencies, expected):
     return len(latencies) >= expected
 
@@ -127,6 +196,7 @@ def main() -> None:
     parser.add_argument("--messages-each", type=int, default=4, help="messages per resident")
     parser.add_argument("--notifications", type=int, default=600)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rasa", action="store_true", help="also measure turns through the real Rasa")
     args = parser.parse_args()
     if args.quick:
         args.messages_each, args.notifications = 1, 60
@@ -142,8 +212,39 @@ def main() -> None:
         print(f"outbox delivery: {sent}/{args.notifications} sent at {rate:.1f} messages/s "
               f"(Telegram's limit ~30/s; AIORateLimiter enforces it)")
         engine.dispose()
-        if sent != args.notifications:
-            sys.exit("FAILED: not every notification was delivered exactly once")
+    if args.rasa:
+        rasa_bench()
+    if sent != args.notifications:
+        sys.exit("FAILED: not every notification was delivered exactly once")
+
+
+def rasa_bench() -> None:
+    from tests.live import daytime_clock, live_rasa  # the same launcher as the live tests
+
+    workdir = Path(tempfile.mkdtemp())
+    url = f"sqlite:///{workdir}/bot-rasa.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with factory() as s, s.begin():
+        world = build_world(s)
+        for i in range(RESIDENTS):
+            s.add(Resident(person=Person(community_id=world.community.id, name=f"居民{i}", telegram_id=500_000 + i,
+                                         phone="13900000000"), consent_at=clock.now()))
+    day = daytime_clock()
+    with clock.use_clock(day), live_rasa(url, workdir, day) as rasa, EmulatorServer() as server:
+        figures = asyncio.run(rasa_turns(server, factory, rasa.rasa_url))
+    with factory() as s:
+        submitted = s.scalar(select(func.count(Request.id)))
+    engine.dispose()
+    turns, waits, own = figures["turn"], figures["rasa"], figures["bot"]
+    print(f"with Rasa, {RESIDENTS} residents at once, {len(turns)} turns (ms): end to end per turn p50 "
+          f"{statistics.median(turns):.0f}  p95 {percentile(turns, 95):.0f}  max {max(turns):.0f}; "
+          f"waiting for Rasa p50 {statistics.median(waits):.0f}  p95 {percentile(waits, 95):.0f}; "
+          f"bot-side handling p50 {statistics.median(own):.1f}  p95 {percentile(own, 95):.1f}")
+    print(f"correctness: {submitted}/{RESIDENTS} orders submitted")
+    if submitted != RESIDENTS:
+        sys.exit("FAILED: not every resident's order was submitted")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from telegram.request import HTTPXRequest
 
 from bot import staff, texts
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
+from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
 from bot.scheduler import FollowUpScheduler
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
@@ -35,6 +36,7 @@ def build_application(
     builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # the sender handles 429 itself
     if request is not None:
         builder = builder.request(request).get_updates_request(type(request)())
+    builder = builder.concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
     app = builder.post_init(_start_background).post_shutdown(_stop_background).build()
     app.bot_data["factory"] = factory
     app.bot_data["settings"] = settings
@@ -45,6 +47,7 @@ def build_application(
         relay = RasaRelay(factory, settings.rasa_url, settings.rasa_timeout_seconds)
     if relay is not None:
         relay.on_reply = wake
+    app.bot_data["relay"] = relay
     volunteers = VolunteerHandlers(factory, wake)
     residents = ResidentHandlers(factory, wake, relay=relay)
 

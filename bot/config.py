@@ -14,6 +14,8 @@ class BotSettings(BaseSettings):
     # A local Bot API server or emulator, e.g. http://127.0.0.1:9000/bot (offline demo, tests).
     telegram_base_url: str = "https://api.telegram.org/bot"
     outbox_idle_seconds: float = 1.0
+    # Updates from different chats handled at once (one chat's updates stay in order).
+    max_concurrent_updates: int = 64
     # The Rasa server's REST channel (bind Rasa to 127.0.0.1: that endpoint has no auth).
     # Empty: no Rasa, residents use the guided order only.
     rasa_url: str = "http://127.0.0.1:5005"
