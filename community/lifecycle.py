@@ -737,16 +737,23 @@ def close_unrated(session: Session, actor: Actor, request_id: int) -> Request:
 
 
 def add_note(session: Session, actor: Actor, request_id: int, note: str) -> Request:
-    """The volunteer adds a note or a photo (a Telegram file id) after finishing."""
+    """Staff note a request in any state (a call, a visit); the volunteer who did the work
+    adds a note or a photo (a Telegram file id) after finishing."""
     req = _lock(session, actor, request_id)
-    _require_assignee(actor, req)
-    if req.state not in (S.DONE, S.CLOSED):
-        raise IllegalTransition(texts.ERR_WRONG_STATE.format(state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES["note"]))
+    if actor.is_staff:
+        role = "staff"
+    else:
+        _require_assignee(actor, req)
+        role = "volunteer"
+        if req.state not in (S.DONE, S.CLOSED):
+            raise IllegalTransition(texts.ERR_WRONG_STATE.format(
+                state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES["note"]))
     note = normalize_text(note)[:1000]
     if not note:
         raise InvalidInput(texts.ERR_NOTE_EMPTY)
-    req.finish_note = f"{req.finish_note}\n{note}" if req.finish_note else note
-    _record(session, req, actor, "volunteer", "note", req.state, note)
+    if role == "volunteer":
+        req.finish_note = f"{req.finish_note}\n{note}" if req.finish_note else note
+    _record(session, req, actor, role, "note", req.state, note)
     return req
 
 

@@ -474,3 +474,14 @@ def test_transition_matrix(db, world, action, state):
             act(db, None if performer is None else pid(world, performer), fn, rid, *args)
         assert get(db, rid).state == state
         assert counts(db) == before
+
+
+def test_staff_note_any_request_but_a_resident_cannot(db, world):
+    rid = new_service(db, world)
+    act(db, pid(world, "staff"), lifecycle.add_note, rid, "电话联系过，居民下午在家")
+    with pytest.raises(Forbidden):
+        act(db, pid(world, "王奶奶"), lifecycle.add_note, rid, "我自己加一句")
+    with db.factory() as s:
+        notes = s.execute(select(Event.actor_role, Event.note).where(Event.request_id == rid, Event.action == "note")).all()
+        assert notes == [("staff", "电话联系过，居民下午在家")]
+        assert s.get(Request, rid).finish_note is None  # the volunteer's finishing note stays theirs
