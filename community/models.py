@@ -481,3 +481,45 @@ class ButtonPayload(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class WebLoginToken(Base):
+    """A one-time, short-lived login link for the staff web dashboard, printed by the admin
+    CLI (`python -m community web-login`). Only a SHA-256 of the token is kept."""
+
+    __tablename__ = "web_login_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A signed-in dashboard session. The browser holds a signed cookie with the session
+    key; only its SHA-256 is stored here, with the per-session CSRF token."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ApiKey(Base):
+    """A key for the Open311 GeoReport v2 API (e.g. the city's 12345 hotline). Requests it
+    creates are placed for residents (代下单) by the staff member who issued the key."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,109 @@
+"""The FastAPI application: the staff dashboard (server-rendered HTML) and the Open311
+GeoReport v2 API. `create_app()` takes a session factory so tests run it on their own DB."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from community import clock
+from web import texts
+from web.config import WebSettings, get_web_settings
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TEMPLATES.env.globals["t"] = texts
+TEMPLATES.env.filters["local"] = lambda dt, tz="Asia/Shanghai", fmt="%Y-%m-%d %H:%M": (
+    clock.to_local(dt, tz).strftime(fmt) if dt else texts.NONE_YET)
+
+
+def error_page(request, status: int, message: str) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, "error.html", {"message": message, "staff": None}, status_code=status)
+
+
+def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettings | None = None) -> FastAPI:
+    from web import dashboard, open311
+
+    settings = settings or get_web_settings()
+    settings.secret_key()  # fail at start, with the fix in the message, if production has no key
+    if factory is None:
+        from community.db import make_engine, session_factory, upgrade
+
+        engine = make_engine()
+        upgrade(engine)
+        factory = session_factory(engine)
+
+    app = FastAPI(
+        title="暖心 Nuanxin — Open311 GeoReport v2",
+        version="2",
+        description=(
+            "Open311 GeoReport v2 endpoints of the Nuanxin community-service assistant, for city hotline "
+            "systems (12345). Every call needs an `api_key` (issued with `python -m community api-key`). "
+            "Service codes are the community's service menu codes. Errors are "
+            '`[{"code": <HTTP status>, "description": "..."}]`.'
+        ),
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.factory = factory
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def _headers(request, call_next):
+        response = await call_next(request)
+        # Pages hold residents' personal data: not cached, not framed, no Referer leaving
+        # (the login URL carries a token).
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+                "frame-ancestors 'none'; base-uri 'none'")
+        return response
+    app.include_router(open311.router)
+    app.include_router(dashboard.router)
+
+    @app.exception_handler(open311.Open311Error)
+    async def _open311_error(request, exc: open311.Open311Error):
+        return JSONResponse([{"code": exc.status, "description": exc.description}], status_code=exc.status)
+
+    @app.exception_handler(dashboard.LoginRequired)
+    async def _login_required(request, exc):
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request, exc: RequestValidationError):
+        if request.url.path.startswith(open311.PREFIX):
+            return open311.validation_error_response(exc)
+        if any(part.get("loc", [None])[0] == "path" for part in exc.errors()):
+            return error_page(request, 404, texts.ERR_NOT_FOUND_PAGE)
+        return error_page(request, 400, texts.ERR_BAD_FILTER.format(name=", ".join(
+            str(e.get("loc", ["?"])[-1]) for e in exc.errors())))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request, exc: StarletteHTTPException):
+        if request.url.path.startswith(open311.PREFIX):
+            description = texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail)
+            return JSONResponse([{"code": exc.status_code, "description": description}], status_code=exc.status_code)
+        return error_page(request, exc.status_code, texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail))
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        open311.fix_openapi(schema)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+    return app

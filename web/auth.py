@@ -1,0 +1,170 @@
+"""Who may use the dashboard and the API.
+
+- Staff sign in with a one-time login link made by the admin CLI (`python -m community
+  web-login --phone …`): the token works once and for a few minutes; only its SHA-256 is
+  stored.
+- Signing in creates a `WebSession` row; the browser gets an HttpOnly cookie holding the
+  session key signed with WEB_SECRET_KEY (itsdangerous). The server checks the signature,
+  the row, its expiry and that the person is still active staff on every request.
+- Every POST form carries the session's CSRF token in a hidden field, compared in
+  constant time.
+- Open311 clients send an API key (`python -m community api-key --name …`); only its
+  SHA-256 is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, Signer
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from community import clock
+from community.actors import Actor, actor_for_person
+from community.models import ApiKey, Person, Staff, WebLoginToken, WebSession
+from web.config import WebSettings
+
+COOKIE_NAME = "nuanxin_session"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _active_staff(session: Session, person_id: int | None) -> Person | None:
+    if person_id is None:
+        return None
+    person = session.get(Person, person_id)
+    if person is None or person.staff is None or not person.staff.active:
+        return None
+    return person
+
+
+# --- login links ---------------------------------------------------------------------------
+
+
+def staff_by_phone(session: Session, phone: str) -> Person | None:
+    return session.scalars(
+        select(Person).join(Staff, Staff.person_id == Person.id)
+        .where(Person.phone == phone, Staff.active.is_(True)).order_by(Person.id)
+    ).first()
+
+
+def create_login_token(session: Session, person: Person, settings: WebSettings) -> str:
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(WebLoginToken(token_hash=_hash(token), person_id=person.id, created_at=now,
+                              expires_at=now + timedelta(minutes=settings.web_login_token_minutes)))
+    session.flush()
+    return token
+
+
+def redeem_login_token(session: Session, token: str) -> Person | None:
+    """The staff member the token is for, marking it used; None if unknown, used or expired."""
+    row = session.scalar(
+        select(WebLoginToken).where(WebLoginToken.token_hash == _hash(token or "")).with_for_update()
+    )
+    now = clock.now()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    row.used_at = now
+    return _active_staff(session, row.person_id)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    session_id: int
+    person_id: int
+    name: str
+    community_id: int
+    csrf_token: str
+    actor: Actor
+
+
+def start_session(session: Session, person: Person, settings: WebSettings) -> tuple[str, int]:
+    """A new session for `person`; returns (signed cookie value, max age in seconds)."""
+    key = secrets.token_urlsafe(32)
+    now = clock.now()
+    lifetime = timedelta(hours=settings.web_session_hours)
+    # Housekeeping: sessions and login links a day past their expiry are of no use to anyone.
+    session.execute(delete(WebSession).where(WebSession.expires_at < now - timedelta(days=1)))
+    session.execute(delete(WebLoginToken).where(WebLoginToken.expires_at < now - timedelta(days=1)))
+    session.add(WebSession(key_hash=_hash(key), person_id=person.id, csrf_token=secrets.token_urlsafe(32),
+                           created_at=now, expires_at=now + lifetime))
+    session.flush()
+    return _signer(settings).sign(key).decode(), int(lifetime.total_seconds())
+
+
+def _signer(settings: WebSettings) -> Signer:
+    return Signer(settings.secret_key(), salt="nuanxin.web.session")
+
+
+def load_session(session: Session, cookie: str | None, settings: WebSettings) -> StaffSession | None:
+    if not cookie:
+        return None
+    try:
+        key = _signer(settings).unsign(cookie).decode()
+    except BadSignature:
+        return None
+    row = session.scalar(select(WebSession).where(WebSession.key_hash == _hash(key)))
+    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
+        return None
+    person = _active_staff(session, row.person_id)
+    if person is None:
+        return None
+    return StaffSession(row.id, person.id, person.name, person.community_id, row.csrf_token,
+                        actor_for_person(session, person))
+
+
+def end_session(session: Session, session_id: int) -> None:
+    row = session.get(WebSession, session_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = clock.now()
+
+
+def csrf_ok(expected: str, given: str | None) -> bool:
+    return bool(given) and hmac.compare_digest(expected.encode(), (given or "").encode())
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+def create_api_key(session: Session, community_id: int, name: str, issuer: Person) -> str:
+    key = "nx_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(community_id=community_id, name=name, key_hash=_hash(key),
+                       issued_by_person_id=issuer.id, created_at=clock.now()))
+    session.flush()
+    return key
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    key_id: int
+    name: str
+    community_id: int
+    actor: Actor  # the issuing staff member: API requests are 代下单 in their name
+
+
+def check_api_key(session: Session, key: str | None) -> ApiClient | None:
+    if not key:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
+    if row is None or row.revoked_at is not None:
+        return None
+    issuer = _active_staff(session, row.issued_by_person_id)
+    if issuer is None or issuer.community_id != row.community_id:
+        return None
+    return ApiClient(row.id, row.name, row.community_id, actor_for_person(session, issuer))
+
+
+def touch_api_key(session: Session, key_id: int) -> None:
+    row = session.get(ApiKey, key_id)
+    if row is not None:
+        row.last_used_at = clock.now()
