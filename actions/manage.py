@@ -44,8 +44,25 @@ def own_requests(session, sender_id: str, states, *, unrated: bool = False) -> l
     return list(session.scalars(query.order_by(Request.id.desc()).limit(CHOICE_LIMIT)))
 
 
-def numbers_in(text: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\d+", cn2an.transform(text or "", "cn2an"))]
+_CN_NUMBER = "零一二两三四五六七八九十百千"
+_CN_REQUEST = re.compile(rf"(?:编号|第)\s*([{_CN_NUMBER}]+)|([{_CN_NUMBER}]+)\s*号")
+_CN_SCORE = re.compile(rf"([{_CN_NUMBER}]+)\s*(?:星|分|颗)")
+
+
+def _cn(numeral: str) -> int | None:
+    try:
+        return int(cn2an.cn2an(numeral, "smart"))
+    except (ValueError, KeyError):
+        return None
+
+
+def numbers_in(text: str, spoken: re.Pattern = _CN_REQUEST) -> list[int]:
+    """Digits, and Chinese numerals where they name a number (编号十二, 十二号, 五星) — not the
+    一 of 催一下 or 看一看."""
+    text = normalize_text(text or "")
+    found = [int(n) for n in re.findall(r"\d+", text)]
+    found += [n for m in spoken.finditer(text) if (n := _cn(next(g for g in m.groups() if g))) is not None]
+    return found
 
 
 class ActionCheckStatus(Action):
@@ -262,7 +279,7 @@ def parse_score(value: Any) -> int | None:
         return None
     if any(w in text for w in ("满分", "非常满意", "特别满意")):
         return 5
-    numbers = numbers_in(text)
+    numbers = numbers_in(text, _CN_SCORE)
     return numbers[0] if len(numbers) == 1 and 1 <= numbers[0] <= 5 else None
 
 

@@ -424,3 +424,42 @@ def test_parse_time_reads_only_normalised_values():
     assert forms.parse_time("2026-11-24T09:00:00") is None  # no offset: typed, not normalised
     assert forms.parse_time("尽快") == forms.ASAP
     assert forms.parse_time(None) is None
+
+
+@pytest.mark.anyio
+async def test_plain_questions(world):
+    for action, expected in [(forms.ActionAskItem(), texts.ASK_ITEM), (forms.ActionAskDescription(), texts.ASK_DESCRIPTION),
+                             (forms.ActionAskAddress(), texts.ASK_ADDRESS)]:
+        messages, events = await run(action, tracker(world["wang"]))
+        assert said(messages) == expected and events == []
+
+
+@pytest.mark.anyio
+async def test_score_question_offers_five_to_one_stars(db, world):
+    rid = finished_request(db)
+    messages, _ = await run(manage.ActionAskScore(), tracker(world["wang"], slots={"request_choice": str(rid)}))
+    assert str(rid) in said(messages) and "维修" in said(messages)
+    assert button_titles(messages) == ["5星", "4星", "3星", "2星", "1星"]
+    assert messages[0]["buttons"][0]["payload"] == '/rate_service{"score": "5"}'
+
+
+@pytest.mark.anyio
+async def test_urge_begins_with_the_request_named_in_the_message(db, world):
+    first = submit_service(db, "王奶奶")
+    submit_service(db, "王奶奶", "灯泡坏了")
+    _, events = await run(manage.ActionBeginUrge(), tracker(world["wang"], f"帮我催一下{first}号", intent="urge"))
+    assert slot_values(events)["request_choice"] == str(first)
+    _, events = await run(manage.ActionBeginUrge(), tracker(world["wang"], "催一下", intent="urge"))
+    assert slot_values(events)["request_choice"] is None  # two open: the form asks which
+    validator = manage.ValidateUrgeForm()
+    assert await validator.required_slots(["request_choice"], CollectingDispatcher(), tracker(world["wang"]),
+                                          DOMAIN) == ["request_choice"]
+    assert await validator.required_slots(["request_choice"], CollectingDispatcher(), tracker(world["chen"]),
+                                          DOMAIN) == []  # 陈大爷 has nothing open
+
+
+def test_numbers_are_read_only_where_they_name_a_number():
+    assert manage.numbers_in("催一下") == [] and manage.numbers_in("看一看第二个") == [2]
+    assert manage.numbers_in("取消编号十二") == [12] and manage.numbers_in("十二号那个") == [12]
+    assert manage.numbers_in("12") == [12] and manage.numbers_in("#７") == [7]
+    assert [manage.parse_score(t) for t in ("五星", "给4分", "三颗星", "5", "一下子", "十分满意")] == [5, 4, 3, 5, None, None]
