@@ -54,6 +54,25 @@ class TimedRequest(EmulatorRequest):
                 account[0] += time.perf_counter() - started
 
 
+def time_updates(app) -> list[float]:
+    """Record, per update, the bot's handling time minus its time waiting on HTTP (ms)."""
+    latencies: list[float] = []
+    original = app.process_update
+
+    async def timed_process(update):
+        account = [0.0]
+        token = _http_time.set(account)
+        started = time.perf_counter()
+        try:
+            await original(update)
+        finally:
+            latencies.append((time.perf_counter() - started - account[0]) * 1000)
+            _http_time.reset(token)
+
+    app.process_update = timed_process
+    return latencies
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -74,20 +93,7 @@ async def handling_latency(server: EmulatorServer, factory, messages_each: int) 
     settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="",
                            outbox_idle_seconds=0.05)
     app = build_application(settings, factory, request=TimedRequest())
-    latencies: list[float] = []
-    original = app.process_update
-
-    async def timed_process(update):
-        account = [0.0]
-        token = _http_time.set(account)
-        started = time.perf_counter()
-        try:
-            await original(update)
-        finally:
-            latencies.append((time.perf_counter() - started - account[0]) * 1000)
-            _http_time.reset(token)
-
-    app.process_update = timed_process
+    latencies = time_updates(app)
     client = server.client(timeout=60)
     users = [User(id=500_000 + i, first_name=f"居民{i}") for i in range(RESIDENTS)]
     async with polling(app):
@@ -103,21 +109,8 @@ async def rasa_turns(server: EmulatorServer, factory, rasa_url: str) -> dict[str
     settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url=rasa_url,
                            outbox_idle_seconds=0.05, rasa_timeout_seconds=120)
     app = build_application(settings, factory, request=TimedRequest())
-    figures: dict[str, list[float]] = {"turn": [], "rasa": [], "bot": []}
+    figures: dict[str, list[float]] = {"turn": [], "rasa": [], "bot": time_updates(app)}
     relay = app.bot_data.get("relay")
-    original_process = app.process_update
-
-    async def timed_process(update):
-        account = [0.0]
-        token = _http_time.set(account)
-        started = time.perf_counter()
-        try:
-            await original_process(update)
-        finally:
-            figures["bot"].append((time.perf_counter() - started - account[0]) * 1000)
-            _http_time.reset(token)
-
-    app.process_update = timed_process
     post = relay.client.post
 
     async def timed_post(*args, **kwargs):  # time waiting for Rasa counts as HTTP, reported apart

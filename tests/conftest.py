@@ -97,6 +97,11 @@ def db(request, tmp_path) -> Database:
     engine.dispose()
 
 
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"  # async tests (pytest.mark.anyio) run on asyncio, as PTB and rasa-sdk do
+
+
 @pytest.fixture(scope="session")
 def rasa_stack(tmp_path_factory):
     """The real Rasa server and action server on one SQLite community, started once per

@@ -15,11 +15,6 @@ from bot.emulator import EmulatorRequest, EmulatorServer, EmulatorUnavailable, U
 ALICE = User(id=1001, first_name="小红", username="xiaohong")
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"  # PTB runs on asyncio only
-
-
 def start_emulator() -> EmulatorServer:
     try:
         return EmulatorServer().start()

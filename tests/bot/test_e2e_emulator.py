@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.app import build_application
 from bot.config import BotSettings
-from bot.emulator import EmulatorRequest, EmulatorServer, EmulatorUnavailable, User, polling
+from bot.emulator import EmulatorRequest, User, polling
 from community import clock, lifecycle
 from community.actors import actor_for_person
 from community.lifecycle import NewRequest
@@ -17,26 +17,10 @@ from community.models import Request, RequestKind, RequestState
 from tests.builders import build_world
 
 
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
 @pytest.fixture(autouse=True)
 def daytime():
     with clock.use_clock(lambda: datetime(2026, 11, 23, 2, 0)):  # 10:00 Shanghai, outside quiet hours
         yield
-
-
-@pytest.fixture
-def emulator():
-    try:
-        server = EmulatorServer().start()
-    except EmulatorUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
-    assert server.process.poll() is not None
 
 
 def user(person) -> User:
@@ -65,18 +49,22 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
             assert "13912345678" not in card_z.text and "维修" in card_z.text  # no phone before claiming
 
             first = await client.press(zhang, zhang.id, f"claim:{rid}", card_z.message_id)
-            # 刘师傅 presses a moment later, on the card as his phone still shows it.
+            # 刘师傅 presses at the same moment, on the card as his phone still shows it. The bot
+            # handles different chats concurrently: either may win, exactly one does.
             second = await press_as_shown(client, liu, card_l, f"claim:{rid}")
-            contact = await client.wait_for(zhang.id, lambda m: "13912345678" in m.text)
+            answers = {who: await client.until(lambda q=q: client.callback_answer(q), what="an answer")
+                       for who, q in ((zhang, first), (liu, second))}
+            [winner] = [who for who, a in answers.items() if "接单成功" in a["text"]]
+            loser, loser_card = (liu, card_l) if winner is zhang else (zhang, card_z)
+            assert "已被其他志愿者认领" in answers[loser]["text"]
+            contact = await client.wait_for(winner.id, lambda m: "13912345678" in m.text)
             assert "1号楼1单元101" in contact.text
-            answer = await client.until(lambda: client.callback_answer(second), what="the loser's answer")
-            assert "已被其他志愿者认领" in answer["text"]
-            assert "接单成功" in (await client.callback_answer(first))["text"]
             edited = await client.until(
-                lambda: _find(client.history(liu.id), lambda m: m.message_id == card_l.message_id and "已被认领" in m.text),
+                lambda: _find(client.history(loser.id),
+                              lambda m: m.message_id == loser_card.message_id and "已被认领" in m.text),
                 what="the loser's card edited")
             assert edited.callback_data == []  # the 接单 button is gone
-            await client.wait_for(resident.id, lambda m: "张师傅" in m.text and "接单" in m.text)
+            await client.wait_for(resident.id, lambda m: winner.first_name in m.text and "接单" in m.text)
 
             # A forged press: the resident's client sends publish for this request.
             received = await client.updates_for(resident.id)
@@ -84,17 +72,17 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
             refusal = await client.until(lambda: client.callback_answer(forged), what="refusal")
             assert "只有社区工作人员" in refusal["text"]
 
-            await client.press(zhang, zhang.id, f"finish:{rid}", contact.message_id)
-            question = await client.wait_for(zhang.id, lambda m: "用了多长时间" in m.text)
-            await client.press(zhang, zhang.id, question.callback_data[0], question.message_id)
+            await client.press(winner, winner.id, f"finish:{rid}", contact.message_id)
+            question = await client.wait_for(winner.id, lambda m: "用了多长时间" in m.text)
+            await client.press(winner, winner.id, question.callback_data[0], question.message_id)
             done = await client.wait_for(resident.id, lambda m: f"rate:{rid}:5" in m.callback_data)
             await client.press(resident, resident.id, f"rate:{rid}:5", done.message_id)
-            await client.wait_for(zhang.id, lambda m: "5 星" in m.text)
+            await client.wait_for(winner.id, lambda m: "5 星" in m.text)
         finally:
             await app.post_shutdown(app)
     with db.factory() as s:
         req = s.get(Request, rid)
-        assert req.state == RequestState.CLOSED and req.volunteer_id == world.volunteers["张师傅"].id
+        assert req.state == RequestState.CLOSED and req.volunteer_id == world.volunteers[winner.first_name].id
         assert req.hours == 1.5  # the 维修 default, the first choice offered
 
 
@@ -156,7 +144,9 @@ async def test_wish_from_a_new_resident_to_rating_and_an_order_cancelled(db, emu
             card_z = await client.wait_for(zhang.id, lambda m: f"claim:{wish_id}" in m.callback_data)
             card_l = await client.wait_for(liu.id, lambda m: f"claim:{wish_id}" in m.callback_data)
             assert "13922223333" not in card_z.text and "301" not in card_z.text
-            await client.press(liu, liu.id, f"claim:{wish_id}", card_l.message_id)
+            won = await client.press(liu, liu.id, f"claim:{wish_id}", card_l.message_id)
+            assert "接单成功" in (await client.until(lambda: client.callback_answer(won)))["text"]
+            # a little later 张师傅 presses the card his phone still shows
             lost = await press_as_shown(client, zhang, card_z, f"claim:{wish_id}")
             assert "已被其他志愿者认领" in (await client.until(lambda: client.callback_answer(lost)))["text"]
             await client.wait_for(liu.id, lambda m: "13922223333" in m.text and "2号楼3单元301" in m.text)

@@ -11,7 +11,7 @@ from actions import texts as dialogue
 from bot import texts
 from bot.app import build_application
 from bot.config import BotSettings
-from bot.emulator import EmulatorClient, EmulatorRequest, EmulatorServer, EmulatorUnavailable, User, polling
+from bot.emulator import EmulatorClient, EmulatorRequest, EmulatorServer, User, polling
 from community import clock
 from community.models import Person, Rating, Request, RequestKind, RequestState, Resident
 
@@ -19,25 +19,17 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
 
 @pytest.fixture
-def anyio_backend():
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator():
-    try:
-        server = EmulatorServer().start()
-    except EmulatorUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def daytime(rasa_stack):
     """The bot on the action server's clock (10:00 in Shanghai), outside quiet hours."""
     with clock.use_clock(rasa_stack.clock):
         yield
+
+
+def bot_and_client(rasa_stack, emulator: EmulatorServer):
+    """The bot on the emulator and the live Rasa, and a client for the users."""
+    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
+                           outbox_idle_seconds=0.05, rasa_url=rasa_stack.rasa.rasa_url)
+    return build_application(settings, rasa_stack.factory, request=EmulatorRequest()), emulator.client(timeout=30)
 
 
 def user_of(person) -> User:
@@ -82,10 +74,7 @@ async def test_a_new_resident_makes_a_wish_by_text_volunteers_race_and_she_rates
     staff, zhang, liu = user_of(world.staff.person), user_of(world.volunteers["张师傅"].person), user_of(
         world.volunteers["刘师傅"].person)
     li = User(id=990_201, first_name="李奶奶")
-    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
-                           outbox_idle_seconds=0.05, rasa_url=rasa_stack.rasa.rasa_url)
-    app = build_application(settings, factory, request=EmulatorRequest())
-    client = emulator.client(timeout=30)
+    app, client = bot_and_client(rasa_stack, emulator)
     async with polling(app):
         await app.post_init(app)
         try:
@@ -136,10 +125,7 @@ async def test_a_new_resident_makes_a_wish_by_text_volunteers_race_and_she_rates
 async def test_a_service_ordered_by_text_is_cancelled_and_a_forged_button_refused(rasa_stack, emulator, daytime):
     world, factory = rasa_stack.world, rasa_stack.factory
     chen, wang = user_of(world.residents["陈大爷"].person), user_of(world.residents["王奶奶"].person)
-    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
-                           outbox_idle_seconds=0.05, rasa_url=rasa_stack.rasa.rasa_url)
-    app = build_application(settings, factory, request=EmulatorRequest())
-    client = emulator.client(timeout=30)
+    app, client = bot_and_client(rasa_stack, emulator)
     async with polling(app):
         await app.post_init(app)
         try:
