@@ -9,24 +9,42 @@ RASA_VENV := .venv-rasa
 PY        := $(VENV)/bin/python
 PIP_FLAGS := --quiet --disable-pip-version-check --progress-bar off
 
-.PHONY: help run test env rasa-env emulator clean
+.PHONY: help run demo chat test env rasa-env emulator model browser clean
 
 help:
-	@echo "make run    # the product on embedded defaults (SQLite, offline)"
+	@echo "make run    # the product: offline demo day without TELEGRAM_BOT_TOKEN, real Telegram with it"
+	@echo "make demo   # a community day through the real bot, Rasa and the Bot API emulator; stats + chart"
+	@echo "make chat   # talk to the bot yourself in the terminal (resident, volunteer or staff)"
 	@echo "make test   # all tests (SQLite and PostgreSQL)"
 	@echo "make env    # only the Python 3.11 environment ($(VENV))"
 	@echo "make rasa-env  # only the Python 3.10 environment for Rasa ($(RASA_VENV))"
 	@echo "make emulator  # only the offline Telegram Bot API emulator (node_modules; needs node, npm)"
+	@echo "make model  # train the Rasa model if its inputs changed (models/nuanxin.tar.gz)"
 
-run: env
-	$(PY) -m community demo
+# Everything the product runs on; then sim/ starts the processes (honcho, Procfile*).
+run: env rasa-env emulator model
+	@$(PY) -m sim run $(SIM_ARGS)
 
-test: env rasa-env node_modules/.installed
+demo: env rasa-env emulator model
+	@$(PY) -m sim demo $(SIM_ARGS)
+
+chat: env rasa-env emulator model
+	@$(PY) -m sim chat $(SIM_ARGS)
+
+test: env rasa-env node_modules/.installed model browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 env: $(VENV)/.installed
 rasa-env: $(RASA_VENV)/.installed
 emulator: node_modules/.installed
+
+# Trains on first use and when config, domain, data or nlu/ changed (content hash, see script).
+model: rasa-env
+	@scripts/rasa-model.sh >/dev/null
+
+# Headless Chromium for the dashboard's browser tests (tests/web), from Debian's packages.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> Python 3.11 environment ($(VENV))"

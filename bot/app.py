@@ -84,6 +84,8 @@ async def _start_background(app: Application) -> None:
 
 
 async def _stop_background(app: Application) -> None:
+    if "stop" not in app.bot_data:  # start-up failed before post_init: nothing was started
+        return
     app.bot_data["stop"].set()
     await app.bot_data["sender_task"]
     await asyncio.to_thread(app.bot_data["scheduler"].shutdown)

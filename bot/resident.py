@@ -135,7 +135,7 @@ class ResidentHandlers:
             case "my":
                 await self.my_requests(update, context)
             case "mycancel":
-                await self._act(update, lifecycle.cancel, press.request_id, texts.RES_CANCELLED)
+                await self._act(update, lifecycle.cancel, press.request_id, None)  # the outbox says 已取消
             case "urge":
                 await self._act(update, lifecycle.urge, press.request_id, None)
             case _:

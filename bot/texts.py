@@ -76,7 +76,6 @@ RES_MY_HEAD = "您最近的诉求："
 RES_MY_LINE = "编号 {id}｜{state}｜{category}：{summary}（{at}）"
 RES_URGE = "催一下 {id}"
 RES_CANCEL = "取消 {id}"
-RES_CANCELLED = "编号 {id} 已取消。"
 
 # --- staff ---
 STAFF_ONLY = "抱歉，这项功能仅供社区工作人员使用。如需帮助，请直接告诉我您的需求。"

@@ -1,0 +1,46 @@
+"""`python -m sim.emulated_bot`: the bot process (`python -m bot`) against the local Bot API
+emulator. The same application, sender and scheduler; only the request class differs
+(bot.emulator.EmulatorRequest adapts the emulator's answers to the Bot API's). Settings come
+from the environment as for `python -m bot` (TELEGRAM_BASE_URL = the emulator's .../bot).
+Prints READY_LINE once polling has started, for the launcher."""
+import asyncio
+import logging
+
+from bot.__main__ import main as bot_main  # noqa: F401  (same settings errors, same exit code)
+
+READY_LINE = "nuanxin-bot-ready"
+
+
+def main() -> None:
+    import sys
+
+    from pydantic import ValidationError
+
+    from bot.app import build_application
+    from bot.config import BotSettings
+    from bot.emulator import EmulatorRequest
+    from bot.rasa import wait_until_ready
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a tick every 0.3 s in the demo
+    try:
+        settings = BotSettings()
+    except ValidationError:
+        bot_main()  # prints the named setting and exits 2
+        sys.exit(2)
+    if settings.rasa_url:  # as `python -m bot` does: take no message before Rasa can answer it
+        asyncio.run(wait_until_ready(settings.rasa_url, settings.action_server_url, settings.ready_timeout_seconds))
+    app = build_application(settings, request=EmulatorRequest())
+    start_background = app.post_init
+
+    async def post_init(application) -> None:
+        await start_background(application)
+        print(READY_LINE, flush=True)
+
+    app.post_init = post_init
+    app.run_polling()
+
+
+if __name__ == "__main__":
+    main()

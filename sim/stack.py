@@ -1,0 +1,262 @@
+"""Start and stop the whole offline product: the Bot API emulator, and with honcho (one process
+supervisor, Procfile.offline) Rasa, the action server and the bot.
+
+Every process started here carries RUN_MARK=<run id> in its environment. `stop()` asks honcho
+to stop its process groups (SIGTERM; honcho SIGKILLs what is left after 5 s), then kills
+honcho's own group, stops the emulator, and finally sweeps /proc for anything still carrying
+the mark (and says so): no stray process survives a demo, a Ctrl-C or a failed test.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sim import ready
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_MARK = "NUANXIN_SIM_RUN"
+VENV_PY = ROOT / ".venv" / "bin" / "python"
+HONCHO = ROOT / ".venv" / "bin" / "honcho"
+RASA_MODEL = ROOT / "models" / "nuanxin.tar.gz"
+
+
+def rasa_problem() -> str | None:
+    """None if the dialogue can run (Rasa installed, model trained and current, actions/ there),
+    else why not."""
+    if not (ROOT / ".venv-rasa" / ".installed").exists():
+        return "the Rasa environment (.venv-rasa) is not installed (make rasa-env)"
+    if not (ROOT / "actions").is_dir():
+        return "there is no actions/ package yet"
+    if not RASA_MODEL.exists():
+        return "no trained model (make model)"
+    check = subprocess.run([str(ROOT / "scripts" / "rasa-model.sh"), "--check"], cwd=ROOT,
+                           capture_output=True)
+    if check.returncode != 0:
+        return "the model is older than its inputs (make model)"
+    return None
+
+
+def free_port(preferred: int = 0) -> int:
+    """`preferred` if nothing listens there, else a port the OS picks."""
+    import socket
+
+    for port in (preferred, 0) if preferred else (0,):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
+
+
+@dataclass
+class StackConfig:
+    workdir: Path                     # var/<name>/: database, logs, clock epoch file
+    sim_start: datetime | None        # naive UTC: the simulated time when the clock starts; None: real time
+    speed: float = 1.0                # simulated seconds per real second
+    rasa: bool = False
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    env: dict[str, str] = field(default_factory=dict)  # extra settings (OFFER_TOP_K=10, ...)
+    ready_timeout: float = 300
+
+    @property
+    def database(self) -> Path:
+        return self.workdir / "nuanxin.db"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.database}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "processes.log"
+
+    @property
+    def epoch_file(self) -> Path:
+        return self.workdir / "clock-epoch"
+
+    def clock_env(self) -> dict[str, str]:
+        if self.sim_start is None:
+            return {}
+        return {"NUANXIN_CLOCK_START": self.sim_start.isoformat(), "NUANXIN_CLOCK_SPEED": str(self.speed),
+                "NUANXIN_CLOCK_EPOCH_FILE": str(self.epoch_file)}
+
+
+class Stack:
+    def __init__(self, config: StackConfig, progress: Callable[[str], None] = lambda _m: None) -> None:
+        self.config = config
+        self.progress = progress
+        self.run_id = uuid.uuid4().hex[:12]
+        self.emulator = None
+        self.honcho: subprocess.Popen | None = None
+        self._log = None
+        self.strays: list[int] = []
+
+    # --------------------------------------------------------------------- start
+    def fresh_workdir(self) -> None:
+        cfg = self.config
+        cfg.workdir.mkdir(parents=True, exist_ok=True)
+        for path in (cfg.epoch_file, cfg.log, *(Path(f"{cfg.database}{s}") for s in ("", "-wal", "-shm"))):
+            path.unlink(missing_ok=True)
+
+    def environment(self) -> dict[str, str]:
+        cfg = self.config
+        env = {**os.environ, RUN_MARK: self.run_id, "DATABASE_URL": cfg.database_url,
+               "PYTHONUNBUFFERED": "1", **cfg.clock_env(), **cfg.env}
+        env.pop("WEBHOOK_URL", None)  # the emulator is polled
+        if self.emulator is not None:
+            env |= {"TELEGRAM_BOT_TOKEN": self.emulator.token, "TELEGRAM_BASE_URL": self.emulator.base_url}
+        if cfg.rasa:
+            endpoints = cfg.workdir / "endpoints.yml"
+            endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{cfg.actions_port}/webhook"\n')
+            env |= {"RASA_URL": f"http://127.0.0.1:{cfg.rasa_port}", "RASA_PORT": str(cfg.rasa_port),
+                    "ACTIONS_PORT": str(cfg.actions_port), "ACTION_SERVER_URL": f"http://127.0.0.1:{cfg.actions_port}",
+                    "RASA_ENDPOINTS": str(endpoints), "READY_TIMEOUT_SECONDS": str(cfg.ready_timeout)}
+        else:
+            env["RASA_URL"] = ""
+        return env
+
+    def start(self) -> Stack:
+        """Emulator, then honcho; returns when the bot is polling and (if on) Rasa is ready.
+        The clock stays frozen at sim_start until `start_clock()`."""
+        from bot.emulator import EmulatorServer
+
+        os.environ[RUN_MARK] = self.run_id  # the emulator (a child of ours) carries it too
+        try:
+            self.progress("starting the Telegram Bot API emulator")
+            self.emulator = EmulatorServer().start()
+            env = self.environment()
+            procs = ["rasa", "actions", "bot"] if self.config.rasa else ["bot"]
+            self._log = open(self.config.log, "ab")
+            self.progress(f"starting {', '.join(procs)} with honcho (log: {self.config.log})")
+            self.honcho = subprocess.Popen(
+                [str(HONCHO), "start", "-f", str(ROOT / "Procfile.offline"), "--no-colour", *procs],
+                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                start_new_session=True)  # its own group: a Ctrl-C reaches us, and we stop it in order
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        from sim.emulated_bot import READY_LINE
+
+        started = time.monotonic()
+        deadline = started + self.config.ready_timeout
+        while True:
+            if self.honcho.poll() is not None:
+                raise RuntimeError(f"a process stopped during start-up; last lines of {self.config.log}:\n{self.log_tail()}")
+            waiting = []
+            if self.config.rasa:
+                if not ready.rasa_model_loaded(f"http://127.0.0.1:{self.config.rasa_port}"):
+                    waiting.append("Rasa loading its model")
+                if not ready.actions_healthy(f"http://127.0.0.1:{self.config.actions_port}"):
+                    waiting.append("action server")
+            if not waiting and READY_LINE not in self.log_tail(4000):
+                waiting.append("bot")
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {self.config.ready_timeout:.0f} s: {', '.join(waiting)}\n{self.log_tail()}")
+            self.progress(f"waiting for {', '.join(waiting)} … {time.monotonic() - started:.0f} s")
+            time.sleep(0.5)
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            with open(self.config.log, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - chars))
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def start_clock(self, speed: float | None = None) -> float:
+        """Start the shared accelerated clock now (every process reads the epoch file)."""
+        self._segments: list[str] = []
+        return self.set_speed(speed or self.config.speed)
+
+    def set_speed(self, speed: float) -> float:
+        """From now on the simulated clock runs `speed` times real time (all processes)."""
+        now = time.time()
+        self._segments.append(f"{now!r} {speed!r}")
+        tmp = self.config.epoch_file.with_suffix(".tmp")
+        tmp.write_text("\n".join(self._segments) + "\n")
+        tmp.replace(self.config.epoch_file)
+        return now
+
+    # ---------------------------------------------------------------------- stop
+    def stop(self) -> list[int]:
+        """Stop everything; returns the pids of strays that had to be swept (normally none)."""
+        if self.honcho is not None and self.honcho.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.honcho.send_signal(signal.SIGTERM)  # honcho SIGTERMs each process group
+            try:
+                self.honcho.wait(timeout=12)          # ... and SIGKILLs them after 5 s
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.honcho.pid, signal.SIGKILL)
+                self.honcho.wait(timeout=5)
+        if self.emulator is not None:
+            self.emulator.stop()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self.strays = sweep(self.run_id)
+        os.environ.pop(RUN_MARK, None)
+        return self.strays
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def marked_pids(run_id: str) -> list[int]:
+    """Processes whose environment carries RUN_MARK=run_id (never this process)."""
+    needle = f"{RUN_MARK}={run_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def sweep(run_id: str, grace: float = 3.0) -> list[int]:
+    """Kill (group and all) whatever still carries the mark; a safety net, normally empty."""
+    deadline = time.monotonic() + grace
+    pids = marked_pids(run_id)
+    while pids and time.monotonic() < deadline:  # processes that are just exiting
+        time.sleep(0.1)
+        pids = [p for p in marked_pids(run_id) if not _zombie(p)]
+    own_group = os.getpgid(0)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) != own_group:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return pids
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
