@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import numpy as np
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -32,6 +36,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from nlu.address import normalize_address, normalize_phone, normalize_score
 from nlu.normalize import MAX_CHARS, normalize_text, normalize_with_offsets
 from nlu.services import canonical_service
+from nlu.slotshape import slot_shape
 from nlu.timeparse import TZ, find_times, parse_time
 
 logger = logging.getLogger(__name__)
@@ -101,6 +106,61 @@ class ChineseTextNormalizer(GraphComponent):
 
 
 @DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class SlotShapeFeaturizer(DenseFeaturizer, GraphComponent):
+    """A few dense features saying how much of the message is slot values
+    (addresses, times, phone numbers, menu names): a bare 3号楼2单元502 is an answer
+    (`inform`), the same value inside 明天来3号楼修水管 is a request. See
+    nlu/slotshape.py. Meant for the intent classifier; leave it out of DIET's
+    ``featurizers`` list."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**DenseFeaturizer.get_default_config()}
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        super().__init__(name, config)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SlotShapeFeaturizer":
+        return cls(config, execution_context.node_name)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    def _featurize(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if not isinstance(text, str):
+            return
+        vec = np.array([slot_shape(text)], dtype=np.float32)
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        seq = np.repeat(vec, max(len(tokens), 1), axis=0)
+        self.add_features_to_message(seq, vec, TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._featurize(example)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._featurize(message)
+        return messages
+
+
+@DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
 class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
@@ -113,8 +173,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
     * address: 3号楼2单元502 form; building/unit/room in ``additional_info``.
     * phone: digits only. score: "1".."5". service: a menu name when the synonym
       table did not know the phrase.
-    * exact duplicates (same type and span from two extractors) are dropped,
-      keeping the first one; pieces of one mention that DIET cut in two
+    * duplicates (same type, overlapping spans, two extractors: DIET and the lookup
+      tables) are dropped, keeping the first one (DIET's); pieces of one mention that DIET cut in two
       (买点|菜, 明天|下午三点) are joined.
     """
 
@@ -180,6 +240,26 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 ent[ENTITY_ATTRIBUTE_VALUE] = service
 
     @staticmethod
+    def _drop_overlaps(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+        """DIET and the lookup tables (RegexEntityExtractor) often find the same
+        mention with different bounds (修水管 / 水管). Keep the first one found, in
+        pipeline order (DIET runs first): an entity is dropped when an earlier entity
+        of the same type from another extractor overlaps it."""
+        kept: List[Dict[Text, Any]] = []
+        for ent in entities:
+            s, e = ent.get(ENTITY_ATTRIBUTE_START, 0), ent.get(ENTITY_ATTRIBUTE_END, 0)
+            if any(
+                k.get(ENTITY_ATTRIBUTE_TYPE) == ent.get(ENTITY_ATTRIBUTE_TYPE)
+                and k.get("extractor") != ent.get("extractor")
+                and k.get(ENTITY_ATTRIBUTE_START, 0) < e
+                and s < k.get(ENTITY_ATTRIBUTE_END, 0)
+                for k in kept
+            ):
+                continue
+            kept.append(ent)
+        return kept
+
+    @staticmethod
     def _merge_adjacent(entities: List[Dict[Text, Any]], text: Text) -> List[Dict[Text, Any]]:
         """DIET sometimes cuts one mention in two (买点|菜): join same-type entities of
         the same extractor that touch or are separated only by spaces."""
@@ -207,6 +287,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
         for message in messages:
             text = message.get(TEXT) or ""
             entities = [dict(e) for e in message.get(ENTITIES, [])]
+            entities = self._drop_overlaps(entities)
             entities = self._merge_adjacent(entities, text)
             now = self._now(message)
             seen = set()

@@ -55,7 +55,7 @@ _HOUR_MARK = re.compile(r"[点點:：]")
 
 @dataclass
 class ParsedTime:
-    value: str  # ISO 8601 start, e.g. 2025-03-13T15:00:00+08:00
+    value: str  # ISO 8601, e.g. 2025-03-13T15:00:00+08:00: the start, or the middle of a part of day
     start: str
     end: Optional[str]  # None when open-ended (过两天 -> from then on)
     grain: str  # "minute", "hour", "day", "blur" (a part of day), "span"
@@ -160,11 +160,16 @@ def parse_time(text: str, now: Optional[dt.datetime] = None) -> Optional[ParsedT
         start += dt.timedelta(hours=12)
         if end is not None:
             end += dt.timedelta(hours=12)
+    grain = _grain(start, end, res.get("definition", ""))
+    # A part of the day (明天上午 = 07:00–12:00) is an appointment around its middle, on the
+    # hour (09:00; 下午 15:00), not at its first minute: nobody wants the plumber at 07:00.
+    value = start + (end - start) / 2 if grain == "blur" and end is not None else start
+    value = value.replace(minute=0, second=0, microsecond=0) if grain == "blur" else value
     return ParsedTime(
-        value=_iso(start),
+        value=_iso(value),
         start=_iso(start),
         end=_iso(end),
-        grain=_grain(start, end, res.get("definition", "")),
+        grain=grain,
         text=text,
     )
 

@@ -52,12 +52,19 @@ async def run(model: str, texts: list[str], n: int) -> dict:
     for t in texts[:10]:
         await agent.parse_message(t)
     times = []
+    fallback = set()
     for i in range(n):
         text = texts[i % len(texts)]
         s = time.perf_counter()
-        await agent.parse_message(text)
+        parsed = await agent.parse_message(text)
         times.append((time.perf_counter() - s) * 1000.0)
+        if (parsed.get("intent") or {}).get("name") == "nlu_fallback":
+            fallback.add(text)
+    distinct = len(set(texts[i % len(texts)] for i in range(n)))
     return {
+        # share of the distinct texts parsed that FallbackClassifier turned into
+        # nlu_fallback (rasa test nlu undoes the fallback before scoring intents)
+        "nlu_fallback_share": round(len(fallback) / max(distinct, 1), 3),
         "calls": n,
         "model_load_seconds": round(load_s, 1),
         "p50_ms": round(percentile(times, 50), 1),

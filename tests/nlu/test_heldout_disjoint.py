@@ -52,3 +52,23 @@ def test_no_heldout_sentence_in_training_data():
 
 def test_heldout_says_it_is_held_out():
     assert "held-out" in HELDOUT.read_text(encoding="utf-8").splitlines()[0].lower()
+
+
+# Near-copies: the same sentence with only a sentence-final particle, punctuation or
+# spacing changed (你好 / 你好呀, 谢了 / 谢啦, 妥 / 妥了) counts as a copy too.
+PARTICLES = re.compile(r"[\s,，.。!！?？~～…啊呀吧呢嘛啦了哈哦噢嘞]")
+
+
+def _core(text: str) -> str:
+    return PARTICLES.sub("", text)
+
+
+def test_no_heldout_near_copy_in_training_data():
+    held = {_core(t): t for t in examples(HELDOUT)}
+    clashes = []
+    for f in TRAIN_FILES:
+        for t in examples(f):
+            core = _core(t)
+            if core and core in held:
+                clashes.append((t, held[core]))
+    assert sorted(clashes) == []
