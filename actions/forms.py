@@ -150,6 +150,28 @@ class ActionBeginService(ActionBeginRequest):
         return "action_begin_service"
 
 
+class ActionNotUnderstood(Action):
+    """Not understood (nlu_fallback), or an answer when no question was asked (inform). If the
+    message still names a service or an item, start that order: elderly residents describe
+    the problem ("热水器不出热水了") rather than ask for a service. Anything else: the menu."""
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        named = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+        text = tracker.latest_message.get("text") or ""
+        begin = ActionBeginService() if "service" in named else ActionBeginWish() if "item" in named else None
+        if begin is None or typed_payload(text):
+            dispatcher.utter_message(response="utter_default")
+            return []
+        events = await begin.run(dispatcher, tracker, domain)
+        if any(e.get("event") == "followup" for e in events):
+            return events  # not registered: said so, nothing started
+        form = "service_form" if begin.kind == RequestKind.SERVICE else "wish_form"
+        return [*events, FollowupAction(form)]
+
+
 def _community_id(session, tracker: Tracker) -> int | None:
     actor = store.resident_actor(session, tracker.sender_id)
     return actor.community_id if actor else None
@@ -197,6 +219,8 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
     async def validate_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared (a new order starting): nothing to check, the form asks
+            return {"item": None}
         text = normalize_text(str(value or ""))
         if not text or typed_payload(text) or re.search(r"[{}<>\\]", text) or not re.search(r"[\u4e00-\u9fffA-Za-z]", text):
             return self._refuse("item", tracker, dispatcher, texts.BAD_ITEM)
@@ -207,6 +231,8 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
     async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared (a new order starting): nothing to check, the form asks
+            return {"service": None}
         text = normalize_text(str(value or ""))
 
         def work(session):
@@ -224,6 +250,8 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
     async def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared (a new order starting): nothing to check, the form asks
+            return {"description": None}
         try:
             if typed_payload(str(value or "")):
                 raise InvalidInput(texts.BAD_ITEM)
@@ -233,6 +261,8 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
     async def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared (a new order starting): nothing to check, the form asks
+            return {"address": None}
         text = normalize_text(str(value or ""))
 
         def work(session):
@@ -253,6 +283,8 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
     async def validate_preferred_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared (a new order starting): nothing to check, the form asks
+            return {"preferred_time": None}
         parsed = parse_time(value)
         if parsed is None:
             return self._refuse("preferred_time", tracker, dispatcher, texts.BAD_TIME)
@@ -267,6 +299,8 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
     async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared (a new order starting): nothing to check, the form asks
+            return {"phone": None}
         try:
             return {"phone": normalize_phone(str(value or ""))}
         except InvalidInput as exc:

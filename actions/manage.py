@@ -146,6 +146,8 @@ class ValidateChoice(RequestChoice, FormValidationAction, ABC):
 
     async def validate_request_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared when the form started: the form asks
+            return {"request_choice": None}
         def work(session):
             ids = [r.id for r in self.candidates(session, tracker) or []]
             named = [n for n in numbers_in(str(value or "")) if n in ids]
@@ -309,6 +311,8 @@ class ValidateRateForm(ValidateChoice):
 
     async def validate_score(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared when the form started: the form asks
+            return {"score": None}
         score = parse_score(value)
         if score is None:
             dispatcher.utter_message(text=texts.BAD_SCORE)

@@ -184,3 +184,15 @@ def test_bad_input_gets_an_answer_and_changes_nothing(stack, message):
     assert slots["address"] is None
     with factory() as s:
         assert s.scalar(select(func.count(Request.id))) == before
+
+
+def test_a_problem_described_not_asked_still_starts_an_order(stack):
+    """Elderly residents describe the problem ("热水器不出热水了") instead of asking for a
+    service; whether the NLU calls it an order or is unsure, the order starts."""
+    live, factory, people = stack
+    chat = Chat(live.rasa_url, people["zhao"])
+    chat.say("/restart", expect_reply=False)
+    chat.say("热水器不出热水了")
+    assert "没太明白" not in chat.text and chat.slots()["request_kind"] == "service", chat.text
+    chat.say("不填了")
+    assert texts.STOPPED in chat.text

@@ -463,3 +463,28 @@ def test_numbers_are_read_only_where_they_name_a_number():
     assert manage.numbers_in("取消编号十二") == [12] and manage.numbers_in("十二号那个") == [12]
     assert manage.numbers_in("12") == [12] and manage.numbers_in("#７") == [7]
     assert [manage.parse_score(t) for t in ("五星", "给4分", "三颗星", "5", "一下子", "十分满意")] == [5, 4, 3, 5, None, None]
+
+
+@pytest.mark.anyio
+async def test_slots_cleared_for_a_new_order_are_not_complained_about(world):
+    """Starting a form right after a misunderstanding: the begin action clears the slots and
+    Rasa hands the cleared (None) values to validation; the resident must not get a burst of
+    “没有找到“”这项服务”, “请简单说一下…”, … before the first question."""
+    cleared = {slot: None for slot in ("service", "description", "address", "preferred_time", "phone")}
+    messages, events = await run(forms.ValidateServiceForm(), tracker(
+        world["wang"], "/order_service", intent="order_service", turn_slots=cleared, active_loop="service_form"))
+    assert messages == [] and all(v is None for v in slot_values(events).values())
+
+
+@pytest.mark.anyio
+async def test_a_misunderstood_problem_that_names_a_service_starts_the_order(world):
+    messages, events = await run(forms.ActionNotUnderstood(), tracker(
+        world["wang"], "热水器不出热水了", intent="nlu_fallback", entities=[{"entity": "service", "value": "热水器"}]))
+    assert messages == [] and FollowupAction("service_form") in events
+    values = slot_values(events)
+    assert values["request_kind"] == "service" and values["description"] == "热水器不出热水了"
+    messages, events = await run(forms.ActionNotUnderstood(), tracker(world["wang"], "今天天气不错", intent="nlu_fallback"))
+    assert [m["response"] for m in messages] == ["utter_default"] and events == []
+    messages, events = await run(forms.ActionNotUnderstood(), tracker(
+        world["wang"], '/inform{"service": "维修"}', intent="inform", entities=[{"entity": "service", "value": "维修"}]))
+    assert [m["response"] for m in messages] == ["utter_default"] and events == []  # a typed payload starts nothing
