@@ -21,11 +21,14 @@ MODEL="$MODEL_DIR/$MODEL_NAME.tar.gz"
 RESULTS="$ROOT/results/nlu"
 HELDOUT="$ROOT/tests/nlu/heldout.yml"
 FOLDS="${FOLDS:-5}"
+FOLD_SEED="${FOLD_SEED:-0}"
 LATENCY_N="${LATENCY_N:-300}"
 DO_CV=1
 [[ "${1:-}" == "--no-cv" ]] && DO_CV=0
 
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
+# hash-order independent feature columns, so a rerun gives the same figures
+export PYTHONHASHSEED=0
 
 if [[ ! -x "$RASA" ]]; then
   echo "no rasa at $RASA (create .venv-rasa: python3.10 -m venv .venv-rasa &&" \
@@ -74,8 +77,11 @@ if (( DO_CV )); then
   echo "== ${FOLDS}-fold cross-validation (trains ${FOLDS} models)"
   rm -rf "$RESULTS/cv"
   start=$(date +%s)
-  nice -n 19 "$RASA" test nlu --nlu "$NLU_DIR" --config config.yml \
-    --cross-validation --folds "$FOLDS" --out "$RESULTS/cv" > "$RESULTS/cv.log" 2>&1 \
+  # scripts/nlu_cv.py: the same command with the folds drawn from a fixed seed
+  echo "$FOLD_SEED" > "$RESULTS/cv_fold_seed.txt"
+  nice -n 19 "$PY" scripts/nlu_cv.py --fold-seed "$FOLD_SEED" test nlu --nlu "$NLU_DIR" \
+    --config config.yml --cross-validation --folds "$FOLDS" --out "$RESULTS/cv" \
+    > "$RESULTS/cv.log" 2>&1 \
     || { tail -40 "$RESULTS/cv.log" >&2; exit 1; }
   echo $(( $(date +%s) - start )) > "$RESULTS/cv_seconds.txt"
 fi
