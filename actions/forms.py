@@ -5,6 +5,7 @@ the question asked; whichever it was, the value reaches a form only through the
 validate_* methods here (a resident typing `/inform{"address":"火星"}` gets the same
 answer as one typing 火星). `lifecycle.submit` checks everything once more.
 """
+
 import json
 import re
 from abc import ABC, abstractmethod
@@ -32,7 +33,9 @@ ITEM_MAX_CHARS = 30
 BOOK_AHEAD_DAYS = 60
 # Words that say "I want something" without saying what: a first message made only of these
 # is no description.
-_GENERIC = re.compile(r"我|想|要|许|个|一个|心愿|微心愿|预约|服务|便民|帮|忙|下单|点单|请|一下|的|了|吧|呢|啊|你好|您好|[，。！？,.!? ]")
+_GENERIC = re.compile(
+    r"我|想|要|许|个|一个|心愿|微心愿|预约|服务|便民|帮|忙|下单|点单|请|一下|的|了|吧|呢|啊|你好|您好|[，。！？,.!? ]"
+)
 # Handed back to the bot instead of text when the outbox carries the real message (the
 # notification written in the same transaction); the bot shows nothing for it.
 OUTBOX_SPEAKS = {"nuanxin": "outbox"}
@@ -110,7 +113,9 @@ class ActionBeginRequest(Action, ABC):
         events: list[EventType] = [SlotSet("request_kind", self.kind.value), SlotSet("confirmed", None)]
         events += [SlotSet(slot, None) for slot in FILLABLE]
         text = tracker.latest_message.get("text") or ""
-        names_something = any(e.get("entity") in ("item", "service") for e in tracker.latest_message.get("entities") or [])
+        names_something = any(
+            e.get("entity") in ("item", "service") for e in tracker.latest_message.get("entities") or []
+        )
         if not typed_payload(text) and (informative(text) or names_something):
             events.append(SlotSet("description", normalize_text(text)[:500]))
 
@@ -120,8 +125,11 @@ class ActionBeginRequest(Action, ABC):
                 return None
             person = session.get(Person, actor.person_id)
             resident = person.resident
-            address = (routing.address_label(resident.building.name, resident.unit, resident.room)
-                       if resident.building else None)
+            address = (
+                routing.address_label(resident.building.name, resident.unit, resident.room)
+                if resident.building
+                else None
+            )
             return address, person.phone
 
         known = store.read(record)
@@ -183,8 +191,9 @@ def match_category(session, community_id: int, value: str) -> ServiceCategory | 
         return lifecycle.find_category(session, community_id, value)
     except InvalidInput:
         pass
-    menu = session.scalars(select(ServiceCategory).where(
-        ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True))).all()
+    menu = session.scalars(
+        select(ServiceCategory).where(ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True))
+    ).all()
     for cat in menu:
         words = [cat.name, *[w for w in cat.synonyms.split("|") if w]]
         if any(len(w) >= 2 and w in value for w in words):
@@ -193,8 +202,13 @@ def match_category(session, community_id: int, value: str) -> ServiceCategory | 
 
 
 def service_menu(session, community_id: int) -> list[ServiceCategory]:
-    return list(session.scalars(select(ServiceCategory).where(
-        ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True)).order_by(ServiceCategory.id)))
+    return list(
+        session.scalars(
+            select(ServiceCategory)
+            .where(ServiceCategory.community_id == community_id, ServiceCategory.active.is_(True))
+            .order_by(ServiceCategory.id)
+        )
+    )
 
 
 class ValidateRequestForm(FormValidationAction, ABC):
@@ -203,8 +217,14 @@ class ValidateRequestForm(FormValidationAction, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
-    def _refuse(self, slot: str, tracker: Tracker, dispatcher: CollectingDispatcher, message: str | None,
-                buttons: list[dict] | None = None) -> dict[str, Any]:
+    def _refuse(
+        self,
+        slot: str,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        message: str | None,
+        buttons: list[dict] | None = None,
+    ) -> dict[str, Any]:
         """An unusable value. If it answers the question just asked (or comes with the first
         message), say why and ask again. If it rode along while another question was being
         answered ("13987654321" also read as an address), keep what the slot had and say
@@ -217,20 +237,27 @@ class ValidateRequestForm(FormValidationAction, ABC):
     def _fill_description(self, tracker: Tracker, text: str) -> dict[str, Any]:
         return {} if tracker.get_slot("description") else {"description": text[:500]}
 
-    async def validate_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> dict[str, Any]:
+    async def validate_item(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared (a new order starting): nothing to check, the form asks
             return {"item": None}
         text = normalize_text(str(value or ""))
-        if not text or typed_payload(text) or re.search(r"[{}<>\\]", text) or not re.search(r"[\u4e00-\u9fffA-Za-z]", text):
+        if (
+            not text
+            or typed_payload(text)
+            or re.search(r"[{}<>\\]", text)
+            or not re.search(r"[\u4e00-\u9fffA-Za-z]", text)
+        ):
             return self._refuse("item", tracker, dispatcher, texts.BAD_ITEM)
         said = tracker.latest_message.get("text") or ""
         # The whole sentence ("她腿脚不好 想要一台轮椅") describes the wish better than the item.
         description = said if not typed_payload(said) and informative(said) else text
         return {"item": text[:ITEM_MAX_CHARS], **self._fill_description(tracker, description)}
 
-    async def validate_service(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    async def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared (a new order starting): nothing to check, the form asks
             return {"service": None}
         text = normalize_text(str(value or ""))
@@ -248,8 +275,9 @@ class ValidateRequestForm(FormValidationAction, ABC):
         extra = self._fill_description(tracker, text) if len(text) > len(name) + 2 else {}
         return {"service": name, **extra}
 
-    async def validate_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    async def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared (a new order starting): nothing to check, the form asks
             return {"description": None}
         try:
@@ -259,8 +287,9 @@ class ValidateRequestForm(FormValidationAction, ABC):
         except InvalidInput as exc:
             return self._refuse("description", tracker, dispatcher, exc.message)
 
-    async def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    async def validate_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared (a new order starting): nothing to check, the form asks
             return {"address": None}
         text = normalize_text(str(value or ""))
@@ -281,8 +310,9 @@ class ValidateRequestForm(FormValidationAction, ABC):
             generic = question.message == routing.texts.ASK_ADDRESS and not buttons
             return self._refuse("address", tracker, dispatcher, None if generic else question.message, buttons)
 
-    async def validate_preferred_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> dict[str, Any]:
+    async def validate_preferred_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared (a new order starting): nothing to check, the form asks
             return {"preferred_time": None}
         parsed = parse_time(value)
@@ -297,8 +327,9 @@ class ValidateRequestForm(FormValidationAction, ABC):
             return self._refuse("preferred_time", tracker, dispatcher, texts.TIME_TOO_FAR)
         return {"preferred_time": _iso(parsed)}
 
-    async def validate_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
+    async def validate_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared (a new order starting): nothing to check, the form asks
             return {"phone": None}
         try:
@@ -306,8 +337,9 @@ class ValidateRequestForm(FormValidationAction, ABC):
         except InvalidInput as exc:
             return self._refuse("phone", tracker, dispatcher, exc.message)
 
-    async def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    async def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         # "修改" (deny) keeps the form at the read-back; the ask action then asks what to change.
         return {"confirmed": True if value is True else None}
 
@@ -376,8 +408,10 @@ class ActionAskPreferredTime(Action):
         options = [(texts.TIME_ASAP, ASAP)]
         if local_now.hour < 13:
             options.append((texts.TIME_TODAY_AFTERNOON, today.replace(hour=15).isoformat()))
-        options += [(texts.TIME_TOMORROW_MORNING, tomorrow.replace(hour=9).isoformat()),
-                    (texts.TIME_TOMORROW_AFTERNOON, tomorrow.replace(hour=15).isoformat())]
+        options += [
+            (texts.TIME_TOMORROW_MORNING, tomorrow.replace(hour=9).isoformat()),
+            (texts.TIME_TOMORROW_AFTERNOON, tomorrow.replace(hour=15).isoformat()),
+        ]
         dispatcher.utter_message(text=texts.ASK_TIME, buttons=[button(t, "/inform", time=v) for t, v in options])
         return []
 
@@ -419,7 +453,9 @@ class ActionAskConfirmed(Action):
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             dispatcher.utter_message(text=texts.WHAT_TO_CHANGE, buttons=[confirm, stop])
         else:
-            dispatcher.utter_message(text=summary(tracker), buttons=[confirm, button(texts.BUTTON_CHANGE, "/deny"), stop])
+            dispatcher.utter_message(
+                text=summary(tracker), buttons=[confirm, button(texts.BUTTON_CHANGE, "/deny"), stop]
+            )
         return []
 
 
@@ -472,5 +508,11 @@ class ActionStopForm(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         dispatcher.utter_message(text=texts.STOPPED)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_request_slots(),
-                SlotSet("request_choice", None), SlotSet("cancel_confirmed", None), SlotSet("score", None)]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *reset_request_slots(),
+            SlotSet("request_choice", None),
+            SlotSet("cancel_confirmed", None),
+            SlotSet("score", None),
+        ]

@@ -1,6 +1,7 @@
 """What a resident does with requests already made: check status, cancel (asks which one
 and to be sure), urge (催一下), rate, complain. Each acts only on the sender's own requests,
 looked up in the database; a number typed or pressed is checked against that list."""
+
 import re
 from abc import ABC, abstractmethod
 from typing import Any
@@ -74,10 +75,22 @@ class ActionCheckStatus(Action):
             actor = store.resident_actor(session, tracker.sender_id)
             if actor is None:
                 return None
-            rows = session.scalars(select(Request).where(Request.resident_id == actor.resident_id)
-                                   .order_by(Request.id.desc()).limit(STATUS_LIMIT)).all()
-            return [(r.id, what(r), r.state, r.volunteer.person.name if r.volunteer else None,
-                     clock.local_text(r.submitted_at)) for r in rows]
+            rows = session.scalars(
+                select(Request)
+                .where(Request.resident_id == actor.resident_id)
+                .order_by(Request.id.desc())
+                .limit(STATUS_LIMIT)
+            ).all()
+            return [
+                (
+                    r.id,
+                    what(r),
+                    r.state,
+                    r.volunteer.person.name if r.volunteer else None,
+                    clock.local_text(r.submitted_at),
+                )
+                for r in rows
+            ]
 
         rows = store.read(work)
         if rows is None:
@@ -89,7 +102,9 @@ class ActionCheckStatus(Action):
         lines = [texts.STATUS_HEAD]
         for rid, subject, state, volunteer, at in rows:
             shown = texts.STATUS_VOLUNTEER.format(name=volunteer) if volunteer else ""
-            lines.append(texts.STATUS_LINE.format(id=rid, what=subject, state=core.STATE_NAMES[state], volunteer=shown, at=at))
+            lines.append(
+                texts.STATUS_LINE.format(id=rid, what=subject, state=core.STATE_NAMES[state], volunteer=shown, at=at)
+            )
         buttons = []
         if any(state in URGEABLE for _, _, state, _, _ in rows):
             lines.append(texts.STATUS_TAIL)
@@ -138,16 +153,19 @@ class ValidateChoice(RequestChoice, FormValidationAction, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         # Nothing to choose from: the form ends at once and the final action says so.
         has_any = store.read(lambda session: bool(self.candidates(session, tracker)))
         return domain_slots if has_any else []
 
-    async def validate_request_choice(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: DomainDict) -> dict[str, Any]:
+    async def validate_request_choice(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared when the form started: the form asks
             return {"request_choice": None}
+
         def work(session):
             ids = [r.id for r in self.candidates(session, tracker) or []]
             named = [n for n in numbers_in(str(value or "")) if n in ids]
@@ -168,16 +186,22 @@ def chosen_request(session, tracker: Tracker) -> Request | None:
 class ActionAskRequestChoice(Action):
     """Lists the candidates of whichever form is asking."""
 
-    verbs = {"cancel_form": (texts.VERB_CANCEL, CANCELLABLE, False), "urge_form": (texts.VERB_URGE, URGEABLE, False),
-             "rate_form": (texts.VERB_RATE, RATEABLE, True)}
+    verbs = {
+        "cancel_form": (texts.VERB_CANCEL, CANCELLABLE, False),
+        "urge_form": (texts.VERB_URGE, URGEABLE, False),
+        "rate_form": (texts.VERB_RATE, RATEABLE, True),
+    }
 
     def name(self) -> str:
         return "action_ask_request_choice"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         verb, states, unrated = self.verbs.get(tracker.active_loop_name or "", self.verbs["cancel_form"])
-        rows = store.read(lambda session: [(r.id, what(r)) for r in own_requests(
-            session, tracker.sender_id, states, unrated=unrated) or []])
+        rows = store.read(
+            lambda session: [
+                (r.id, what(r)) for r in own_requests(session, tracker.sender_id, states, unrated=unrated) or []
+            ]
+        )
         buttons = [button(texts.CHOICE_BUTTON.format(id=rid, what=subject), str(rid)) for rid, subject in rows]
         dispatcher.utter_message(text=texts.ASK_WHICH.format(verb=verb), buttons=buttons)
         return []
@@ -209,13 +233,15 @@ class ActionAskCancelConfirmed(Action):
         subject = store.read(lambda session: what(r) if (r := chosen_request(session, tracker)) else "")
         dispatcher.utter_message(
             text=texts.ASK_CANCEL_CONFIRM.format(id=tracker.get_slot("request_choice"), what=subject),
-            buttons=[button(texts.BUTTON_YES_CANCEL, "/affirm"), button(texts.BUTTON_NO_CANCEL, "/deny")])
+            buttons=[button(texts.BUTTON_YES_CANCEL, "/affirm"), button(texts.BUTTON_NO_CANCEL, "/deny")],
+        )
         return []
 
 
 def _act(dispatcher: CollectingDispatcher, tracker: Tracker, fn) -> None:
     """Run a lifecycle call on the chosen request as the sender; the outbox tells the
     resident on success, a refusal is said here."""
+
     def work(session):
         actor = store.resident_actor(session, tracker.sender_id)
         fn(session, actor, int(tracker.get_slot("request_choice")))
@@ -309,8 +335,9 @@ class ValidateRateForm(ValidateChoice):
     def name(self) -> str:
         return "validate_rate_form"
 
-    async def validate_score(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
+    async def validate_score(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:  # cleared when the form started: the form asks
             return {"score": None}
         score = parse_score(value)
@@ -327,8 +354,9 @@ class ActionAskScore(Action):
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         subject = store.read(lambda session: what(r) if (r := chosen_request(session, tracker)) else "")
         buttons = [button(texts.STARS.format(n=n), "/rate_service", score=str(n)) for n in range(5, 0, -1)]
-        dispatcher.utter_message(text=texts.ASK_SCORE.format(id=tracker.get_slot("request_choice"), what=subject),
-                                 buttons=buttons)
+        dispatcher.utter_message(
+            text=texts.ASK_SCORE.format(id=tracker.get_slot("request_choice"), what=subject), buttons=buttons
+        )
         return []
 
 

@@ -1,6 +1,7 @@
 """The action server's door to `community/`: one engine per process, one short transaction
 per call, and the resident looked up from the conversation's sender (the Telegram user
 id the bot relays), never from anything the message claims."""
+
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar

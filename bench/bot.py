@@ -1,20 +1,21 @@
 """Bot benchmark through the local Bot API emulator (telegram-test-api under node).
 
-  1. Bot-side handling latency: 50 residents write at once; for each update, the time the
-     bot spends handling it minus the time spent waiting on HTTP (the Bot API and Rasa),
-     i.e. our own code and database work. Rasa is switched off: the guided menu answers.
-  2. Outbox delivery rate: N notifications to 50 chats drained by the real sender through
-     PTB's AIORateLimiter, against Telegram's ~30 messages/s limit.
-  3. With --rasa: the real Rasa server (trained model) and action server. 50 residents each
-     order a service in one sentence and confirm the read-back, all at once. Per turn: the
-     time from the resident's message to the bot's answer arriving in their chat (through the
-     emulator, so it includes Telegram-side polling), the time the bot waited for Rasa, and
-     the bot's own handling time (excluding the Bot API and Rasa).
+1. Bot-side handling latency: 50 residents write at once; for each update, the time the
+   bot spends handling it minus the time spent waiting on HTTP (the Bot API and Rasa),
+   i.e. our own code and database work. Rasa is switched off: the guided menu answers.
+2. Outbox delivery rate: N notifications to 50 chats drained by the real sender through
+   PTB's AIORateLimiter, against Telegram's ~30 messages/s limit.
+3. With --rasa: the real Rasa server (trained model) and action server. 50 residents each
+   order a service in one sentence and confirm the read-back, all at once. Per turn: the
+   time from the resident's message to the bot's answer arriving in their chat (through the
+   emulator, so it includes Telegram-side polling), the time the bot waited for Rasa, and
+   the bot's own handling time (excluding the Bot API and Rasa).
 
-    .venv/bin/python bench/bot.py            # SQLite file in /tmp
-    .venv/bin/python bench/bot.py --rasa     # also 3. (needs make model; Rasa loads ~1 min)
-    .venv/bin/python bench/bot.py --quick    # smoke run
+  .venv/bin/python bench/bot.py            # SQLite file in /tmp
+  .venv/bin/python bench/bot.py --rasa     # also 3. (needs make model; Rasa loads ~1 min)
+  .venv/bin/python bench/bot.py --quick    # smoke run
 """
+
 import argparse
 import asyncio
 import contextvars
@@ -27,15 +28,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from bot.app import build_application  # noqa: E402
-from bot.config import BotSettings  # noqa: E402
-from bot.emulator import EmulatorRequest, EmulatorServer, User, polling  # noqa: E402
-from community import clock  # noqa: E402
-from community.db import make_engine, session_factory, upgrade  # noqa: E402
-from community.models import Community, OutboxMessage, Person, Request, Resident  # noqa: E402
-from tests.builders import build_world  # noqa: E402
+from bot.app import build_application
+from bot.config import BotSettings
+from bot.emulator import EmulatorRequest, EmulatorServer, User, polling
+from community import clock
+from community.db import make_engine, session_factory, upgrade
+from community.models import Community, OutboxMessage, Person, Request, Resident
+from tests.builders import build_world
 
 RESIDENTS = 50
 _http_time = contextvars.ContextVar("http_time", default=None)
@@ -83,15 +84,30 @@ def setup(url: str, residents: int):
     upgrade(engine)
     with engine.begin() as c:
         c.execute(insert(Community), [{"id": 1, "code": "B", "name": "基准社区", "timezone": "Asia/Shanghai"}])
-        c.execute(insert(Person), [{"id": i + 1, "community_id": 1, "name": f"居民{i}", "telegram_id": 500_000 + i,
-                                    "phone": "13900000000", "created_at": clock.now()} for i in range(residents)])
-        c.execute(insert(Resident), [{"id": i + 1, "person_id": i + 1, "consent_at": clock.now()} for i in range(residents)])
+        c.execute(
+            insert(Person),
+            [
+                {
+                    "id": i + 1,
+                    "community_id": 1,
+                    "name": f"居民{i}",
+                    "telegram_id": 500_000 + i,
+                    "phone": "13900000000",
+                    "created_at": clock.now(),
+                }
+                for i in range(residents)
+            ],
+        )
+        c.execute(
+            insert(Resident), [{"id": i + 1, "person_id": i + 1, "consent_at": clock.now()} for i in range(residents)]
+        )
     return engine, session_factory(engine)
 
 
 async def handling_latency(server: EmulatorServer, factory, messages_each: int) -> list[float]:
-    settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="",
-                           outbox_idle_seconds=0.05)
+    settings = BotSettings(
+        telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="", outbox_idle_seconds=0.05
+    )
     app = build_application(settings, factory, request=TimedRequest())
     latencies = time_updates(app)
     client = server.client(timeout=60)
@@ -106,8 +122,13 @@ async def handling_latency(server: EmulatorServer, factory, messages_each: int) 
 
 async def rasa_turns(server: EmulatorServer, factory, rasa_url: str) -> dict[str, list[float]]:
     """Each resident: one sentence -> read-back (turn 1), press 确认提交 -> 已收到 (turn 2)."""
-    settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url=rasa_url,
-                           outbox_idle_seconds=0.05, rasa_timeout_seconds=120)
+    settings = BotSettings(
+        telegram_bot_token=server.token,
+        telegram_base_url=server.base_url,
+        rasa_url=rasa_url,
+        outbox_idle_seconds=0.05,
+        rasa_timeout_seconds=120,
+    )
     app = build_application(settings, factory, request=TimedRequest())
     figures: dict[str, list[float]] = {"turn": [], "rasa": [], "bot": time_updates(app)}
     relay = app.bot_data.get("relay")
@@ -158,13 +179,26 @@ async def _enough(latencies, expected):
 
 
 async def delivery_rate(server: EmulatorServer, factory, count: int) -> tuple[float, int]:
-    settings = BotSettings(telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="",
-                           outbox_idle_seconds=0.05)
+    settings = BotSettings(
+        telegram_bot_token=server.token, telegram_base_url=server.base_url, rasa_url="", outbox_idle_seconds=0.05
+    )
     with factory() as s, s.begin():
-        s.execute(insert(OutboxMessage), [
-            {"person_id": (i % RESIDENTS) + 1, "chat_id": 500_000 + (i % RESIDENTS), "kind": "bench",
-             "text": f"通知 {i}", "status": "pending", "urgent": False, "attempts": 0, "created_at": clock.now()}
-            for i in range(count)])
+        s.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "person_id": (i % RESIDENTS) + 1,
+                    "chat_id": 500_000 + (i % RESIDENTS),
+                    "kind": "bench",
+                    "text": f"通知 {i}",
+                    "status": "pending",
+                    "urgent": False,
+                    "attempts": 0,
+                    "created_at": clock.now(),
+                }
+                for i in range(count)
+            ],
+        )
     app = build_application(settings, factory, request=EmulatorRequest())
     async with polling(app):
         started = time.perf_counter()
@@ -172,7 +206,9 @@ async def delivery_rate(server: EmulatorServer, factory, count: int) -> tuple[fl
         try:
             while True:
                 with factory() as s:
-                    left = s.scalar(select(func.count()).where(OutboxMessage.kind == "bench", OutboxMessage.status == "pending"))
+                    left = s.scalar(
+                        select(func.count()).where(OutboxMessage.kind == "bench", OutboxMessage.status == "pending")
+                    )
                 if not left:
                     break
                 await asyncio.sleep(0.05)
@@ -197,13 +233,17 @@ def main() -> None:
         engine, factory = setup(f"sqlite:///{tempfile.mkdtemp()}/bot.db", RESIDENTS)
         with EmulatorServer() as server:
             latencies = asyncio.run(handling_latency(server, factory, args.messages_each))
-        print(f"bot-side handling of {len(latencies)} updates from {RESIDENTS} residents at once (ms, excluding HTTP): "
-              f"p50 {statistics.median(latencies):.1f}  p95 {percentile(latencies, 95):.1f}  "
-              f"p99 {percentile(latencies, 99):.1f}  max {max(latencies):.1f}")
+        print(
+            f"bot-side handling of {len(latencies)} updates from {RESIDENTS} residents at once (ms, excluding HTTP): "
+            f"p50 {statistics.median(latencies):.1f}  p95 {percentile(latencies, 95):.1f}  "
+            f"p99 {percentile(latencies, 99):.1f}  max {max(latencies):.1f}"
+        )
         with EmulatorServer() as server:
             rate, sent = asyncio.run(delivery_rate(server, factory, args.notifications))
-        print(f"outbox delivery: {sent}/{args.notifications} sent at {rate:.1f} messages/s "
-              f"(Telegram's limit ~30/s; AIORateLimiter enforces it)")
+        print(
+            f"outbox delivery: {sent}/{args.notifications} sent at {rate:.1f} messages/s "
+            f"(Telegram's limit ~30/s; AIORateLimiter enforces it)"
+        )
         engine.dispose()
     if args.rasa:
         rasa_bench()
@@ -222,8 +262,14 @@ def rasa_bench() -> None:
     with factory() as s, s.begin():
         world = build_world(s)
         for i in range(RESIDENTS):
-            s.add(Resident(person=Person(community_id=world.community.id, name=f"居民{i}", telegram_id=500_000 + i,
-                                         phone="13900000000"), consent_at=clock.now()))
+            s.add(
+                Resident(
+                    person=Person(
+                        community_id=world.community.id, name=f"居民{i}", telegram_id=500_000 + i, phone="13900000000"
+                    ),
+                    consent_at=clock.now(),
+                )
+            )
     day = daytime_clock()
     with clock.use_clock(day), live_rasa(url, workdir, day) as rasa, EmulatorServer() as server:
         figures = asyncio.run(rasa_turns(server, factory, rasa.rasa_url))
@@ -231,10 +277,12 @@ def rasa_bench() -> None:
         submitted = s.scalar(select(func.count(Request.id)))
     engine.dispose()
     turns, waits, own = figures["turn"], figures["rasa"], figures["bot"]
-    print(f"with Rasa, {RESIDENTS} residents at once, {len(turns)} turns (ms): end to end per turn p50 "
-          f"{statistics.median(turns):.0f}  p95 {percentile(turns, 95):.0f}  max {max(turns):.0f}; "
-          f"waiting for Rasa p50 {statistics.median(waits):.0f}  p95 {percentile(waits, 95):.0f}; "
-          f"bot-side handling p50 {statistics.median(own):.1f}  p95 {percentile(own, 95):.1f}")
+    print(
+        f"with Rasa, {RESIDENTS} residents at once, {len(turns)} turns (ms): end to end per turn p50 "
+        f"{statistics.median(turns):.0f}  p95 {percentile(turns, 95):.0f}  max {max(turns):.0f}; "
+        f"waiting for Rasa p50 {statistics.median(waits):.0f}  p95 {percentile(waits, 95):.0f}; "
+        f"bot-side handling p50 {statistics.median(own):.1f}  p95 {percentile(own, 95):.1f}"
+    )
     print(f"correctness: {submitted}/{RESIDENTS} orders submitted")
     if submitted != RESIDENTS:
         sys.exit("FAILED: not every resident's order was submitted")

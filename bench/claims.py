@@ -23,6 +23,7 @@ thread done; submitting requests is not timed.
 Exits 1 on any correctness failure (not exactly one winner, an unexpected error, state or
 load counters that do not add up).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,7 +53,7 @@ from bench.synth import (  # noqa: E402
 from community import lifecycle  # noqa: E402
 from community.actors import actor_for_person, actor_for_telegram  # noqa: E402
 from community.db import make_engine, session_factory, upgrade  # noqa: E402
-from community.errors import AlreadyClaimed, DomainError  # noqa: E402
+from community.errors import AlreadyClaimed  # noqa: E402
 from community.lifecycle import NewRequest  # noqa: E402
 from community.models import Event, Person, Request, RequestKind, RequestState, Volunteer, team_members  # noqa: E402
 
@@ -84,16 +85,33 @@ def add_claimers(session, world: World, n: int) -> list[Claimer]:
     grid = world.grid_ids[0]
     building = next(b for b in world.buildings if b.grid_id == grid)
     tgs = world.take_telegram_ids(n)
-    people = list(session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), [
-        {"community_id": world.community_id, "name": f"抢单志愿者{i:02d}", "telegram_id": tg, "phone": "13800000000"}
-        for i, tg in enumerate(tgs)
-    ]))
-    vols = list(session.scalars(insert(Volunteer).returning(Volunteer.id, sort_by_parameter_order=True), [
-        {"person_id": p, "grid_id": grid, "building_id": building.id, "max_load": 1_000_000, "available": True}
-        for p in people
-    ]))
-    session.execute(insert(team_members), [{"team_id": world.repair_team_by_grid[grid], "volunteer_id": v} for v in vols])
-    return [Claimer(p, tg, v) for p, tg, v in zip(people, tgs, vols)]
+    people = list(
+        session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True),
+            [
+                {
+                    "community_id": world.community_id,
+                    "name": f"抢单志愿者{i:02d}",
+                    "telegram_id": tg,
+                    "phone": "13800000000",
+                }
+                for i, tg in enumerate(tgs)
+            ],
+        )
+    )
+    vols = list(
+        session.scalars(
+            insert(Volunteer).returning(Volunteer.id, sort_by_parameter_order=True),
+            [
+                {"person_id": p, "grid_id": grid, "building_id": building.id, "max_load": 1_000_000, "available": True}
+                for p in people
+            ],
+        )
+    )
+    session.execute(
+        insert(team_members), [{"team_id": world.repair_team_by_grid[grid], "volunteer_id": v} for v in vols]
+    )
+    return [Claimer(p, tg, v) for p, tg, v in zip(people, tgs, vols, strict=False)]
 
 
 class Bench:
@@ -112,8 +130,17 @@ class Bench:
             ids = []
             for _ in range(n):
                 self.submitted += 1
-                ids.append(lifecycle.submit(s, actor, NewRequest(
-                    kind=RequestKind.SERVICE, description=f"第{self.submitted}单：厨房水管漏水，麻烦师傅来看看", category="维修")).id)
+                ids.append(
+                    lifecycle.submit(
+                        s,
+                        actor,
+                        NewRequest(
+                            kind=RequestKind.SERVICE,
+                            description=f"第{self.submitted}单：厨房水管漏水，麻烦师傅来看看",
+                            category="维修",
+                        ),
+                    ).id
+                )
             return ids
 
     def attempt(self, barrier: threading.Barrier | None, claimer: Claimer, request_id: int) -> Attempt:
@@ -142,29 +169,37 @@ class Bench:
         winners = [a for a in attempts if a.error is None]
         wrong = [a for a in attempts if a.error is not None and not isinstance(a.error, AlreadyClaimed)]
         if wrong:
-            raise Failure(f"request {rid}: unexpected errors: " + "; ".join(sorted({repr(a.error)[:200] for a in wrong})))
+            raise Failure(
+                f"request {rid}: unexpected errors: " + "; ".join(sorted({repr(a.error)[:200] for a in wrong}))
+            )
         if len(winners) != 1:
             raise Failure(f"request {rid}: {len(winners)} winners, expected exactly 1")
         self.won += 1
         with self.factory() as s:
             req = s.get(Request, rid)
-            claims = s.scalar(select(func.count()).select_from(Event).where(Event.request_id == rid, Event.action == "claim"))
+            claims = s.scalar(
+                select(func.count()).select_from(Event).where(Event.request_id == rid, Event.action == "claim")
+            )
             if req.state != RequestState.CLAIMED or req.volunteer_id != winners[0].claimer.volunteer_id or claims != 1:
-                raise Failure(f"request {rid}: state {req.state}, volunteer {req.volunteer_id}, {claims} claim events; "
-                              f"winner was volunteer {winners[0].claimer.volunteer_id}")
+                raise Failure(
+                    f"request {rid}: state {req.state}, volunteer {req.volunteer_id}, {claims} claim events; "
+                    f"winner was volunteer {winners[0].claimer.volunteer_id}"
+                )
         return attempts, wall
 
     def distinct_round(self) -> tuple[list[Attempt], float]:
         rids = self.submit(len(self.claimers))
-        attempts, wall = self.race(list(zip(self.claimers, rids)))
+        attempts, wall = self.race(list(zip(self.claimers, rids, strict=False)))
         failed = [a for a in attempts if a.error is not None]
         if failed:
-            raise Failure(f"distinct requests: {len(failed)} claims failed: "
-                          + "; ".join(sorted({repr(a.error)[:200] for a in failed})))
+            raise Failure(
+                f"distinct requests: {len(failed)} claims failed: "
+                + "; ".join(sorted({repr(a.error)[:200] for a in failed}))
+            )
         self.won += len(attempts)
         with self.factory() as s:
             got = dict(s.execute(select(Request.id, Request.volunteer_id).where(Request.id.in_(rids))).all())
-            want = {r: c.volunteer_id for c, r in zip(self.claimers, rids)}
+            want = {r: c.volunteer_id for c, r in zip(self.claimers, rids, strict=False)}
             if got != want:
                 raise Failure("distinct requests: requests not claimed by their claimers")
         return attempts, wall
@@ -173,26 +208,32 @@ class Bench:
         """Reference: the same claims as a distinct round, one after another in one thread."""
         rids = self.submit(len(self.claimers))
         t0 = time.perf_counter()
-        attempts = [self.attempt(None, c, r) for c, r in zip(self.claimers, rids)]
+        attempts = [self.attempt(None, c, r) for c, r in zip(self.claimers, rids, strict=False)]
         wall = time.perf_counter() - t0
         failed = [a for a in attempts if a.error is not None]
         if failed:
-            raise Failure(f"sequential claims: {len(failed)} failed: " + "; ".join(sorted({repr(a.error)[:200] for a in failed})))
+            raise Failure(
+                f"sequential claims: {len(failed)} failed: " + "; ".join(sorted({repr(a.error)[:200] for a in failed}))
+            )
         self.won += len(attempts)
         return attempts, wall
 
     def check_loads(self) -> None:
         with self.factory() as s:
-            total = s.scalar(select(func.sum(Volunteer.active_load)).where(
-                Volunteer.id.in_([c.volunteer_id for c in self.claimers])))
+            total = s.scalar(
+                select(func.sum(Volunteer.active_load)).where(Volunteer.id.in_([c.volunteer_id for c in self.claimers]))
+            )
         if total != self.won:
             raise Failure(f"claimers' active_load sums to {total}, but {self.won} claims were won")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", help="PostgreSQL server URL (a throwaway database is created there and "
-                    "dropped), or a new SQLite file URL; default: a SQLite file under /tmp")
+    ap.add_argument(
+        "--database-url",
+        help="PostgreSQL server URL (a throwaway database is created there and "
+        "dropped), or a new SQLite file URL; default: a SQLite file under /tmp",
+    )
     ap.add_argument("--rounds", type=int, help="timed rounds per mode (default 40; --quick: 2)")
     ap.add_argument("--claimers", type=int, help="concurrent claimers (default 50; --quick: 10)")
     ap.add_argument("--seed", type=int, default=1)
@@ -217,8 +258,11 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(factory, world, claimers)
             results = {}
             try:
-                for mode, round_fn in (("contended", bench.contended_round), ("distinct", bench.distinct_round),
-                                       ("sequential", bench.sequential_round)):
+                for mode, round_fn in (
+                    ("contended", bench.contended_round),
+                    ("distinct", bench.distinct_round),
+                    ("sequential", bench.sequential_round),
+                ):
                     round_fn()  # warm-up
                     attempts, wall = [], 0.0
                     for _ in range(args.rounds):
@@ -243,28 +287,51 @@ def report(engine, args, world: World, t_setup: float, results, load_before: str
     for line in describe_machine(engine):
         print(line)
     print(f"load average (1/5/15 min): before {load_before}, after {loadavg()} (includes this run's own threads)")
-    print(f"community: {world.counts['volunteers']:,} volunteers + {args.claimers} claimers; setup {t_setup:.2f} s; "
-          f"engine pool_size={args.claimers + 5}; {args.rounds} timed rounds per mode after 1 warm-up round")
+    print(
+        f"community: {world.counts['volunteers']:,} volunteers + {args.claimers} claimers; setup {t_setup:.2f} s; "
+        f"engine pool_size={args.claimers + 5}; {args.rounds} timed rounds per mode after 1 warm-up round"
+    )
     print()
     rows = []
     for mode, (attempts, wall) in results.items():
         won = sum(a.error is None for a in attempts)
-        rows.append([mode, str(args.rounds), str(len(attempts)), str(won), f"{wall:.2f}",
-                     f"{len(attempts) / wall:.0f}", f"{won / wall:.1f}"])
+        rows.append(
+            [
+                mode,
+                str(args.rounds),
+                str(len(attempts)),
+                str(won),
+                f"{wall:.2f}",
+                f"{len(attempts) / wall:.0f}",
+                f"{won / wall:.1f}",
+            ]
+        )
     print(table(["mode", "rounds", "attempts", "won", "wall s", "attempts/s", "claims/s"], rows))
     print()
     contended, _ = results["contended"]
     distinct, _ = results["distinct"]
     sequential, _ = results["sequential"]
-    print(table(LATENCY_HEADER, [
-        latency_row(f"contended: claim attempt ({args.claimers} racing for 1 request)", [a.seconds for a in contended]),
-        latency_row("contended: the winning attempt", [a.seconds for a in contended if a.error is None]),
-        latency_row(f"distinct: claim attempt ({args.claimers} claimers, own request each)", [a.seconds for a in distinct]),
-        latency_row("sequential: one claim at a time (reference)", [a.seconds for a in sequential]),
-    ]))
+    print(
+        table(
+            LATENCY_HEADER,
+            [
+                latency_row(
+                    f"contended: claim attempt ({args.claimers} racing for 1 request)", [a.seconds for a in contended]
+                ),
+                latency_row("contended: the winning attempt", [a.seconds for a in contended if a.error is None]),
+                latency_row(
+                    f"distinct: claim attempt ({args.claimers} claimers, own request each)",
+                    [a.seconds for a in distinct],
+                ),
+                latency_row("sequential: one claim at a time (reference)", [a.seconds for a in sequential]),
+            ],
+        )
+    )
     print()
-    print(f"correctness: exactly one winner in each of {args.rounds + 1} contended rounds (the rest AlreadyClaimed), "
-          f"all {args.claimers} won in each distinct round, active_load totals match")
+    print(
+        f"correctness: exactly one winner in each of {args.rounds + 1} contended rounds (the rest AlreadyClaimed), "
+        f"all {args.claimers} won in each distinct round, active_load totals match"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Measures, with the real FollowUpScheduler (APScheduler) on a real database:
     .venv/bin/python bench/followups.py --database-url postgresql+psycopg://root@127.0.0.1:5432/test
     .venv/bin/python bench/followups.py --quick               # smoke run
 """
+
 import argparse
 import os
 import resource
@@ -21,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, select, text
 
-from bench.synth import throwaway_database  # noqa: E402
-from bot.scheduler import FollowUpScheduler  # noqa: E402
-from community import clock  # noqa: E402
-from community.db import make_engine, session_factory  # noqa: E402
-from community.models import (  # noqa: E402
+from bench.synth import throwaway_database
+from bot.scheduler import FollowUpScheduler
+from community import clock
+from community.db import make_engine, session_factory
+from community.models import (
     Base,
     Building,
     Community,
@@ -61,29 +62,91 @@ def populate(engine, pending: int, due_soon: int, due_from: datetime) -> None:
     with engine.begin() as c:
         c.execute(insert(Community), [{"id": 1, "code": "B", "name": "基准社区", "timezone": "Asia/Shanghai"}])
         c.execute(insert(Grid), [{"id": 1, "community_id": 1, "code": "G1", "name": "网格"}])
-        c.execute(insert(Building), [{"id": 1, "community_id": 1, "grid_id": 1, "number": 1, "name": "1号楼",
-                                      "aliases": "", "units": 1, "floors": 6}])
+        c.execute(
+            insert(Building),
+            [
+                {
+                    "id": 1,
+                    "community_id": 1,
+                    "grid_id": 1,
+                    "number": 1,
+                    "name": "1号楼",
+                    "aliases": "",
+                    "units": 1,
+                    "floors": 6,
+                }
+            ],
+        )
         now = clock.now()
-        c.execute(insert(Person), [{"id": i, "community_id": 1, "name": f"人{i}", "telegram_id": 10_000 + i,
-                                    "created_at": now} for i in (1, 2)])
+        c.execute(
+            insert(Person),
+            [
+                {"id": i, "community_id": 1, "name": f"人{i}", "telegram_id": 10_000 + i, "created_at": now}
+                for i in (1, 2)
+            ],
+        )
         c.execute(insert(Resident), [{"id": 1, "person_id": 1, "building_id": 1, "consent_at": now}])
-        c.execute(insert(Volunteer), [{"id": 1, "person_id": 2, "grid_id": 1, "max_load": 10**6, "active_load": requests,
-                                       "is_party_member": True, "available": True, "availability_note": "",
-                                       "rating_sum": 0, "rating_count": 0, "rating_recent": 4.0,
-                                       "hours_total": 0, "points_total": 0, "joined_at": now}])
-        rows = [{"id": i, "community_id": 1, "kind": "service", "state": "claimed", "resident_id": 1,
-                 "description": f"基准诉求{i}", "building_id": 1, "grid_id": 1, "volunteer_id": 1,
-                 "address_text": "1号楼", "priority": 0, "escalation_level": 0, "needs_followup": False,
-                 "closed_unrated": False, "submitted_at": now, "published_at": now, "claimed_at": now,
-                 "updated_at": now} for i in range(1, requests + 1)]
+        c.execute(
+            insert(Volunteer),
+            [
+                {
+                    "id": 1,
+                    "person_id": 2,
+                    "grid_id": 1,
+                    "max_load": 10**6,
+                    "active_load": requests,
+                    "is_party_member": True,
+                    "available": True,
+                    "availability_note": "",
+                    "rating_sum": 0,
+                    "rating_count": 0,
+                    "rating_recent": 4.0,
+                    "hours_total": 0,
+                    "points_total": 0,
+                    "joined_at": now,
+                }
+            ],
+        )
+        rows = [
+            {
+                "id": i,
+                "community_id": 1,
+                "kind": "service",
+                "state": "claimed",
+                "resident_id": 1,
+                "description": f"基准诉求{i}",
+                "building_id": 1,
+                "grid_id": 1,
+                "volunteer_id": 1,
+                "address_text": "1号楼",
+                "priority": 0,
+                "escalation_level": 0,
+                "needs_followup": False,
+                "closed_unrated": False,
+                "submitted_at": now,
+                "published_at": now,
+                "claimed_at": now,
+                "updated_at": now,
+            }
+            for i in range(1, requests + 1)
+        ]
         for start in range(0, len(rows), 5000):
-            c.execute(insert(Request), rows[start:start + 5000])
+            c.execute(insert(Request), rows[start : start + 5000])
         later = due_from + timedelta(days=7)
-        followups = [{"community_id": 1, "request_id": (i % requests) + 1, "kind": "nudge_volunteer",
-                      "due_at": later + timedelta(seconds=i), "status": "pending", "created_at": now, "attempts": 0}
-                     for i in range(pending)]
+        followups = [
+            {
+                "community_id": 1,
+                "request_id": (i % requests) + 1,
+                "kind": "nudge_volunteer",
+                "due_at": later + timedelta(seconds=i),
+                "status": "pending",
+                "created_at": now,
+                "attempts": 0,
+            }
+            for i in range(pending)
+        ]
         for start in range(0, len(followups), 10_000):
-            c.execute(insert(FollowUp), followups[start:start + 10_000])
+            c.execute(insert(FollowUp), followups[start : start + 10_000])
     if engine.dialect.name == "postgresql":
         # A live database's statistics are kept by autovacuum; right after a bulk load
         # they are missing and the planner scans the table, which is not what we measure.
@@ -95,12 +158,21 @@ def add_due_soon(engine, due_soon: int, due_from: datetime) -> None:
     """`due_soon` nudges spread over the minute from `due_from` (inserted last, so the
     bulk load above does not eat into their time)."""
     with engine.begin() as c:
-        c.execute(insert(FollowUp), [
-            {"community_id": 1, "request_id": i + 1, "kind": "nudge_volunteer",
-             "due_at": due_from + timedelta(milliseconds=60_000 * i / due_soon), "status": "pending",
-             "created_at": clock.now(), "attempts": 0}
-            for i in range(due_soon)
-        ])
+        c.execute(
+            insert(FollowUp),
+            [
+                {
+                    "community_id": 1,
+                    "request_id": i + 1,
+                    "kind": "nudge_volunteer",
+                    "due_at": due_from + timedelta(milliseconds=60_000 * i / due_soon),
+                    "status": "pending",
+                    "created_at": clock.now(),
+                    "attempts": 0,
+                }
+                for i in range(due_soon)
+            ],
+        )
 
 
 def start_up(url: str, pending: int) -> tuple[float, float]:
@@ -140,8 +212,9 @@ def lateness(url: str, pending: int, due: int) -> list[float]:
     scheduler.shutdown()
     with factory() as s:
         rows = s.execute(
-            select(OutboxMessage.created_at, FollowUp.due_at)
-            .join(FollowUp, (FollowUp.request_id == OutboxMessage.request_id) & (FollowUp.status == "done"))
+            select(OutboxMessage.created_at, FollowUp.due_at).join(
+                FollowUp, (FollowUp.request_id == OutboxMessage.request_id) & (FollowUp.status == "done")
+            )
         ).all()
     engine.dispose()
     if len(rows) != due:
@@ -172,9 +245,11 @@ def main() -> None:
 
     with throwaway_database(args.database_url, "followups") as url:
         late = lateness(url, args.pending, args.due)
-    print(f"lateness of {len(late):,} follow-ups due in one minute (ms): "
-          f"p50 {statistics.median(late):.0f}  p95 {percentile(late, 95):.0f}  "
-          f"p99 {percentile(late, 99):.0f}  max {max(late):.0f}")
+    print(
+        f"lateness of {len(late):,} follow-ups due in one minute (ms): "
+        f"p50 {statistics.median(late):.0f}  p95 {percentile(late, 95):.0f}  "
+        f"p99 {percentile(late, 99):.0f}  max {max(late):.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ ORM, tiers computed and sorted in Python); its results must equal rank_candidate
 Exits 1 if an address resolves to the wrong building or the SQL ranking disagrees with the
 naive one. Missing the latency target is reported, not an error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,8 +83,11 @@ def naive_rank(session, *, grid_id, building_id, category_id, community_id, limi
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", help="PostgreSQL server URL (a throwaway database is created there and "
-                    "dropped), or a new SQLite file URL; default: a SQLite file under /tmp")
+    ap.add_argument(
+        "--database-url",
+        help="PostgreSQL server URL (a throwaway database is created there and "
+        "dropped), or a new SQLite file URL; default: a SQLite file under /tmp",
+    )
     ap.add_argument("--iterations", type=int, default=2000, help="timed iterations per case (default 2000)")
     ap.add_argument("--warmup", type=int, default=200, help="untimed iterations first (default 200)")
     ap.add_argument("--naive-iterations", type=int, default=20, help="iterations of the naive baseline (default 20)")
@@ -143,7 +147,9 @@ def run(engine, scale: Scale, args, failures: list[str], load_before: str) -> in
 
     def check_address(text_: str, expected, got) -> None:
         if got.building_id != expected.id:
-            failures.append(f"{text_!r} resolved to building id {got.building_id}, expected {expected.id} ({expected.name})")
+            failures.append(
+                f"{text_!r} resolved to building id {got.building_id}, expected {expected.id} ({expected.name})"
+            )
 
     def case_a(s, i):
         text_, b = addresses[i]
@@ -157,16 +163,18 @@ def run(engine, scale: Scale, args, failures: list[str], load_before: str) -> in
         text_, b = addresses[i]
         addr = routing.resolve_address(s, cid, text_)
         check_address(text_, b, addr)
-        routing.rank_candidates(s, grid_id=addr.grid_id, building_id=addr.building_id, category_id=pairs[i][1],
-                                community_id=cid, limit=5)
+        routing.rank_candidates(
+            s, grid_id=addr.grid_id, building_id=addr.building_id, category_id=pairs[i][1], community_id=cid, limit=5
+        )
 
     def case_d(s, i):
         text_, b = addresses[i]
         addr = routing.resolve_address(s, cid, text_)
         check_address(text_, b, addr)
         routing.team_for(s, pairs[i][1], addr.grid_id)
-        routing.rank_candidates(s, grid_id=addr.grid_id, building_id=addr.building_id, category_id=pairs[i][1],
-                                community_id=cid, limit=5)
+        routing.rank_candidates(
+            s, grid_id=addr.grid_id, building_id=addr.building_id, category_id=pairs[i][1], community_id=cid, limit=5
+        )
 
     cases = [
         ("(a) resolve_address", case_a),
@@ -193,7 +201,7 @@ def run(engine, scale: Scale, args, failures: list[str], load_before: str) -> in
     naive, sql = [], []
     for i in range(args.naive_iterations):
         b, cat = pairs[i]
-        kw = dict(grid_id=b.grid_id, building_id=b.id, category_id=cat, community_id=cid, limit=5)
+        kw = {"grid_id": b.grid_id, "building_id": b.id, "category_id": cat, "community_id": cid, "limit": 5}
         with factory() as s, s.begin():
             s.connection()
             t0 = time.perf_counter()
@@ -212,10 +220,14 @@ def run(engine, scale: Scale, args, failures: list[str], load_before: str) -> in
         print(line)
     print(f"load average (1/5/15 min): before {load_before}, after {loadavg()} (includes this run)")
     print("community: " + ", ".join(f"{v:,} {k}" for k, v in world.counts.items()))
-    print(f"setup: schema (alembic upgrade) {t_schema:.2f} s, data (bulk inserts) {t_data:.2f} s"
-          + (f", ANALYZE {t_analyze:.2f} s" if t_analyze else ""))
-    print(f"timed: {args.iterations} iterations per case after {args.warmup} warm-up, interleaved, {t_run:.1f} s; "
-          f"building index reloads during timed calls (60 s TTL): {index_reloads}")
+    print(
+        f"setup: schema (alembic upgrade) {t_schema:.2f} s, data (bulk inserts) {t_data:.2f} s"
+        + (f", ANALYZE {t_analyze:.2f} s" if t_analyze else "")
+    )
+    print(
+        f"timed: {args.iterations} iterations per case after {args.warmup} warm-up, interleaved, {t_run:.1f} s; "
+        f"building index reloads during timed calls (60 s TTL): {index_reloads}"
+    )
     print()
     rows = [latency_row(label, times[label]) for label, _ in cases]
     rows.append(latency_row("building index load (cold)", cold))
@@ -226,8 +238,10 @@ def run(engine, scale: Scale, args, failures: list[str], load_before: str) -> in
     print(f"baseline / rank_candidates (p50): {percentile(naive, 50) / percentile(sql, 50):.0f}x")
     c_p99 = float(rows[2][4])
     verdict = "met" if c_p99 < TARGET_MS else "MISSED"
-    print(f"target: (c) p99 < {TARGET_MS:.0f} ms among {world.counts['volunteers']:,} volunteers and "
-          f"{world.counts['buildings']:,} buildings: {verdict} (p99 {c_p99:.3f} ms)")
+    print(
+        f"target: (c) p99 < {TARGET_MS:.0f} ms among {world.counts['volunteers']:,} volunteers and "
+        f"{world.counts['buildings']:,} buildings: {verdict} (p99 {c_p99:.3f} ms)"
+    )
 
     if args.profile:
         profile_case(factory, case_c, args.warmup, min(500, args.iterations))
@@ -237,8 +251,10 @@ def run(engine, scale: Scale, args, failures: list[str], load_before: str) -> in
         for f in failures[:20]:
             print("  " + f, file=sys.stderr)
         return 1
-    print("correctness: every address resolved to its building; SQL ranking == naive ranking "
-          f"on {args.naive_iterations} pairs")
+    print(
+        "correctness: every address resolved to its building; SQL ranking == naive ranking "
+        f"on {args.naive_iterations} pairs"
+    )
     return 0
 
 

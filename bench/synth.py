@@ -7,6 +7,7 @@ teams with 1-3 skills each, a 10-category service menu, 2 residents per building
 grid leader per grid and one staff member. Some volunteers are unavailable, busy (non-zero
 active_load, a few at their limit) or rated. Everything is seeded: same seed, same data.
 """
+
 from __future__ import annotations
 
 import os
@@ -147,8 +148,23 @@ WIDE_TEAMS = [
     ("youth", "青年志愿服务队", ["tutoring", "tech", "shopping"], 0.10),
 ]
 REPAIR_TEAM_SHARE = 0.12  # of a grid's volunteers, in that grid's repair team
-ALIASES = ["老干部楼", "教师公寓", "粮站宿舍", "医院家属院", "邮电小区", "纺织厂宿舍", "供电局宿舍",
-           "税务楼", "老粮库", "园丁楼", "铁路宿舍", "银行宿舍", "水厂宿舍", "人武部大院", "公安宿舍"]
+ALIASES = [
+    "老干部楼",
+    "教师公寓",
+    "粮站宿舍",
+    "医院家属院",
+    "邮电小区",
+    "纺织厂宿舍",
+    "供电局宿舍",
+    "税务楼",
+    "老粮库",
+    "园丁楼",
+    "铁路宿舍",
+    "银行宿舍",
+    "水厂宿舍",
+    "人武部大院",
+    "公安宿舍",
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华兰"
 
@@ -208,77 +224,174 @@ def build_world(session: Session, scale: Scale, seed: int = 1) -> World:
     tg = iter(range(7_000_000_000, 8_000_000_000))
     community_id = _ids(session, Community, [{"code": f"BENCH{seed}", "name": "幸福里社区(基准)"}])[0]
 
-    staff_person_id = _ids(session, Person, [{"community_id": community_id, "name": "李主任", "telegram_id": next(tg),
-                                              "phone": "13700000000", "created_at": now}])[0]
+    staff_person_id = _ids(
+        session,
+        Person,
+        [
+            {
+                "community_id": community_id,
+                "name": "李主任",
+                "telegram_id": next(tg),
+                "phone": "13700000000",
+                "created_at": now,
+            }
+        ],
+    )[0]
     session.execute(insert(Staff), [{"person_id": staff_person_id, "active": True}])
 
-    leaders = _ids(session, Person, [
-        {"community_id": community_id, "name": f"{_name(rng)}(网格长)", "telegram_id": next(tg), "phone": "13600000000",
-         "created_at": now}
-        for _ in range(scale.grids)
-    ])
-    grid_ids = _ids(session, Grid, [
-        {"community_id": community_id, "code": f"G{g + 1:02d}", "name": f"第{cn2an.an2cn(g + 1)}网格", "leader_person_id": leaders[g]}
-        for g in range(scale.grids)
-    ])
+    leaders = _ids(
+        session,
+        Person,
+        [
+            {
+                "community_id": community_id,
+                "name": f"{_name(rng)}(网格长)",
+                "telegram_id": next(tg),
+                "phone": "13600000000",
+                "created_at": now,
+            }
+            for _ in range(scale.grids)
+        ],
+    )
+    grid_ids = _ids(
+        session,
+        Grid,
+        [
+            {
+                "community_id": community_id,
+                "code": f"G{g + 1:02d}",
+                "name": f"第{cn2an.an2cn(g + 1)}网格",
+                "leader_person_id": leaders[g],
+            }
+            for g in range(scale.grids)
+        ],
+    )
 
-    aliases = dict(zip(rng.sample(range(1, min(scale.buildings, 999) + 1), min(len(ALIASES), scale.buildings)), ALIASES))
+    aliases = dict(
+        zip(
+            rng.sample(range(1, min(scale.buildings, 999) + 1), min(len(ALIASES), scale.buildings)),
+            ALIASES,
+            strict=False,
+        )
+    )
     brows = []
     for n in range(1, scale.buildings + 1):
-        brows.append({
-            "community_id": community_id,
-            "grid_id": grid_ids[(n - 1) // scale.buildings_per_grid],
-            "number": n,
-            "name": f"{n}号楼",
-            "aliases": aliases.get(n, ""),
-            "units": rng.choices([1, 2, 3, 4, 5, 6], weights=[10, 25, 30, 20, 10, 5])[0],
-            "floors": rng.choice([6, 6, 7, 11, 18]),
-        })
+        brows.append(
+            {
+                "community_id": community_id,
+                "grid_id": grid_ids[(n - 1) // scale.buildings_per_grid],
+                "number": n,
+                "name": f"{n}号楼",
+                "aliases": aliases.get(n, ""),
+                "units": rng.choices([1, 2, 3, 4, 5, 6], weights=[10, 25, 30, 20, 10, 5])[0],
+                "floors": rng.choice([6, 6, 7, 11, 18]),
+            }
+        )
     building_ids = _ids(session, Building, brows)
-    buildings = [BuildingInfo(i, r["grid_id"], r["number"], r["name"], r["units"], r["aliases"] or None)
-                 for i, r in zip(building_ids, brows)]
+    buildings = [
+        BuildingInfo(i, r["grid_id"], r["number"], r["name"], r["units"], r["aliases"] or None)
+        for i, r in zip(building_ids, brows, strict=False)
+    ]
     by_grid: dict[int, list[BuildingInfo]] = {}
     for b in buildings:
         by_grid.setdefault(b.grid_id, []).append(b)
 
-    session.execute(insert(PartyGroup), [
-        {"grid_id": g, "kind": "branch", "name": f"第{cn2an.an2cn(i + 1)}网格党支部", "secretary_name": _name(rng), "building_id": None}
-        for i, g in enumerate(grid_ids)
-    ] + [
-        {"grid_id": g, "kind": "building", "name": f"{by_grid[g][0].name}党小组", "secretary_name": _name(rng),
-         "building_id": by_grid[g][0].id}
-        for g in grid_ids
-    ])
+    session.execute(
+        insert(PartyGroup),
+        [
+            {
+                "grid_id": g,
+                "kind": "branch",
+                "name": f"第{cn2an.an2cn(i + 1)}网格党支部",
+                "secretary_name": _name(rng),
+                "building_id": None,
+            }
+            for i, g in enumerate(grid_ids)
+        ]
+        + [
+            {
+                "grid_id": g,
+                "kind": "building",
+                "name": f"{by_grid[g][0].name}党小组",
+                "secretary_name": _name(rng),
+                "building_id": by_grid[g][0].id,
+            }
+            for g in grid_ids
+        ],
+    )
 
-    cat_ids = _ids(session, ServiceCategory, [
-        {"community_id": community_id, "code": code, "name": name, "synonyms": syn, "default_hours": hours,
-         "due_hours": due, "active": True, "default_team_id": None}
-        for code, name, syn, hours, due in CATEGORIES
-    ])
-    categories = {c[0]: i for c, i in zip(CATEGORIES, cat_ids)}
+    cat_ids = _ids(
+        session,
+        ServiceCategory,
+        [
+            {
+                "community_id": community_id,
+                "code": code,
+                "name": name,
+                "synonyms": syn,
+                "default_hours": hours,
+                "due_hours": due,
+                "active": True,
+                "default_team_id": None,
+            }
+            for code, name, syn, hours, due in CATEGORIES
+        ],
+    )
+    categories = {c[0]: i for c, i in zip(CATEGORIES, cat_ids, strict=False)}
 
-    repair_team_ids = _ids(session, VolunteerTeam, [
-        {"community_id": community_id, "code": f"repair-{i + 1:02d}", "name": f"第{cn2an.an2cn(i + 1)}网格维修队", "grid_id": g}
-        for i, g in enumerate(grid_ids)
-    ])
-    wide_team_ids = _ids(session, VolunteerTeam, [
-        {"community_id": community_id, "code": code, "name": name, "grid_id": None} for code, name, _, _ in WIDE_TEAMS
-    ])
-    session.execute(insert(team_skills), [{"team_id": t, "category_id": categories["repair"]} for t in repair_team_ids] + [
-        {"team_id": t, "category_id": categories[skill]} for t, (_, _, skills, _) in zip(wide_team_ids, WIDE_TEAMS) for skill in skills
-    ])
+    repair_team_ids = _ids(
+        session,
+        VolunteerTeam,
+        [
+            {
+                "community_id": community_id,
+                "code": f"repair-{i + 1:02d}",
+                "name": f"第{cn2an.an2cn(i + 1)}网格维修队",
+                "grid_id": g,
+            }
+            for i, g in enumerate(grid_ids)
+        ],
+    )
+    wide_team_ids = _ids(
+        session,
+        VolunteerTeam,
+        [
+            {"community_id": community_id, "code": code, "name": name, "grid_id": None}
+            for code, name, _, _ in WIDE_TEAMS
+        ],
+    )
+    session.execute(
+        insert(team_skills),
+        [{"team_id": t, "category_id": categories["repair"]} for t in repair_team_ids]
+        + [
+            {"team_id": t, "category_id": categories[skill]}
+            for t, (_, _, skills, _) in zip(wide_team_ids, WIDE_TEAMS, strict=False)
+            for skill in skills
+        ],
+    )
     # The first community-wide team having a category's skill is its default team (repair: none,
     # the grid's own repair team is chosen by routing.team_for).
     for code, cat_id in categories.items():
-        owner = next((t for t, (_, _, skills, _) in zip(wide_team_ids, WIDE_TEAMS) if code in skills), None)
+        owner = next(
+            (t for t, (_, _, skills, _) in zip(wide_team_ids, WIDE_TEAMS, strict=False) if code in skills), None
+        )
         if code != "repair" and owner:
-            session.execute(ServiceCategory.__table__.update().where(ServiceCategory.id == cat_id).values(default_team_id=owner))
+            session.execute(
+                ServiceCategory.__table__.update().where(ServiceCategory.id == cat_id).values(default_team_id=owner)
+            )
 
     # Volunteers.
     vol_people, vol_rows = [], []
     for _ in range(scale.volunteers):
-        vol_people.append({"community_id": community_id, "name": _name(rng), "telegram_id": next(tg),
-                           "phone": f"138{rng.randrange(10**8):08d}", "created_at": now})
+        vol_people.append(
+            {
+                "community_id": community_id,
+                "name": _name(rng),
+                "telegram_id": next(tg),
+                "phone": f"138{rng.randrange(10**8):08d}",
+                "created_at": now,
+            }
+        )
     person_ids = _ids(session, Person, vol_people)
     for pid in person_ids:
         grid = rng.choice(grid_ids) if rng.random() < 0.95 else None
@@ -287,29 +400,31 @@ def build_world(session: Session, scale: Scale, seed: int = 1) -> World:
         load = min(max_load, rng.choices([0, 1, 2, 3], weights=[70, 18, 8, 4])[0])
         rated = rng.random() < 0.4
         count = rng.randint(1, 40) if rated else 0
-        vol_rows.append({
-            "person_id": pid,
-            "grid_id": grid,
-            "building_id": building,
-            "is_party_member": rng.random() < 0.35,
-            "available": rng.random() < 0.93,
-            "availability_note": rng.choice(["", "", "周末全天", "工作日晚上"]),
-            "max_load": max_load,
-            "active_load": load,
-            "rating_sum": round(count * rng.uniform(3.5, 5.0)),
-            "rating_count": count,
-            "rating_recent": round(rng.uniform(2.5, 5.0), 3) if rated else 4.0,
-            "hours_total": round(rng.uniform(0, 200), 1) if rated else 0.0,
-            "points_total": rng.randrange(0, 2000) if rated else 0,
-            "joined_at": now,
-        })
+        vol_rows.append(
+            {
+                "person_id": pid,
+                "grid_id": grid,
+                "building_id": building,
+                "is_party_member": rng.random() < 0.35,
+                "available": rng.random() < 0.93,
+                "availability_note": rng.choice(["", "", "周末全天", "工作日晚上"]),
+                "max_load": max_load,
+                "active_load": load,
+                "rating_sum": round(count * rng.uniform(3.5, 5.0)),
+                "rating_count": count,
+                "rating_recent": round(rng.uniform(2.5, 5.0), 3) if rated else 4.0,
+                "hours_total": round(rng.uniform(0, 200), 1) if rated else 0.0,
+                "points_total": rng.randrange(0, 2000) if rated else 0,
+                "joined_at": now,
+            }
+        )
     volunteer_ids = _ids(session, Volunteer, vol_rows)
-    repair_team_by_grid = dict(zip(grid_ids, repair_team_ids))
+    repair_team_by_grid = dict(zip(grid_ids, repair_team_ids, strict=False))
     members = []
-    for vid, row in zip(volunteer_ids, vol_rows):
+    for vid, row in zip(volunteer_ids, vol_rows, strict=False):
         if row["grid_id"] and rng.random() < REPAIR_TEAM_SHARE:
             members.append({"team_id": repair_team_by_grid[row["grid_id"]], "volunteer_id": vid})
-        for t, (_, _, _, share) in zip(wide_team_ids, WIDE_TEAMS):
+        for t, (_, _, _, share) in zip(wide_team_ids, WIDE_TEAMS, strict=False):
             if rng.random() < share:
                 members.append({"team_id": t, "volunteer_id": vid})
     session.execute(insert(team_members), members)
@@ -318,17 +433,31 @@ def build_world(session: Session, scale: Scale, seed: int = 1) -> World:
     res_people, res_rows = [], []
     for b in buildings:
         for _ in range(scale.residents_per_building):
-            res_people.append({"community_id": community_id, "name": _name(rng),
-                               "telegram_id": next(tg) if rng.random() < 0.8 else None,
-                               "phone": f"139{rng.randrange(10**8):08d}", "created_at": now})
-            res_rows.append({"building_id": b.id, "unit": rng.randint(1, b.units),
-                             "room": f"{rng.randint(1, 6)}0{rng.randint(1, 4)}", "consent_at": now,
-                             "registered_by_person_id": None})
+            res_people.append(
+                {
+                    "community_id": community_id,
+                    "name": _name(rng),
+                    "telegram_id": next(tg) if rng.random() < 0.8 else None,
+                    "phone": f"139{rng.randrange(10**8):08d}",
+                    "created_at": now,
+                }
+            )
+            res_rows.append(
+                {
+                    "building_id": b.id,
+                    "unit": rng.randint(1, b.units),
+                    "room": f"{rng.randint(1, 6)}0{rng.randint(1, 4)}",
+                    "consent_at": now,
+                    "registered_by_person_id": None,
+                }
+            )
     res_person_ids = _ids(session, Person, res_people)
-    for pid, row in zip(res_person_ids, res_rows):
+    for pid, row in zip(res_person_ids, res_rows, strict=False):
         row["person_id"] = pid
     resident_ids = _ids(session, Resident, res_rows)
-    residents = [ResidentInfo(i, r["person_id"], r["building_id"]) for i, r in zip(resident_ids, res_rows)]
+    residents = [
+        ResidentInfo(i, r["person_id"], r["building_id"]) for i, r in zip(resident_ids, res_rows, strict=False)
+    ]
     session.flush()
     return World(
         community_id=community_id,
@@ -404,7 +533,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(r: list[str]) -> str:
-        cells = [r[0] + " " * (widths[0] - _width(r[0]))] + [" " * (w - _width(c)) + c for c, w in zip(r[1:], widths[1:])]
+        cells = [r[0] + " " * (widths[0] - _width(r[0]))] + [
+            " " * (w - _width(c)) + c for c, w in zip(r[1:], widths[1:], strict=False)
+        ]
         return "  ".join(cells).rstrip()
 
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])

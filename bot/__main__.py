@@ -1,4 +1,5 @@
 """`python -m bot`: run the bot (polling) with its outbox sender and scheduler."""
+
 import logging
 import sys
 

@@ -3,21 +3,29 @@
 Run with `python -m bot` (needs TELEGRAM_BOT_TOKEN; TELEGRAM_BASE_URL points it at a local
 Bot API emulator). The schema is upgraded on start, as everywhere.
 """
+
 import asyncio
 import logging
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
 from telegram.request import HTTPXRequest
 
 from bot import staff, texts
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
-from bot.scheduler import FollowUpScheduler
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
 from bot.rasa import RasaRelay, wait_until_ready
 from bot.resident import ResidentHandlers
+from bot.scheduler import FollowUpScheduler
 from bot.sender import OutboxSender
 from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
 from community.db import make_engine, session_factory, upgrade

@@ -5,6 +5,7 @@ database by Telegram id (never trusted from the payload), and the lifecycle chec
 ownership and state. Database work runs in a thread so the event loop keeps serving.
 Callback queries are always answered, with the Chinese refusal if there is one.
 """
+
 import asyncio
 import logging
 from collections.abc import Callable
@@ -76,7 +77,7 @@ class Callbacks:
         except DomainError as exc:
             await query.answer(exc.message, show_alert=True)
             return
-        except Exception:  # noqa: BLE001 - always answer, never leave a spinner
+        except Exception:
             log.exception("callback %s failed", query.data)
             await query.answer(texts.SOMETHING_WRONG, show_alert=True)
             return
@@ -84,8 +85,12 @@ class Callbacks:
         if press.action == "hours":  # finished: a note or a photo is welcome, not required
             context.user_data[NOTE_FOR] = press.request_id
             await query.answer(reply)
-            await query.message.reply_text(texts.ASK_NOTE.format(id=press.request_id), reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(texts.SKIP_NOTE, callback_data=f"skipnote:{press.request_id}")]]))
+            await query.message.reply_text(
+                texts.ASK_NOTE.format(id=press.request_id),
+                reply_markup=InlineKeyboardMarkup(
+                    [[InlineKeyboardButton(texts.SKIP_NOTE, callback_data=f"skipnote:{press.request_id}")]]
+                ),
+            )
             return
         if isinstance(reply, tuple):  # a follow-up question with its own keyboard
             await query.answer()
@@ -112,9 +117,16 @@ class Callbacks:
             if actor.volunteer_id is None or req.volunteer_id != actor.volunteer_id:
                 raise DomainError(lifecycle.texts.ERR_NOT_YOUR_TASK)
             default = req.category.default_hours if req.category else 1.0
-            row = [InlineKeyboardButton(texts.HOURS_DEFAULT.format(hours=f"{default:g}"), callback_data=f"hours:{req.id}:{default:g}")]
-            row += [InlineKeyboardButton(texts.HOURS_OPTION.format(hours=h), callback_data=f"hours:{req.id}:{h}")
-                    for h in HOUR_CHOICES if float(h) != default]
+            row = [
+                InlineKeyboardButton(
+                    texts.HOURS_DEFAULT.format(hours=f"{default:g}"), callback_data=f"hours:{req.id}:{default:g}"
+                )
+            ]
+            row += [
+                InlineKeyboardButton(texts.HOURS_OPTION.format(hours=h), callback_data=f"hours:{req.id}:{h}")
+                for h in HOUR_CHOICES
+                if float(h) != default
+            ]
             return texts.ASK_HOURS.format(id=req.id), InlineKeyboardMarkup([row[:3], row[3:]])
         if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
             raise DomainError(lifecycle.texts.ERR_NOT_STAFF_OR_LEADER)
@@ -122,10 +134,18 @@ class Callbacks:
             context.user_data["reject_request_id"] = req.id  # the next text message is the reason
             return texts.ASK_REJECT_REASON.format(id=req.id), None
         candidates = routing.rank_candidates(
-            s, grid_id=req.grid_id, building_id=req.building_id, category_id=req.category_id,
-            community_id=req.community_id, exclude=frozenset({req.volunteer_id} - {None}), limit=6)
+            s,
+            grid_id=req.grid_id,
+            building_id=req.building_id,
+            category_id=req.category_id,
+            community_id=req.community_id,
+            exclude=frozenset({req.volunteer_id} - {None}),
+            limit=6,
+        )
         if not candidates:
             return texts.NO_CANDIDATES.format(id=req.id), None
-        buttons = [[InlineKeyboardButton(f"{c.name}（在办 {c.load}）", callback_data=f"dispatch:{req.id}:{c.volunteer_id}")]
-                   for c in candidates]
+        buttons = [
+            [InlineKeyboardButton(f"{c.name}（在办 {c.load}）", callback_data=f"dispatch:{req.id}:{c.volunteer_id}")]
+            for c in candidates
+        ]
         return texts.ASK_REASSIGN.format(id=req.id), InlineKeyboardMarkup(buttons)

@@ -5,6 +5,7 @@ PTB handles updates strictly one at a time by default, so one resident waiting 3
 Rasa holds up everyone behind them (50 residents at once: 19 s per turn, bench/bot.py).
 Fully concurrent updates would let a resident's quick second message overtake the first.
 """
+
 import asyncio
 from collections.abc import Awaitable
 from typing import Any

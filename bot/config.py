@@ -1,4 +1,5 @@
 """Bot settings, from the environment (or `.env`), checked before anything starts."""
+
 import re
 
 from pydantic import field_validator

@@ -23,6 +23,7 @@ text keeps its markup (Telegram would return plain text with entities). getUpdat
 keyboard (request_contact) is seen by the client, and the user can answer with
 `send_contact`, but sendMessage's result carries only inline keyboards.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -63,10 +64,17 @@ _MS = 10**11  # a `date` above this is in milliseconds: seconds stay below it un
 _OK_TRUE = b'{"ok": true, "result": true}'
 # Methods that change only what the Telegram app displays. The emulator has no app and does
 # not know them; answering true lets a bot that calls them in post_init start.
-_DISPLAY_ONLY = frozenset({
-    "setMyCommands", "deleteMyCommands", "setMyDescription", "setMyShortDescription",
-    "setMyName", "setChatMenuButton", "sendChatAction",
-})
+_DISPLAY_ONLY = frozenset(
+    {
+        "setMyCommands",
+        "deleteMyCommands",
+        "setMyDescription",
+        "setMyShortDescription",
+        "setMyName",
+        "setChatMenuButton",
+        "sendChatAction",
+    }
+)
 
 
 def _json(value: Any) -> Any:
@@ -78,8 +86,10 @@ def _seconds(obj: Any) -> Any:
     """Quirk: every `date` the emulator makes is Date.now() in milliseconds; PTB reads seconds
     (datetime.fromtimestamp overflows on milliseconds)."""
     if isinstance(obj, dict):
-        return {k: (v // 1000 if k in ("date", "edit_date") and isinstance(v, int) and v > _MS
-                    else _seconds(v)) for k, v in obj.items()}
+        return {
+            k: (v // 1000 if k in ("date", "edit_date") and isinstance(v, int) and v > _MS else _seconds(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, list):
         return [_seconds(v) for v in obj]
     return obj
@@ -89,7 +99,7 @@ def _chat(chat_id: int) -> dict[str, Any]:
     """Quirk: the emulator calls every chat of a bot message private, with first_name "Bot"."""
     if chat_id > 0:
         return {"id": chat_id, "type": "private"}
-    return {"id": chat_id, "type": "supergroup" if chat_id < -10**12 else "group", "title": f"chat {chat_id}"}
+    return {"id": chat_id, "type": "supergroup" if chat_id < -(10**12) else "group", "title": f"chat {chat_id}"}
 
 
 def _inline_rows(markup: Any) -> list:
@@ -109,8 +119,9 @@ class EmulatorRequest(HTTPXRequest):
         self._long_poll_interval = long_poll_interval
         self._bot_user: dict[str, Any] | None = None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         **timeouts: Any) -> tuple[int, bytes]:
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **timeouts: Any
+    ) -> tuple[int, bytes]:
         match = _URL.match(url)
         if not match:  # not a Bot API method (a file download): nothing to adapt
             return await super().do_request(url, method, request_data, **timeouts)
@@ -162,8 +173,10 @@ class EmulatorRequest(HTTPXRequest):
         link_preview_options that PTB cannot parse, ...) with a few fields added. Build the
         Message Telegram would return from it instead."""
         message: dict[str, Any] = {
-            "message_id": int(message_id), "date": int(millis) // 1000,
-            "chat": _chat(int(body["chat_id"])), "text": body.get("text", ""),
+            "message_id": int(message_id),
+            "date": int(millis) // 1000,
+            "chat": _chat(int(body["chat_id"])),
+            "text": body.get("text", ""),
         }
         if self._bot_user:
             message["from"] = self._bot_user
@@ -175,8 +188,9 @@ class EmulatorRequest(HTTPXRequest):
             message["edit_date"] = int(time.time())
         return message
 
-    async def _edit(self, url: str, method: str, match: re.Match[str], params: dict[str, Any],
-                    timeouts: dict[str, Any]) -> tuple[int, bytes]:
+    async def _edit(
+        self, url: str, method: str, match: re.Match[str], params: dict[str, Any], timeouts: dict[str, Any]
+    ) -> tuple[int, bytes]:
         """Quirk: both edits answer null (PTB cannot build the Message it returns), never
         fail, and keep the old inline keyboard unless the edit gives one (editMessageReplyMarkup
         without one is ignored), while Telegram removes it. Look the message up first, fail
@@ -190,8 +204,10 @@ class EmulatorRequest(HTTPXRequest):
         text = params.get("text", body.get("text", ""))
         rows = _inline_rows(params.get("reply_markup"))
         if text == body.get("text", "") and rows == _inline_rows(body.get("reply_markup")):
-            return _error("Bad Request: message is not modified: specified new message content and "
-                          "reply markup are exactly the same as a current content and reply markup of the message")
+            return _error(
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup of the message"
+            )
         sent = {**params, "reply_markup": {"inline_keyboard": rows}}
         request_data = RequestData([RequestParameter(k, v, None) for k, v in sent.items()])
         code, payload = await super().do_request(url, method, request_data, **timeouts)
@@ -204,13 +220,17 @@ class EmulatorRequest(HTTPXRequest):
         response = await self._client.post(f"{root}/getUpdatesHistory", json={"token": token})
         for entry in response.json()["result"]:
             message = entry.get("message") or {}
-            if (str(message.get("chat_id")) == str(chat_id) and "chat_id" in message
-                    and str(entry["messageId"]) == str(message_id)):
+            if (
+                str(message.get("chat_id")) == str(chat_id)
+                and "chat_id" in message
+                and str(entry["messageId"]) == str(message_id)
+            ):
                 return entry
         return None
 
-    async def _get_updates(self, url: str, method: str, request_data: RequestData | None,
-                           params: dict[str, Any], timeouts: dict[str, Any]) -> tuple[int, bytes]:
+    async def _get_updates(
+        self, url: str, method: str, request_data: RequestData | None, params: dict[str, Any], timeouts: dict[str, Any]
+    ) -> tuple[int, bytes]:
         """Quirk: no long polling; an empty getUpdates returns at once and PTB (poll_interval
         0) would spin. Poll quietly until an update arrives or the requested timeout ends."""
         loop = asyncio.get_running_loop()
@@ -236,6 +256,7 @@ async def polling(app: Application, **start_polling: Any) -> AsyncIterator[Appli
 
 
 # --------------------------------------------------------------------------- the node process
+
 
 class EmulatorServer:
     """telegram-test-api in a node process on 127.0.0.1 (a port the OS picks). A context
@@ -264,14 +285,17 @@ class EmulatorServer:
         if node is None:
             raise EmulatorUnavailable(
                 "The Telegram Bot API emulator needs Node.js: `node` is not on PATH. Install Node.js "
-                "(>= 18, with npm) and run `make emulator`.")
+                "(>= 18, with npm) and run `make emulator`."
+            )
         if not (PACKAGE / "package.json").is_file():
             raise EmulatorUnavailable(
                 f"telegram-test-api is not installed in {PACKAGE.parent}: run `make emulator` "
-                "(npm ci from package-lock.json; needs npm).")
-        self._stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([node, str(LAUNCHER)], cwd=ROOT, stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=self._stderr)
+                "(npm ci from package-lock.json; needs npm)."
+            )
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the emulator's stderr, closed in stop()
+        self.process = subprocess.Popen(
+            [node, str(LAUNCHER)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr
+        )
         try:
             deadline = time.monotonic() + self.startup_timeout
             self.port = self._read_port(deadline)
@@ -332,14 +356,20 @@ class EmulatorServer:
 
     def application_builder(self) -> ApplicationBuilder:
         """An ApplicationBuilder pointed at this emulator, with EmulatorRequest for both kinds."""
-        return (ApplicationBuilder().token(self.token).base_url(self.base_url)
-                .request(EmulatorRequest()).get_updates_request(EmulatorRequest()))
+        return (
+            ApplicationBuilder()
+            .token(self.token)
+            .base_url(self.base_url)
+            .request(EmulatorRequest())
+            .get_updates_request(EmulatorRequest())
+        )
 
     def client(self, **kwargs: Any) -> EmulatorClient:
         return EmulatorClient(self.url, self.token, **kwargs)
 
 
 # --------------------------------------------------------------------------- user side
+
 
 @dataclass(frozen=True)
 class User:
@@ -363,10 +393,11 @@ class Button:
 @dataclass(frozen=True)
 class BotMessage:
     """A message the bot sent, as its chat sees it."""
+
     message_id: int
     chat_id: int
     text: str
-    buttons: list[list[Button]] = field(default_factory=list)   # inline keyboard rows
+    buttons: list[list[Button]] = field(default_factory=list)  # inline keyboard rows
     keyboard: list[list[Button]] = field(default_factory=list)  # reply keyboard rows
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -390,7 +421,9 @@ class BotMessage:
             return Button(b["text"], b.get("callback_data"), b.get("url"), bool(b.get("request_contact")))
 
         return cls(
-            message_id=int(entry["messageId"]), chat_id=int(body["chat_id"]), text=body.get("text", ""),
+            message_id=int(entry["messageId"]),
+            chat_id=int(body["chat_id"]),
+            text=body.get("text", ""),
             buttons=[[button(b) for b in row] for row in markup.get("inline_keyboard") or []],
             keyboard=[[button(b) for b in row] for row in markup.get("keyboard") or []],
             raw=entry,
@@ -421,8 +454,14 @@ class EmulatorClient:
         return response.json().get("result")
 
     def _message(self, user: User, chat_id: int, **content: Any) -> dict[str, Any]:
-        chat = ({"id": chat_id, "type": "private", "first_name": user.first_name}
-                | ({"username": user.username} if user.username else {})) if chat_id == user.id else _chat(chat_id)
+        chat = (
+            (
+                {"id": chat_id, "type": "private", "first_name": user.first_name}
+                | ({"username": user.username} if user.username else {})
+            )
+            if chat_id == user.id
+            else _chat(chat_id)
+        )
         return {"botToken": self.token, "from": user.as_dict(), "chat": chat, "date": int(time.time()), **content}
 
     # -- what users do
@@ -450,9 +489,13 @@ class EmulatorClient:
             raise AssertionError(f"the bot sent no message {message_id} to chat {chat_id}")
         if callback_data not in message.callback_data:
             raise AssertionError(f"message {message_id} has no button {callback_data!r}: {message.buttons}")
-        shown = {"message_id": message_id, "date": int(message.raw["time"]) // 1000,
-                 "chat": _chat(chat_id), "text": message.text,
-                 "reply_markup": {"inline_keyboard": _inline_rows(message.raw["message"].get("reply_markup"))}}
+        shown = {
+            "message_id": message_id,
+            "date": int(message.raw["time"]) // 1000,
+            "chat": _chat(chat_id),
+            "text": message.text,
+            "reply_markup": {"inline_keyboard": _inline_rows(message.raw["message"].get("reply_markup"))},
+        }
         query = {"botToken": self.token, "from": user.as_dict(), "message": shown, "data": callback_data}
         return (await self._post("/sendCallback", query))["callback_query_id"]
 
@@ -477,11 +520,13 @@ class EmulatorClient:
         return await self._post("/getCallbackAnswers", {"token": self.token})
 
     async def callback_answer(self, callback_query_id: str) -> dict[str, Any] | None:
-        return next((a for a in await self.callback_answers()
-                     if str(a.get("callback_query_id")) == callback_query_id), None)
+        return next(
+            (a for a in await self.callback_answers() if str(a.get("callback_query_id")) == callback_query_id), None
+        )
 
-    async def until(self, probe: Callable[[], Awaitable[T | None]], timeout: float | None = None,
-                    what: str = "the condition") -> T:
+    async def until(
+        self, probe: Callable[[], Awaitable[T | None]], timeout: float | None = None, what: str = "the condition"
+    ) -> T:
         """Poll `probe` until it returns something other than None/False; fail after `timeout`."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while True:
@@ -492,10 +537,12 @@ class EmulatorClient:
                 raise AssertionError(f"timed out waiting for {what}")
             await asyncio.sleep(self.poll_interval)
 
-    async def wait_for(self, chat_id: int, predicate: Callable[[BotMessage], bool],
-                       timeout: float | None = None) -> BotMessage:
+    async def wait_for(
+        self, chat_id: int, predicate: Callable[[BotMessage], bool], timeout: float | None = None
+    ) -> BotMessage:
         """The next message to `chat_id` (after those earlier wait_for calls returned) that
         satisfies `predicate`. Fails after `timeout` seconds, listing what did arrive."""
+
         async def probe() -> BotMessage | None:
             received = await self.updates_for(chat_id)
             for i in range(self._waited.get(chat_id, 0), len(received)):
@@ -507,6 +554,8 @@ class EmulatorClient:
         try:
             return await self.until(probe, timeout)
         except AssertionError:
-            seen = [m.text for m in self._received.get(chat_id, [])[self._waited.get(chat_id, 0):]]
-            raise AssertionError(f"no matching message to chat {chat_id} within "
-                                 f"{self.timeout if timeout is None else timeout} s; it got {seen}") from None
+            seen = [m.text for m in self._received.get(chat_id, [])[self._waited.get(chat_id, 0) :]]
+            raise AssertionError(
+                f"no matching message to chat {chat_id} within "
+                f"{self.timeout if timeout is None else timeout} s; it got {seen}"
+            ) from None

@@ -5,6 +5,7 @@ callback_data is that, compactly: `claim:12`, `rate:12:5` (always far under Tele
 64 bytes). It carries no authority: every press is re-checked against the database, so a
 forged or stale payload is refused like any other not-allowed action.
 """
+
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -43,4 +44,6 @@ def decode(data: str | None) -> Press | None:
 def markup(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=encode(b)) for b in row] for row in rows])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=encode(b)) for b in row] for row in rows]
+    )

@@ -10,6 +10,7 @@ Telegram's share-contact keyboard.
 If Rasa does not answer within the timeout, `forward` returns False and the caller falls
 back to the guided order (bot/resident.py), keeping what the resident typed.
 """
+
 import asyncio
 import logging
 import time
@@ -29,8 +30,13 @@ CALLBACK_PATTERN = r"^rasa:\d+$"
 
 
 class RasaRelay:
-    def __init__(self, factory: sessionmaker[Session], base_url: str, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        base_url: str,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.factory = factory
         self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
         # Rasa's actions write notifications (已收到, 已取消 …) to the outbox in another
@@ -43,10 +49,16 @@ class RasaRelay:
         body = {
             "sender": str(user.id),
             "message": text if text is not None else update.effective_message.text,
-            "metadata": {"telegram": {"id": user.id, "first_name": user.first_name, "username": user.username,
-                                      "language_code": user.language_code},
-                         # "明天上午" is read against this (the community clock, accelerated in the demo)
-                         "now": clock.to_local(clock.now()).isoformat()},
+            "metadata": {
+                "telegram": {
+                    "id": user.id,
+                    "first_name": user.first_name,
+                    "username": user.username,
+                    "language_code": user.language_code,
+                },
+                # "明天上午" is read against this (the community clock, accelerated in the demo)
+                "now": clock.to_local(clock.now()).isoformat(),
+            },
         }
         try:
             response = await self.client.post("/webhooks/rest/webhook", json=body)
@@ -86,16 +98,21 @@ class RasaRelay:
         if not text:
             return
         if custom.get("request_contact"):
-            keyboard = ReplyKeyboardMarkup([[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]],
-                                           one_time_keyboard=True, resize_keyboard=True)
+            keyboard = ReplyKeyboardMarkup(
+                [[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
             await update.effective_message.reply_text(text, reply_markup=keyboard)
             return
         buttons = reply.get("buttons") or []
         markup = None
         if buttons:
             ids = await asyncio.to_thread(self._store, update.effective_user.id, [b["payload"] for b in buttons])
-            rows = [InlineKeyboardButton(b["title"], callback_data=f"rasa:{i}") for b, i in zip(buttons, ids, strict=True)]
-            markup = InlineKeyboardMarkup([rows[i:i + 2] for i in range(0, len(rows), 2)])
+            rows = [
+                InlineKeyboardButton(b["title"], callback_data=f"rasa:{i}") for b, i in zip(buttons, ids, strict=True)
+            ]
+            markup = InlineKeyboardMarkup([rows[i : i + 2] for i in range(0, len(rows), 2)])
         await update.effective_message.reply_text(text, reply_markup=markup)
 
     def _store(self, telegram_id: int, payloads: list[str]) -> list[int]:
@@ -125,8 +142,9 @@ async def wait_until_ready(rasa_url: str, action_url: str, timeout: float, inter
                 break
             now = time.monotonic()
             if now >= deadline:
-                log.warning("%s not ready after %.0f s; starting anyway (guided menu until then)",
-                            " and ".join(checks), timeout)
+                log.warning(
+                    "%s not ready after %.0f s; starting anyway (guided menu until then)", " and ".join(checks), timeout
+                )
                 return False
             if now - last_report >= 10:
                 log.info("waiting for %s to be ready…", " and ".join(checks))

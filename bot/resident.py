@@ -10,6 +10,7 @@ Callback data (same `action:<int>[:arg]` shape as bot/keyboards.py):
   consent:1 / consent:0, menu:0, order:<category id | 0 = 微心愿>, usetext:0, myaddr:0,
   addr:<building id>, submit:0, abort:0, my:0, mycancel:<request id>, urge:<request id>
 """
+
 import asyncio
 import logging
 import re
@@ -63,8 +64,9 @@ class ResidentHandlers:
         app.add_handler(MessageHandler(filters.CONTACT, self.on_contact))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text))
         # Stickers, voice, photos, locations …: an answer and the menu, never silence.
-        app.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT & filters.ChatType.PRIVATE,
-                                       self.on_other))
+        app.add_handler(
+            MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT & filters.ChatType.PRIVATE, self.on_other)
+        )
 
     # --- entry, consent, menu -------------------------------------------------------------
 
@@ -72,8 +74,12 @@ class ResidentHandlers:
         if await asyncio.to_thread(self._has_consented, update.effective_user.id):
             await self.menu(update, context)
         else:
-            await update.effective_message.reply_text(texts.RES_CONSENT, reply_markup=InlineKeyboardMarkup(
-                [[_btn(texts.RES_CONSENT_YES, "consent:1"), _btn(texts.RES_CONSENT_NO, "consent:0")]]))
+            await update.effective_message.reply_text(
+                texts.RES_CONSENT,
+                reply_markup=InlineKeyboardMarkup(
+                    [[_btn(texts.RES_CONSENT_YES, "consent:1"), _btn(texts.RES_CONSENT_NO, "consent:0")]]
+                ),
+            )
 
     def _has_consented(self, telegram_id: int) -> bool:
         with self.factory() as s:
@@ -81,10 +87,15 @@ class ResidentHandlers:
             return bool(person and person.resident and person.resident.consent_at)
 
     async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.effective_message.reply_text(texts.RES_MENU, reply_markup=InlineKeyboardMarkup([
-            [_btn(texts.RES_MENU_SERVICE, "menu:1"), _btn(texts.RES_MENU_WISH, "order:0")],
-            [_btn(texts.RES_MENU_MY, "my:0")],
-        ]))
+        await update.effective_message.reply_text(
+            texts.RES_MENU,
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [_btn(texts.RES_MENU_SERVICE, "menu:1"), _btn(texts.RES_MENU_WISH, "order:0")],
+                    [_btn(texts.RES_MENU_MY, "my:0")],
+                ]
+            ),
+        )
 
     # --- buttons ------------------------------------------------------------------------
 
@@ -125,7 +136,9 @@ class ResidentHandlers:
                 order["address"] = await asyncio.to_thread(self._registered_address, update.effective_user.id)
                 await self._after_address(update, context)
             case "addr" if order:
-                order["address"] = await asyncio.to_thread(self._building_name, press.request_id) + order.get("address_rest", "")
+                order["address"] = await asyncio.to_thread(self._building_name, press.request_id) + order.get(
+                    "address_rest", ""
+                )
                 await self._after_address(update, context)
             case "submit" if order:
                 await self._submit(update, context)
@@ -147,13 +160,15 @@ class ResidentHandlers:
         def work():
             with self.factory() as s:
                 actor = actor_for_telegram(s, update.effective_user.id)
-                return s.execute(select(ServiceCategory.id, ServiceCategory.name).where(
-                    ServiceCategory.community_id == actor.community_id, ServiceCategory.active.is_(True))
-                    .order_by(ServiceCategory.id)).all()
+                return s.execute(
+                    select(ServiceCategory.id, ServiceCategory.name)
+                    .where(ServiceCategory.community_id == actor.community_id, ServiceCategory.active.is_(True))
+                    .order_by(ServiceCategory.id)
+                ).all()
 
         menu = await asyncio.to_thread(work)
         buttons = [_btn(name, f"order:{cid}") for cid, name in menu]
-        rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)] + [[_btn(texts.RES_MENU_WISH, "order:0")]]
+        rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)] + [[_btn(texts.RES_MENU_WISH, "order:0")]]
         await update.effective_message.reply_text(texts.RES_CHOOSE_CATEGORY, reply_markup=InlineKeyboardMarkup(rows))
 
     async def _ask_description(self, update: Update, context) -> None:
@@ -166,7 +181,9 @@ class ResidentHandlers:
     async def _ask_address(self, update: Update, context) -> None:
         context.user_data[ORDER]["step"] = "address"
         known = await asyncio.to_thread(self._registered_address, update.effective_user.id)
-        keyboard = InlineKeyboardMarkup([[_btn(texts.RES_USE_ADDRESS.format(address=known), "myaddr:0")]]) if known else None
+        keyboard = (
+            InlineKeyboardMarkup([[_btn(texts.RES_USE_ADDRESS.format(address=known), "myaddr:0")]]) if known else None
+        )
         await update.effective_message.reply_text(texts.RES_ASK_ADDRESS, reply_markup=keyboard)
 
     async def _after_address(self, update: Update, context) -> None:
@@ -185,8 +202,14 @@ class ResidentHandlers:
             return
         if not await asyncio.to_thread(self._known_phone, update.effective_user.id):
             order["step"] = "phone"
-            await update.effective_message.reply_text(texts.RES_ASK_PHONE, reply_markup=ReplyKeyboardMarkup(
-                [[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]], one_time_keyboard=True, resize_keyboard=True))
+            await update.effective_message.reply_text(
+                texts.RES_ASK_PHONE,
+                reply_markup=ReplyKeyboardMarkup(
+                    [[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]],
+                    one_time_keyboard=True,
+                    resize_keyboard=True,
+                ),
+            )
             return
         await self._confirm(update, context)
 
@@ -195,8 +218,11 @@ class ResidentHandlers:
         order["step"] = "confirm"
         category = await asyncio.to_thread(self._category_name, order["category_id"])
         await update.effective_message.reply_text(
-            texts.RES_CONFIRM.format(category=category, description=order["description"], address=order["address_label"]),
-            reply_markup=InlineKeyboardMarkup([[_btn(texts.RES_SUBMIT, "submit:0"), _btn(texts.RES_ABORT, "abort:0")]]))
+            texts.RES_CONFIRM.format(
+                category=category, description=order["description"], address=order["address_label"]
+            ),
+            reply_markup=InlineKeyboardMarkup([[_btn(texts.RES_SUBMIT, "submit:0"), _btn(texts.RES_ABORT, "abort:0")]]),
+        )
 
     async def _submit(self, update: Update, context) -> None:
         order = context.user_data.pop(ORDER)
@@ -206,9 +232,17 @@ class ResidentHandlers:
                 actor = actor_for_telegram(s, update.effective_user.id)
                 category = s.get(ServiceCategory, order["category_id"]) if order["category_id"] else None
                 kind = RequestKind.SERVICE if category else RequestKind.WISH
-                return lifecycle.submit(s, actor, NewRequest(
-                    kind=kind, description=order["description"], category=category.code if category else None,
-                    item=None, address=order["address"])).id
+                return lifecycle.submit(
+                    s,
+                    actor,
+                    NewRequest(
+                        kind=kind,
+                        description=order["description"],
+                        category=category.code if category else None,
+                        item=None,
+                        address=order["address"],
+                    ),
+                ).id
 
         try:
             await asyncio.to_thread(work)
@@ -289,10 +323,22 @@ class ResidentHandlers:
                 actor = actor_for_telegram(s, update.effective_user.id)
                 if actor is None or actor.resident_id is None:
                     return []
-                rows = s.scalars(select(Request).where(Request.resident_id == actor.resident_id)
-                                 .order_by(Request.id.desc()).limit(MY_PAGE)).all()
-                return [(r.id, r.state, r.category.name if r.category else core.KIND_NAMES[r.kind], r.description[:24],
-                         clock.local_text(r.submitted_at)) for r in rows]
+                rows = s.scalars(
+                    select(Request)
+                    .where(Request.resident_id == actor.resident_id)
+                    .order_by(Request.id.desc())
+                    .limit(MY_PAGE)
+                ).all()
+                return [
+                    (
+                        r.id,
+                        r.state,
+                        r.category.name if r.category else core.KIND_NAMES[r.kind],
+                        r.description[:24],
+                        clock.local_text(r.submitted_at),
+                    )
+                    for r in rows
+                ]
 
         rows = await asyncio.to_thread(work)
         if not rows:
@@ -300,10 +346,21 @@ class ResidentHandlers:
             return
         lines, buttons = [texts.RES_MY_HEAD], []
         for rid, state, category, summary, at in rows:
-            lines.append(texts.RES_MY_LINE.format(id=rid, state=core.STATE_NAMES[state], category=category, summary=summary, at=at))
+            lines.append(
+                texts.RES_MY_LINE.format(
+                    id=rid, state=core.STATE_NAMES[state], category=category, summary=summary, at=at
+                )
+            )
             if state not in FINAL_STATES and state != "done":
-                buttons.append([_btn(texts.RES_URGE.format(id=rid), f"urge:{rid}"), _btn(texts.RES_CANCEL.format(id=rid), f"mycancel:{rid}")])
-        await update.effective_message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+                buttons.append(
+                    [
+                        _btn(texts.RES_URGE.format(id=rid), f"urge:{rid}"),
+                        _btn(texts.RES_CANCEL.format(id=rid), f"mycancel:{rid}"),
+                    ]
+                )
+        await update.effective_message.reply_text(
+            "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None
+        )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/cancel: stop what is being filled in; else show the requests that can be cancelled."""
@@ -350,8 +407,11 @@ class ResidentHandlers:
     def _building_ids(self, telegram_id: int, names: list[str]) -> list[tuple[str, int]]:
         with self.factory() as s:
             actor = actor_for_telegram(s, telegram_id)
-            rows = s.execute(select(Building.name, Building.id).where(
-                Building.community_id == actor.community_id, Building.name.in_(names))).all()
+            rows = s.execute(
+                select(Building.name, Building.id).where(
+                    Building.community_id == actor.community_id, Building.name.in_(names)
+                )
+            ).all()
             return [(name, bid) for name, bid in rows]
 
     def _building_name(self, building_id: int) -> str:

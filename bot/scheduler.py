@@ -12,6 +12,7 @@ in the action server could not remove its follow-ups in the same transaction.
 Misfires: rows that came due while the process was down are simply due; the first run
 after start fires each once, oldest first (coalescing is by row, not by job).
 """
+
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
@@ -45,9 +46,14 @@ class FollowUpScheduler:
         # late. (A self-re-arming date job races APScheduler, which removes a finished date
         # job after handing it to a worker, possibly after the job re-armed itself.)
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=get_settings().scheduler_max_sleep_seconds), id=JOB_ID,
+            self.tick,
+            IntervalTrigger(seconds=get_settings().scheduler_max_sleep_seconds),
+            id=JOB_ID,
             next_run_time=datetime.now(UTC),  # fire what came due while we were down, at once
-            replace_existing=True, misfire_grace_time=None, coalesce=True, max_instances=1,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
         )
         self.scheduler.start()
 

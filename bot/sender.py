@@ -14,7 +14,9 @@
   becomes "已被认领"). If that earlier message was never sent, it is skipped instead: a
   stale card is better not sent at all.
 """
+
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,15 +64,13 @@ class OutboxSender:
         while not stop.is_set():
             try:
                 sent = await self.deliver_once()
-            except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+            except Exception:
                 log.exception("outbox delivery failed")
                 sent = 0
             if not sent:
                 self.wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), idle_seconds)
-                except TimeoutError:
-                    pass
 
     async def deliver_once(self) -> int:
         jobs = await asyncio.to_thread(self._take)
@@ -94,14 +94,17 @@ class OutboxSender:
                     if stale.status == OutboxStatus.PENDING:
                         stale.status, stale.last_error = OutboxStatus.SKIPPED, "superseded before delivery"
                     skipped.add(stale.id)
-            jobs += [Job(r.id, r.chat_id, r.text, r.buttons, None) for r in rows if r.edit_of is None and r.id not in skipped]
+            jobs += [
+                Job(r.id, r.chat_id, r.text, r.buttons, None) for r in rows if r.edit_of is None and r.id not in skipped
+            ]
         return jobs
 
     async def _send(self, job: Job) -> Outcome:
         try:
             if job.edit_message_id:
-                await self.bot.edit_message_text(job.text, chat_id=job.chat_id, message_id=job.edit_message_id,
-                                                 reply_markup=markup(job.buttons))
+                await self.bot.edit_message_text(
+                    job.text, chat_id=job.chat_id, message_id=job.edit_message_id, reply_markup=markup(job.buttons)
+                )
                 return Outcome(job.id, "sent", job.edit_message_id)
             message = await self.bot.send_message(job.chat_id, job.text, reply_markup=markup(job.buttons))
             return Outcome(job.id, "sent", message.message_id)
@@ -135,5 +138,9 @@ class OutboxSender:
                         values = {"status": OutboxStatus.FAILED, "attempts": attempts, "last_error": o.error}
                     else:
                         delay = o.retry_after if o.retry_after is not None else min(300, 2**attempts)
-                        values = {"attempts": attempts, "last_error": o.error, "not_before": now + timedelta(seconds=delay)}
+                        values = {
+                            "attempts": attempts,
+                            "last_error": o.error,
+                            "not_before": now + timedelta(seconds=delay),
+                        }
                 s.execute(update(OutboxMessage).where(pending).values(**values))

@@ -14,6 +14,7 @@ by a text handler in group 1 that acts only while one of our questions is pendin
 never takes anyone else's text. The resident relay should skip text for which
 `pending_question(context.user_data)` is true.
 """
+
 import asyncio
 import functools
 import logging
@@ -109,12 +110,20 @@ def pending_question(user_data: dict | None) -> bool:
     return any(key in (user_data or {}) for key in QUESTION_KEYS)
 
 
-def register(app: Application, factory: sessionmaker[Session], on_commit: Callable[[], None] = lambda: None) -> "StaffHandlers":
+def register(
+    app: Application, factory: sessionmaker[Session], on_commit: Callable[[], None] = lambda: None
+) -> "StaffHandlers":
     handlers = StaffHandlers(factory, on_commit)
     private = filters.ChatType.PRIVATE  # details carry phone numbers: never in a group chat
-    for name, callback in [("queue", handlers.queue), ("stats", handlers.stats), ("invite", handlers.invite),
-                           ("export", handlers.export), ("order", handlers.order),
-                           ("cancel_input", handlers.cancel_input), ("cancel", handlers.cancel)]:
+    for name, callback in [
+        ("queue", handlers.queue),
+        ("stats", handlers.stats),
+        ("invite", handlers.invite),
+        ("export", handlers.export),
+        ("order", handlers.order),
+        ("cancel_input", handlers.cancel_input),
+        ("cancel", handlers.cancel),
+    ]:
         app.add_handler(CommandHandler(name, callback, filters=private), group=COMMAND_GROUP)
     app.add_handler(CallbackQueryHandler(handlers.on_press, pattern=CALLBACK_PATTERN), group=COMMAND_GROUP)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, handlers.on_text), group=ANSWER_GROUP)
@@ -205,8 +214,9 @@ class StaffHandlers:
         """/queue [review|unclaimed|overdue|awaiting_rating|low_rating], also by Chinese label."""
         by_label = {label: name for name, label in queues.QUEUE_NAMES.items()}
         name = by_label.get(context.args[0], context.args[0].lower()) if context.args else DEFAULT_QUEUE
-        text, keyboard, page = await asyncio.to_thread(self._as_staff, update.effective_user.id,
-                                                       lambda s, a: self._queue_page(s, a, name, 1))
+        text, keyboard, page = await asyncio.to_thread(
+            self._as_staff, update.effective_user.id, lambda s, a: self._queue_page(s, a, name, 1)
+        )
         context.user_data[QUEUE_KEY] = [name, page]
         await update.effective_message.reply_text(text, reply_markup=keyboard)
 
@@ -221,21 +231,31 @@ class StaffHandlers:
             lines = [texts.STAFF_QUEUE_HEAD.format(queue=label, total=result.total, page=page, pages=pages)]
             for item in result.items:
                 flags = "、".join(texts.STAFF_FLAGS.get(f, f) for f in item.flags)
-                lines.append(texts.STAFF_QUEUE_LINE.format(
-                    id=item.request_id, category=item.category or core.KIND_NAMES[item.kind],
-                    building=item.building or core.NO_BUILDING, summary=_short(item.summary, LINE_SUMMARY_CHARS),
-                    age=_age(item.age.total_seconds() / 60), flags=texts.STAFF_FLAGS_WRAP.format(flags=flags) if flags else ""))
+                lines.append(
+                    texts.STAFF_QUEUE_LINE.format(
+                        id=item.request_id,
+                        category=item.category or core.KIND_NAMES[item.kind],
+                        building=item.building or core.NO_BUILDING,
+                        summary=_short(item.summary, LINE_SUMMARY_CHARS),
+                        age=_age(item.age.total_seconds() / 60),
+                        flags=texts.STAFF_FLAGS_WRAP.format(flags=flags) if flags else "",
+                    )
+                )
         else:
             lines = [texts.STAFF_QUEUE_EMPTY.format(queue=label)]
         ids = [_button(f"#{i.request_id}", f"detail:{i.request_id}") for i in result.items]
-        rows = [ids[i:i + IDS_PER_ROW] for i in range(0, len(ids), IDS_PER_ROW)]
+        rows = [ids[i : i + IDS_PER_ROW] for i in range(0, len(ids), IDS_PER_ROW)]
         nav = [_button(texts.STAFF_PREV, f"queue:{page - 1}:{name}")] if page > 1 else []
         nav.append(_button(texts.STAFF_PAGE.format(page=page, pages=pages), f"queue:{page}:{name}"))
         if page < pages:
             nav.append(_button(texts.STAFF_NEXT, f"queue:{page + 1}:{name}"))
         rows.append(nav)
-        rows.append([_button(texts.STAFF_CURRENT.format(label=lbl) if key == name else lbl, f"queue:1:{key}")
-                     for key, lbl in queues.QUEUE_NAMES.items()])
+        rows.append(
+            [
+                _button(texts.STAFF_CURRENT.format(label=lbl) if key == name else lbl, f"queue:1:{key}")
+                for key, lbl in queues.QUEUE_NAMES.items()
+            ]
+        )
         return "\n".join(lines), InlineKeyboardMarkup(rows), page
 
     # --- one request ---------------------------------------------------------------------------
@@ -254,11 +274,18 @@ class StaffHandlers:
         if req.category:
             kind = texts.STAFF_DETAIL_KIND.format(kind=kind, category=req.category.name)
         lines = [texts.STAFF_DETAIL_HEAD.format(id=req.id, kind=kind, state=core.STATE_NAMES[req.state])]
-        lines.append(texts.STAFF_DETAIL_RESIDENT.format(
-            name=resident.name, phone=req.contact_phone or resident.phone or core.UNKNOWN,
-            note=texts.STAFF_NO_TELEGRAM if resident.telegram_id is None else ""))
-        lines.append(texts.STAFF_DETAIL_ADDRESS.format(
-            address=req.address_text or core.UNKNOWN, grid=req.grid.name if req.grid else core.STATS_NO_GRID))
+        lines.append(
+            texts.STAFF_DETAIL_RESIDENT.format(
+                name=resident.name,
+                phone=req.contact_phone or resident.phone or core.UNKNOWN,
+                note=texts.STAFF_NO_TELEGRAM if resident.telegram_id is None else "",
+            )
+        )
+        lines.append(
+            texts.STAFF_DETAIL_ADDRESS.format(
+                address=req.address_text or core.UNKNOWN, grid=req.grid.name if req.grid else core.STATS_NO_GRID
+            )
+        )
         content = f"{req.item}：{req.description}" if req.item and req.item not in req.description else req.description
         lines.append(texts.STAFF_DETAIL_CONTENT.format(text=content))
         if req.preferred_time:
@@ -268,8 +295,11 @@ class StaffHandlers:
         if req.volunteer:
             v = req.volunteer.person
             lines.append(texts.STAFF_DETAIL_VOLUNTEER.format(name=v.name, phone=v.phone or core.UNKNOWN))
-        lines += [texts.STAFF_DETAIL_STAGE.format(stage=label, time=clock.local_text(getattr(req, field)))
-                  for field, label in texts.STAFF_STAGES.items() if getattr(req, field)]
+        lines += [
+            texts.STAFF_DETAIL_STAGE.format(stage=label, time=clock.local_text(getattr(req, field)))
+            for field, label in texts.STAFF_STAGES.items()
+            if getattr(req, field)
+        ]
         if req.due_at and req.state in (S.OPEN, *ACTIVE_STATES):
             lines.append(texts.STAFF_DETAIL_DUE.format(time=clock.local_text(req.due_at)))
         if req.hours:
@@ -291,7 +321,9 @@ class StaffHandlers:
         found = []
         if req.priority:
             found.append("urgent")
-        if req.state == S.OPEN and (req.escalation_level == 2 or (req.published_at and now - req.published_at > red_after)):
+        if req.state == S.OPEN and (
+            req.escalation_level == 2 or (req.published_at and now - req.published_at > red_after)
+        ):
             found.append("red_flag")
         elif req.state == S.OPEN and req.escalation_level == 1:
             found.append("escalated")
@@ -306,7 +338,9 @@ class StaffHandlers:
         return [texts.STAFF_FLAGS[f] for f in found]
 
     def _events(self, s: Session, req: Request) -> list[str]:
-        events = s.scalars(select(Event).where(Event.request_id == req.id).order_by(Event.id.desc()).limit(EVENTS_SHOWN)).all()
+        events = s.scalars(
+            select(Event).where(Event.request_id == req.id).order_by(Event.id.desc()).limit(EVENTS_SHOWN)
+        ).all()
         ids = {e.actor_person_id for e in events} - {None}
         names = dict(s.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
         return [
@@ -314,7 +348,8 @@ class StaffHandlers:
                 time=clock.local_text(e.at),
                 who=names.get(e.actor_person_id) or core.ROLE_NAMES.get(e.actor_role, e.actor_role),
                 action=core.EVENT_NAMES.get(e.action, e.action),
-                note=f"：{e.note}" if e.note else "")
+                note=f"：{e.note}" if e.note else "",
+            )
             for e in reversed(events)
         ]
 
@@ -322,18 +357,32 @@ class StaffHandlers:
         # publish/reject/reassign/confirm are handled by bot/callbacks.py: same callback_data.
         rows = []
         if req.state == S.SUBMITTED:
-            rows.append([_button(core.BUTTON_PUBLISH, f"publish:{req.id}"), _button(core.BUTTON_REJECT, f"reject:{req.id}")])
+            rows.append(
+                [_button(core.BUTTON_PUBLISH, f"publish:{req.id}"), _button(core.BUTTON_REJECT, f"reject:{req.id}")]
+            )
         elif req.state in (S.OPEN, *ACTIVE_STATES):
-            urgent = (_button(texts.STAFF_UNFLAG_URGENT, f"urgent:{req.id}:0") if req.priority
-                      else _button(texts.STAFF_FLAG_URGENT, f"urgent:{req.id}:1"))
-            rows.append([_button(texts.STAFF_DISPATCH if req.state == S.OPEN else core.BUTTON_REASSIGN, f"reassign:{req.id}"),
-                         urgent, _button(texts.STAFF_CANCEL_REQUEST, f"staffcancel:{req.id}")])
+            urgent = (
+                _button(texts.STAFF_UNFLAG_URGENT, f"urgent:{req.id}:0")
+                if req.priority
+                else _button(texts.STAFF_FLAG_URGENT, f"urgent:{req.id}:1")
+            )
+            rows.append(
+                [
+                    _button(
+                        texts.STAFF_DISPATCH if req.state == S.OPEN else core.BUTTON_REASSIGN, f"reassign:{req.id}"
+                    ),
+                    urgent,
+                    _button(texts.STAFF_CANCEL_REQUEST, f"staffcancel:{req.id}"),
+                ]
+            )
         elif req.state == S.DONE:
             rows.append([_button(texts.STAFF_CONFIRM, f"confirm:{req.id}")])
         if req.needs_followup:
             rows.append([_button(texts.STAFF_FOLLOWUP_DONE_BUTTON, f"followup:{req.id}")])
         name, page = back
-        rows.append([_button(texts.STAFF_BACK, f"queue:{page}:{name}"), _button(texts.STAFF_REFRESH, f"detail:{req.id}")])
+        rows.append(
+            [_button(texts.STAFF_BACK, f"queue:{page}:{name}"), _button(texts.STAFF_REFRESH, f"detail:{req.id}")]
+        )
         return InlineKeyboardMarkup(rows)
 
     # --- buttons ----------------------------------------------------------------------------------
@@ -347,7 +396,8 @@ class StaffHandlers:
     async def _press_queue(self, query, context, rest: str) -> None:
         page, _, name = rest.partition(":")
         text, keyboard, page = await asyncio.to_thread(
-            self._as_staff, query.from_user.id, lambda s, a: self._queue_page(s, a, name, max(1, int(page))))
+            self._as_staff, query.from_user.id, lambda s, a: self._queue_page(s, a, name, max(1, int(page)))
+        )
         context.user_data[QUEUE_KEY] = [name, page]
         await _edit(query, text, keyboard)
         await query.answer()
@@ -355,7 +405,8 @@ class StaffHandlers:
     async def _press_detail(self, query, context, rest: str) -> None:
         back = context.user_data.get(QUEUE_KEY, [DEFAULT_QUEUE, 1])
         text, keyboard = await asyncio.to_thread(
-            self._as_staff, query.from_user.id, lambda s, a: self._detail(s, a, int(rest), back))
+            self._as_staff, query.from_user.id, lambda s, a: self._detail(s, a, int(rest), back)
+        )
         await _edit(query, text, keyboard)
         await query.answer()
 
@@ -366,7 +417,9 @@ class StaffHandlers:
         def work(s: Session, actor: Actor):
             req = self._request(s, actor, request_id)
             if req.state not in (S.SUBMITTED, S.OPEN, *ACTIVE_STATES):
-                raise IllegalTransition(core.ERR_WRONG_STATE.format(state=core.STATE_NAMES[req.state], action=texts.STAFF_FLAG_URGENT))
+                raise IllegalTransition(
+                    core.ERR_WRONG_STATE.format(state=core.STATE_NAMES[req.state], action=texts.STAFF_FLAG_URGENT)
+                )
             if bool(req.priority) != urgent:  # a second tap on a stale card changes nothing
                 lifecycle.flag_urgent(s, actor, request_id, urgent)
                 s.flush()
@@ -383,7 +436,9 @@ class StaffHandlers:
         def check(s: Session, actor: Actor) -> None:
             req = self._request(s, actor, request_id)
             if req.state not in lifecycle.TRANSITIONS["cancel"][0]:
-                raise IllegalTransition(core.ERR_WRONG_STATE.format(state=core.STATE_NAMES[req.state], action=core.ACTION_NAMES["cancel"]))
+                raise IllegalTransition(
+                    core.ERR_WRONG_STATE.format(state=core.STATE_NAMES[req.state], action=core.ACTION_NAMES["cancel"])
+                )
 
         await asyncio.to_thread(self._as_staff, query.from_user.id, check)
         self._ask(context, CANCEL_KEY, request_id)
@@ -436,8 +491,9 @@ class StaffHandlers:
     async def _one_answer(self, update: Update, data: dict, key: str, text: str, fn, leaders: bool = False) -> None:
         request_id = data[key]
         try:
-            reply = await asyncio.to_thread(self._as_staff, update.effective_user.id,
-                                            lambda s, a: fn(s, a, request_id, text), leaders=leaders)
+            reply = await asyncio.to_thread(
+                self._as_staff, update.effective_user.id, lambda s, a: fn(s, a, request_id, text), leaders=leaders
+            )
         except InvalidInput as exc:  # e.g. a blank reason: the question stays open
             await update.message.reply_text(exc.message + texts.STAFF_TRY_AGAIN)
             return
@@ -488,9 +544,19 @@ class StaffHandlers:
             grid_id = team_id = None
             title = s.get(Community, actor.community_id).name
             if code:
-                grid = s.scalar(select(Grid).where(Grid.community_id == actor.community_id, func.lower(Grid.code) == code.lower()))
-                team = None if grid else s.scalar(select(VolunteerTeam).where(
-                    VolunteerTeam.community_id == actor.community_id, func.lower(VolunteerTeam.code) == code.lower()))
+                grid = s.scalar(
+                    select(Grid).where(Grid.community_id == actor.community_id, func.lower(Grid.code) == code.lower())
+                )
+                team = (
+                    None
+                    if grid
+                    else s.scalar(
+                        select(VolunteerTeam).where(
+                            VolunteerTeam.community_id == actor.community_id,
+                            func.lower(VolunteerTeam.code) == code.lower(),
+                        )
+                    )
+                )
                 if grid is None and team is None:
                     raise InvalidInput(texts.STAFF_STATS_UNKNOWN.format(code=code))
                 grid_id, team_id, title = (grid.id, None, grid.name) if grid else (None, team.id, team.name)
@@ -516,9 +582,13 @@ class StaffHandlers:
 
         codes, team = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
         self.on_commit()
-        head = texts.STAFF_INVITE_HEAD.format(days=INVITE_DAYS, team=texts.STAFF_INVITE_TEAM.format(team=team) if team else "")
+        head = texts.STAFF_INVITE_HEAD.format(
+            days=INVITE_DAYS, team=texts.STAFF_INVITE_TEAM.format(team=team) if team else ""
+        )
         links = [texts.STAFF_INVITE_LINK.format(n=n, bot=bot_name, code=c) for n, c in enumerate(codes, 1)]
-        await update.effective_message.reply_text("\n".join([head, *links]), link_preview_options=LinkPreviewOptions(is_disabled=True))
+        await update.effective_message.reply_text(
+            "\n".join([head, *links]), link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
 
     @_handler(stop=True)
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -547,10 +617,18 @@ class StaffHandlers:
         first, last, rows, totals = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
         data = await asyncio.to_thread(ledger_export.to_xlsx, rows, totals)  # outside the transaction
         caption = texts.STAFF_EXPORT_CAPTION.format(
-            first=first, last=last, count=len(rows), hours=f"{sum(t.hours for t in totals):g}",
-            volunteers=len({(t.volunteer, t.phone) for t in totals}))
-        await context.bot.send_document(update.effective_chat.id, document=data,
-                                        filename=texts.STAFF_EXPORT_FILENAME.format(first=first, last=last), caption=caption)
+            first=first,
+            last=last,
+            count=len(rows),
+            hours=f"{sum(t.hours for t in totals):g}",
+            volunteers=len({(t.volunteer, t.phone) for t in totals}),
+        )
+        await context.bot.send_document(
+            update.effective_chat.id,
+            document=data,
+            filename=texts.STAFF_EXPORT_FILENAME.format(first=first, last=last),
+            caption=caption,
+        )
 
     # --- 代下单 --------------------------------------------------------------------------------------
 
@@ -566,7 +644,9 @@ class StaffHandlers:
     async def _order_text(self, update: Update, context, text: str) -> None:
         order = context.user_data[ORDER_KEY]
         try:
-            reply, keyboard, finished = await asyncio.to_thread(self._order_advance, update.effective_user.id, order, text=text)
+            reply, keyboard, finished = await asyncio.to_thread(
+                self._order_advance, update.effective_user.id, order, text=text
+            )
         except DomainError:  # no longer staff: the conversation ends
             context.user_data.pop(ORDER_KEY, None)
             raise
@@ -592,8 +672,15 @@ class StaffHandlers:
         await _edit(query, reply, keyboard)
         await query.answer()
 
-    def _order_advance(self, telegram_id: int, order: dict, *, text: str | None = None, pick: int | None = None,
-                       category: int | None = None) -> tuple[str, InlineKeyboardMarkup | None, bool]:
+    def _order_advance(
+        self,
+        telegram_id: int,
+        order: dict,
+        *,
+        text: str | None = None,
+        pick: int | None = None,
+        category: int | None = None,
+    ) -> tuple[str, InlineKeyboardMarkup | None, bool]:
         """Apply one answer to `order` (kept in user_data), then ask the next question or
         submit. A refused answer is explained and its question asked again.
         Returns (reply, keyboard, finished)."""
@@ -640,13 +727,24 @@ class StaffHandlers:
                 .join(Person, Person.id == Resident.person_id)
                 .outerjoin(Building, Building.id == Resident.building_id)
                 .where(Person.community_id == actor.community_id, Person.phone == phone)
-                .order_by(Resident.id).limit(ORDER_OPTIONS_MAX)
+                .order_by(Resident.id)
+                .limit(ORDER_OPTIONS_MAX)
             ).all()
             order["phone"] = phone
             if matches:
-                order["options"] = [[rid, texts.STAFF_ORDER_OPTION.format(
-                    name=name, address=(building or "") + (texts.STAFF_UNIT.format(unit=unit) if unit else "") + (room or "") or core.NO_BUILDING)]
-                    for rid, name, building, unit, room in matches]
+                order["options"] = [
+                    [
+                        rid,
+                        texts.STAFF_ORDER_OPTION.format(
+                            name=name,
+                            address=(building or "")
+                            + (texts.STAFF_UNIT.format(unit=unit) if unit else "")
+                            + (room or "")
+                            or core.NO_BUILDING,
+                        ),
+                    ]
+                    for rid, name, building, unit, room in matches
+                ]
             else:
                 order["new"] = True
         elif step == "name":
@@ -680,25 +778,33 @@ class StaffHandlers:
                 raise DomainError(texts.STALE_BUTTON)
         order["category_id"] = category_id
 
-    def _order_prompt(self, s: Session, actor: Actor, order: dict, problem: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    def _order_prompt(
+        self, s: Session, actor: Actor, order: dict, problem: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
         step, keyboard = _order_next(order), None
         if step == "phone":
             prompt = texts.STAFF_ORDER_ASK_PHONE
         elif step == "resident":
             prompt = texts.STAFF_ORDER_PICK.format(phone=order["phone"])
-            keyboard = InlineKeyboardMarkup([[_button(label, f"staffres:{rid}")] for rid, label in order["options"]]
-                                            + [[_button(texts.STAFF_ORDER_NEW_RESIDENT, "staffres:0")]])
+            keyboard = InlineKeyboardMarkup(
+                [[_button(label, f"staffres:{rid}")] for rid, label in order["options"]]
+                + [[_button(texts.STAFF_ORDER_NEW_RESIDENT, "staffres:0")]]
+            )
         elif step == "name":
             prompt = texts.STAFF_ORDER_ASK_NAME.format(phone=order["phone"])
         elif step == "address":
             prompt = texts.STAFF_ORDER_ASK_ADDRESS.format(name=order["who"])
         elif step == "category":
-            menu = s.execute(select(ServiceCategory.id, ServiceCategory.name).where(
-                ServiceCategory.community_id == actor.community_id, ServiceCategory.active.is_(True)
-            ).order_by(ServiceCategory.id)).all()
-            buttons = [_button(name, f"staffcat:{cid}") for cid, name in menu] + [_button(core.KIND_NAMES["wish"], "staffcat:0")]
+            menu = s.execute(
+                select(ServiceCategory.id, ServiceCategory.name)
+                .where(ServiceCategory.community_id == actor.community_id, ServiceCategory.active.is_(True))
+                .order_by(ServiceCategory.id)
+            ).all()
+            buttons = [_button(name, f"staffcat:{cid}") for cid, name in menu] + [
+                _button(core.KIND_NAMES["wish"], "staffcat:0")
+            ]
             prompt = texts.STAFF_ORDER_ASK_CATEGORY.format(name=order["who"])
-            keyboard = InlineKeyboardMarkup([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
+            keyboard = InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
         else:
             prompt = texts.STAFF_ORDER_ASK_DESCRIPTION.format(name=order["who"])
         return (f"{problem}\n{prompt}" if problem else prompt), keyboard
@@ -707,8 +813,16 @@ class StaffHandlers:
         if order.get("new"):
             community = s.get(Community, actor.community_id)
             resident = people.register_resident(  # never merged with a family member sharing the phone
-                s, community, order["name"], phone=order["phone"], building_id=order["building_id"],
-                unit=order.get("unit"), room=order.get("room"), consent=True, registered_by=actor)
+                s,
+                community,
+                order["name"],
+                phone=order["phone"],
+                building_id=order["building_id"],
+                unit=order.get("unit"),
+                room=order.get("room"),
+                consent=True,
+                registered_by=actor,
+            )
             resident_id = resident.id
         else:
             resident_id = order["resident_id"]
@@ -758,10 +872,16 @@ def _render_stats(title: str, st) -> str:
         lines.append(texts.STAFF_STATS_NO_RATING.format(target=target))
     else:
         verdict = texts.STAFF_STATS_MET if sat.rate >= SATISFACTION_TARGET else texts.STAFF_STATS_MISSED
-        lines.append(texts.STAFF_STATS_SATISFACTION.format(
-            rate=f"{sat.rate:.1%}", satisfied=sat.satisfied, rated=sat.rated, target=target, verdict=verdict))
+        lines.append(
+            texts.STAFF_STATS_SATISFACTION.format(
+                rate=f"{sat.rate:.1%}", satisfied=sat.satisfied, rated=sat.rated, target=target, verdict=verdict
+            )
+        )
     if sat.unrated_closed:
         lines.append(texts.STAFF_STATS_UNRATED.format(n=sat.unrated_closed))
-    lines.append(texts.STAFF_STATS_ALERTS.format(
-        red=alerts.red_flag, past_due=alerts.past_due, low=alerts.low_rated, followup=alerts.needs_followup))
+    lines.append(
+        texts.STAFF_STATS_ALERTS.format(
+            red=alerts.red_flag, past_due=alerts.past_due, low=alerts.low_rated, followup=alerts.needs_followup
+        )
+    )
     return "\n".join(lines)

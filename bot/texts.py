@@ -42,8 +42,10 @@ VOL_STATUS_OFF = "已暂停"
 VOL_FIRST_TASK_HINT = "还没有完成过任务，期待您的第一单！"
 
 # --- residents ---
-RES_CONSENT = ("您好，这里是社区“暖心”服务。\n为了帮您联系志愿者，我们需要记录您的称呼、电话和住址，只给接单的志愿者和社区工作人员看，"
-               "不作其他用途。您同意吗？")
+RES_CONSENT = (
+    "您好，这里是社区“暖心”服务。\n为了帮您联系志愿者，我们需要记录您的称呼、电话和住址，只给接单的志愿者和社区工作人员看，"
+    "不作其他用途。您同意吗？"
+)
 RES_CONSENT_YES = "同意"
 RES_CONSENT_NO = "不同意"
 RES_CONSENT_THANKS = "谢谢您的信任！"
@@ -69,7 +71,9 @@ RES_ABORTED = "好的，已取消，没有提交任何内容。"
 RES_SUBMITTED = "已提交，请留意后续消息。"
 RES_FALLBACK = "抱歉，智能助手暂时不在线。您刚才说的话我已经记下了，请点选服务项目，我们一步一步来。"
 RES_NO_WORDS = "收到啦😊 我只看得懂文字，请直接打字告诉我需要什么帮助，或者点下面的按钮。"
-RES_NOT_TEXT = "不好意思，我暂时只能看懂文字消息（语音、图片、表情包还看不懂）。请打字告诉我需要什么帮助，或者点下面的按钮。"
+RES_NOT_TEXT = (
+    "不好意思，我暂时只能看懂文字消息（语音、图片、表情包还看不懂）。请打字告诉我需要什么帮助，或者点下面的按钮。"
+)
 RES_GUIDED = "我们一步一步来：请先选择服务项目。"
 RES_NO_REQUESTS = "您还没有提交过诉求。"
 RES_MY_HEAD = "您最近的诉求："
@@ -183,7 +187,9 @@ STAFF_ORDER_ASK_PHONE = "代下单：请输入居民的手机号或座机号。�
 STAFF_ORDER_PICK = "号码 {phone} 登记了以下居民，请选择为谁下单："
 STAFF_ORDER_OPTION = "{name}（{address}）"
 STAFF_ORDER_NEW_RESIDENT = "登记新居民"
-STAFF_ORDER_ASK_NAME = "为号码 {phone} 登记新居民：请输入居民姓名。\n（登记即表示居民已当面同意社区使用其姓名、电话和住址提供服务。）"
+STAFF_ORDER_ASK_NAME = (
+    "为号码 {phone} 登记新居民：请输入居民姓名。\n（登记即表示居民已当面同意社区使用其姓名、电话和住址提供服务。）"
+)
 STAFF_ORDER_ASK_ADDRESS = "请输入{name}的住址，例如：3号楼2单元502。"
 STAFF_ORDER_ASK_CATEGORY = "为{name}下单：请选择服务类别。"
 STAFF_ORDER_ASK_DESCRIPTION = "请简单描述{name}需要什么帮助，例如：卫生间水管漏水，希望周六上午上门。"

@@ -1,5 +1,6 @@
 """The volunteer side: joining through an invite link, teams and availability, tasks, the
 volunteer's own record. Offers, claims and task buttons are handled by bot/callbacks.py."""
+
 import asyncio
 from collections.abc import Callable
 
@@ -54,7 +55,9 @@ class VolunteerHandlers:
         def work():
             with self.factory() as s, s.begin():
                 v = people.redeem_invite(s, code, user.id, user.full_name or user.first_name)
-                return texts.VOL_WELCOME.format(name=v.person.name, teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM)
+                return texts.VOL_WELCOME.format(
+                    name=v.person.name, teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM
+                )
 
         try:
             reply = await asyncio.to_thread(work)
@@ -77,7 +80,10 @@ class VolunteerHandlers:
         teams = s.scalars(
             select(VolunteerTeam).where(VolunteerTeam.community_id == v.person.community_id).order_by(VolunteerTeam.id)
         ).all()
-        rows = [[InlineKeyboardButton(("✅ " if t.id in mine else "") + t.name, callback_data=f"team:{t.id}")] for t in teams]
+        rows = [
+            [InlineKeyboardButton(("✅ " if t.id in mine else "") + t.name, callback_data=f"team:{t.id}")]
+            for t in teams
+        ]
         return texts.VOL_TEAMS, InlineKeyboardMarkup(rows)
 
     async def teams(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,7 +171,9 @@ class VolunteerHandlers:
             with self.factory() as s:
                 v = self._volunteer(s, update.effective_user.id)
                 rows = s.scalars(
-                    select(Request).where(Request.volunteer_id == v.id, Request.state.in_(ACTIVE_STATES)).order_by(Request.id)
+                    select(Request)
+                    .where(Request.volunteer_id == v.id, Request.state.in_(ACTIVE_STATES))
+                    .order_by(Request.id)
                 ).all()
                 return [self._task_card(s, r) for r in rows]
 
@@ -182,12 +190,20 @@ class VolunteerHandlers:
     def _task_card(self, s: Session, r: Request) -> tuple[str, InlineKeyboardMarkup]:
         resident = r.resident.person
         text = texts.VOL_TASK.format(
-            id=r.id, state=core.STATE_NAMES[r.state], category=r.category.name if r.category else core.KIND_NAMES[r.kind],
-            summary=r.description[:60], resident=resident.name, phone=r.contact_phone or resident.phone or "—",
-            address=r.address_text, time=clock.local_text(r.preferred_time) if r.preferred_time else core.ANY_TIME,
-            due=clock.local_text(r.due_at))
-        buttons = [[button(core.BUTTON_START, "start", r.id), button(core.BUTTON_FINISH, "finish", r.id)],
-                   [button(core.BUTTON_RELEASE, "release", r.id)]]
+            id=r.id,
+            state=core.STATE_NAMES[r.state],
+            category=r.category.name if r.category else core.KIND_NAMES[r.kind],
+            summary=r.description[:60],
+            resident=resident.name,
+            phone=r.contact_phone or resident.phone or "—",
+            address=r.address_text,
+            time=clock.local_text(r.preferred_time) if r.preferred_time else core.ANY_TIME,
+            due=clock.local_text(r.due_at),
+        )
+        buttons = [
+            [button(core.BUTTON_START, "start", r.id), button(core.BUTTON_FINISH, "finish", r.id)],
+            [button(core.BUTTON_RELEASE, "release", r.id)],
+        ]
         if r.state != "claimed":
             buttons[0] = buttons[0][1:]
         return text, markup(buttons)
@@ -199,10 +215,17 @@ class VolunteerHandlers:
                 done = s.scalar(select(Request.id).where(Request.volunteer_id == v.id).limit(1)) is not None
                 avg = f"{v.rating_avg:.1f}" if v.rating_avg else "—"
                 return texts.VOL_ME.format(
-                    name=v.person.name, hours=f"{v.hours_total:g}", points=v.points_total, avg=avg, count=v.rating_count,
-                    load=v.active_load, limit=v.max_load, teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM,
+                    name=v.person.name,
+                    hours=f"{v.hours_total:g}",
+                    points=v.points_total,
+                    avg=avg,
+                    count=v.rating_count,
+                    load=v.active_load,
+                    limit=v.max_load,
+                    teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM,
                     status=texts.VOL_STATUS_ON if v.available else texts.VOL_STATUS_OFF,
-                    note=v.availability_note or "—") + ("" if done else "\n" + texts.VOL_FIRST_TASK_HINT)
+                    note=v.availability_note or "—",
+                ) + ("" if done else "\n" + texts.VOL_FIRST_TASK_HINT)
 
         await self._reply(update, work)
 
@@ -215,4 +238,3 @@ class VolunteerHandlers:
         self.on_commit()
         text, keyboard = result if isinstance(result, tuple) else (result, None)
         await update.effective_message.reply_text(text, reply_markup=keyboard)
-

@@ -1,5 +1,6 @@
 """Who is acting. Roles are always looked up from the database, never taken from a
 message or a button: a forged `callback_data` carries no authority here."""
+
 from dataclasses import dataclass, field
 
 from sqlalchemy import select

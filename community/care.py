@@ -1,5 +1,6 @@
 """关爱式服务: staff set a recurring visit for a resident; `community.followups` turns each
 occurrence into a `care` request routed like any other."""
+
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,13 @@ from community.validation import check_description
 
 
 def schedule_visits(
-    session: Session, actor: Actor, resident_id: int, category: str, description: str, every_days: int, first_visit_at: datetime
+    session: Session,
+    actor: Actor,
+    resident_id: int,
+    category: str,
+    description: str,
+    every_days: int,
+    first_visit_at: datetime,
 ) -> CareSchedule:
     """E.g. a weekly visit (every_days=7) to an elderly resident living alone."""
     if not (actor.is_staff or actor.leader_grid_ids):

@@ -2,6 +2,7 @@
 
 Every command upgrades the schema first, so a fresh DATABASE_URL just works.
 """
+
 from pathlib import Path
 
 import typer
@@ -14,8 +15,11 @@ from community.db import make_engine, session_factory, transaction, upgrade
 from community.errors import DomainError
 from community.settings import PROJECT_ROOT, get_settings
 
-app = typer.Typer(help="暖心 community admin: database, community data, staff, invites, queues, statistics.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="暖心 community admin: database, community data, staff, invites, queues, statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 DEMO_DATA = PROJECT_ROOT / "data" / "community"
 
@@ -148,8 +152,13 @@ def render_queue(label: str, page_data, page: int) -> Table:
     for it in page_data.items:
         hours = int(it.age.total_seconds() // 3600)
         table.add_row(
-            str(it.request_id), it.category or texts.KIND_NAMES[it.kind], it.building or "", it.summary,
-            f"{hours}小时", it.volunteer or "", " ".join(texts.QUEUE_FLAG_NAMES.get(f, f) for f in it.flags),
+            str(it.request_id),
+            it.category or texts.KIND_NAMES[it.kind],
+            it.building or "",
+            it.summary,
+            f"{hours}小时",
+            it.volunteer or "",
+            " ".join(texts.QUEUE_FLAG_NAMES.get(f, f) for f in it.flags),
         )
     return table
 
@@ -172,7 +181,11 @@ def stats(
         with factory() as s:
             c = people.community_by_code(s, community)
             grid_id = s.scalar(select(Grid.id).where(Grid.community_id == c.id, Grid.code == grid)) if grid else None
-            team_id = s.scalar(select(VolunteerTeam.id).where(VolunteerTeam.community_id == c.id, VolunteerTeam.code == team)) if team else None
+            team_id = (
+                s.scalar(select(VolunteerTeam.id).where(VolunteerTeam.community_id == c.id, VolunteerTeam.code == team))
+                if team
+                else None
+            )
             if (grid and grid_id is None) or (team and team_id is None):
                 _fail(texts.CLI_SCOPE_UNKNOWN.format(grid=grid or "-", team=team or "-"))
             result = compute_stats(s, c.id, grid_id=grid_id, team_id=team_id)
@@ -193,10 +206,26 @@ def render_stats(st) -> list[Table]:
     sat = st.satisfaction
     rows = [
         ("按状态", "，".join(f"{texts.STATE_NAMES[k]} {v}" for k, v in st.by_state.items() if v)),
-        ("接单用时中位数", "—" if t.median_minutes_to_claim is None else f"{t.median_minutes_to_claim:.0f} 分钟（{t.claim_samples} 单）"),
-        ("完成用时中位数", "—" if t.median_minutes_to_finish is None else f"{t.median_minutes_to_finish:.0f} 分钟（{t.finish_samples} 单）"),
-        ("满意率（4–5 星/已评价）", f"{_pct(sat.rate)}（{sat.satisfied}/{sat.rated}；未评价关闭 {sat.unrated_closed} 单不计入）"),
-        ("超时", f"红色预警 {st.overdue.red_flag}，超期未完成 {st.overdue.past_due}，差评 {st.overdue.low_rated}，待回访 {st.overdue.needs_followup}"),
+        (
+            "接单用时中位数",
+            "—"
+            if t.median_minutes_to_claim is None
+            else f"{t.median_minutes_to_claim:.0f} 分钟（{t.claim_samples} 单）",
+        ),
+        (
+            "完成用时中位数",
+            "—"
+            if t.median_minutes_to_finish is None
+            else f"{t.median_minutes_to_finish:.0f} 分钟（{t.finish_samples} 单）",
+        ),
+        (
+            "满意率（4–5 星/已评价）",
+            f"{_pct(sat.rate)}（{sat.satisfied}/{sat.rated}；未评价关闭 {sat.unrated_closed} 单不计入）",
+        ),
+        (
+            "超时",
+            f"红色预警 {st.overdue.red_flag}，超期未完成 {st.overdue.past_due}，差评 {st.overdue.low_rated}，待回访 {st.overdue.needs_followup}",
+        ),
     ]
     for k, v in rows:
         overview.add_row(k, v)
@@ -251,16 +280,23 @@ def care(
             issuer = s.scalars(query).first()
             if issuer is None:
                 _fail(texts.CLI_NO_STAFF)
-            resident = s.scalars(select(Person).where(Person.phone == normalize_phone(resident_phone),
-                                                      Person.community_id == issuer.community_id)).first()
+            resident = s.scalars(
+                select(Person).where(
+                    Person.phone == normalize_phone(resident_phone), Person.community_id == issuer.community_id
+                )
+            ).first()
             if resident is None or resident.resident is None:
                 _fail(texts.CLI_RESIDENT_UNKNOWN.format(phone=resident_phone))
             tz = get_settings().timezone
             first_utc = clock.from_local(local, tz)
             schedule = care_visits.schedule_visits(
-                s, actor_for_person(s, issuer), resident.resident.id, category, description, every, first_utc)
-            console.print(texts.CLI_CARE_SET.format(
-                name=resident.name, days=schedule.every_days, first=clock.local_text(schedule.next_visit_at, tz)))
+                s, actor_for_person(s, issuer), resident.resident.id, category, description, every, first_utc
+            )
+            console.print(
+                texts.CLI_CARE_SET.format(
+                    name=resident.name, days=schedule.every_days, first=clock.local_text(schedule.next_visit_at, tz)
+                )
+            )
     except DomainError as exc:
         _fail(exc.message)
 
@@ -302,7 +338,9 @@ def web_login(
 @app.command("api-key")
 def api_key(
     name: str = typer.Option(..., help="Who uses the key, e.g. 12345热线"),
-    staff_phone: str = typer.Option(None, help="Staff member in whose name requests are placed (default: the first one)"),
+    staff_phone: str = typer.Option(
+        None, help="Staff member in whose name requests are placed (default: the first one)"
+    ),
 ) -> None:
     """Issue an Open311 API key (shown once; only its hash is stored)."""
     from web import auth

@@ -13,6 +13,7 @@ the environment (`ScaledClock.from_env`, installed at import when NUANXIN_CLOCK_
     NUANXIN_CLOCK_EPOCH_FILE  a file holding it: the clock stays at START until the file exists
                               (so a launcher can start the clock once every process is ready)
 """
+
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -69,8 +70,14 @@ class ScaledClock:
     per segment, `<real unix time> [<speed>]`: a launcher appends a line to change the speed
     from then on (fast-forward through the night); every process sees it at its next call."""
 
-    def __init__(self, start: datetime, speed: float = 1.0, epoch: float | None = None,
-                 epoch_file: str | None = None, real: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        start: datetime,
+        speed: float = 1.0,
+        epoch: float | None = None,
+        epoch_file: str | None = None,
+        real: Callable[[], float] = time.time,
+    ) -> None:
         if speed <= 0:
             raise ValueError("NUANXIN_CLOCK_SPEED must be positive")
         self.start, self.speed, self.epoch_file, self.real = start, speed, epoch_file, real
@@ -85,8 +92,12 @@ class ScaledClock:
         if start.tzinfo is not None:
             start = start.astimezone(UTC).replace(tzinfo=None)
         epoch = env.get("NUANXIN_CLOCK_EPOCH")
-        return cls(start, float(env.get("NUANXIN_CLOCK_SPEED") or 1), float(epoch) if epoch else None,
-                   env.get("NUANXIN_CLOCK_EPOCH_FILE") or None)
+        return cls(
+            start,
+            float(env.get("NUANXIN_CLOCK_SPEED") or 1),
+            float(epoch) if epoch else None,
+            env.get("NUANXIN_CLOCK_EPOCH_FILE") or None,
+        )
 
     def _load(self) -> None:
         if not self.epoch_file:

@@ -6,6 +6,7 @@ locked". Every SQLite transaction here starts with BEGIN IMMEDIATE instead: writ
 the busy timeout, one at a time, which is what a claim race needs. WAL keeps readers of
 other connections unblocked.
 """
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,9 +31,7 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, **kwargs
-    )
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):

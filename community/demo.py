@@ -6,6 +6,7 @@ race to claim (in parallel threads, against the real database), finish and are r
 every notification the outbox would deliver is printed under its recipient. It ends with
 the staff queues and the statistics.
 """
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -111,11 +112,29 @@ def _setup(factory, console: Console) -> dict:
         residents = {}
         for i, (name, number, unit, room, phone) in enumerate(RESIDENTS):
             b = s.scalar(select(Building).where(Building.community_id == community.id, Building.number == number))
-            r = people.register_resident(s, community, name, phone=phone, telegram_id=200001 + i,
-                                         building_id=b.id, unit=unit, room=room, consent=True)
+            r = people.register_resident(
+                s,
+                community,
+                name,
+                phone=phone,
+                telegram_id=200001 + i,
+                building_id=b.id,
+                unit=unit,
+                room=room,
+                consent=True,
+            )
             residents[name] = r
-        offline = people.register_resident(s, community, "孙奶奶（无智能手机）", phone="13911110099", building_id=b.id,
-                                           unit=1, room="101", consent=True, registered_by=actor_for_person(s, staff.person))
+        offline = people.register_resident(
+            s,
+            community,
+            "孙奶奶（无智能手机）",
+            phone="13911110099",
+            building_id=b.id,
+            unit=1,
+            room="101",
+            consent=True,
+            registered_by=actor_for_person(s, staff.person),
+        )
         # Every volunteer from the spreadsheet joins the bot through an invite code.
         staff_actor = actor_for_person(s, staff.person)
         volunteers = s.scalars(select(Volunteer).order_by(Volunteer.id)).all()
@@ -124,10 +143,10 @@ def _setup(factory, console: Console) -> dict:
             if v.person.telegram_id is None:
                 people.redeem_invite(s, inv.code, 300001 + i, v.person.name, v.person.phone)
         leader_ids = {g.leader_person_id for g in community_grids(s, community.id)}
-        roles = {p: "resident" for p in (r.person_id for r in residents.values())}
+        roles = dict.fromkeys((r.person_id for r in residents.values()), "resident")
         roles |= {v.person_id: "volunteer" for v in volunteers}
         roles |= {p: "leader" for p in leader_ids if p}
-        roles |= {p: "staff" for p in s.scalars(select(Staff.person_id))}
+        roles |= dict.fromkeys(s.scalars(select(Staff.person_id)), "staff")
         return {
             "staff": staff.person_id,
             "residents": {name: (r.person_id, r.id) for name, r in residents.items()},
@@ -170,8 +189,14 @@ def _offered(day: Day, request_id: int) -> list[int]:
     from community.models import Offer
 
     with day.factory() as s:
-        return list(s.scalars(select(Volunteer.person_id).join(Offer, Offer.volunteer_id == Volunteer.id)
-                              .where(Offer.request_id == request_id).order_by(Offer.id)))
+        return list(
+            s.scalars(
+                select(Volunteer.person_id)
+                .join(Offer, Offer.volunteer_id == Volunteer.id)
+                .where(Offer.request_id == request_id)
+                .order_by(Offer.id)
+            )
+        )
 
 
 def _grid_mates(day: Day, person_id: int) -> list[int]:
@@ -199,12 +224,21 @@ def run_demo(database: Path, console: Console) -> None:
 
         console.print(Rule("上午：点单、审核、抢单"))
         day.say("resident", "王秀兰", "我家厨房水管漏水了，麻烦师傅来看看（3号楼2单元502）")
-        repair = day.act("resident", res["王秀兰"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="厨房水管漏水了，麻烦师傅来看看", category="维修"))
+        repair = day.act(
+            "resident",
+            res["王秀兰"][0],
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.SERVICE, description="厨房水管漏水了，麻烦师傅来看看", category="维修"),
+        )
         day.advance(seconds=20)
         day.say("resident", "王秀兰", "（着急，又点了一次提交）")
-        day.attempt("resident", "王秀兰", res["王秀兰"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="厨房水管漏水了，麻烦师傅来看看", category="维修"))
+        day.attempt(
+            "resident",
+            "王秀兰",
+            res["王秀兰"][0],
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.SERVICE, description="厨房水管漏水了，麻烦师傅来看看", category="维修"),
+        )
         day.advance(minutes=6)
         offered = _offered(day, repair.id)
         racers = list(dict.fromkeys(offered + _grid_mates(day, offered[0])))[:10]
@@ -212,30 +246,58 @@ def run_demo(database: Path, console: Console) -> None:
 
         day.advance(minutes=5)
         day.say("resident", "陈建国", "想要一副老花镜，看报纸看不清了")
-        wish = day.act("resident", res["陈建国"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.WISH, description="想要一副老花镜，看报纸看不清了", item="老花镜"))
+        wish = day.act(
+            "resident",
+            res["陈建国"][0],
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.WISH, description="想要一副老花镜，看报纸看不清了", item="老花镜"),
+        )
         day.advance(minutes=30)
         day.say("staff", "社区李主任", f"审核微心愿 {wish.id}：发布")
         day.act("staff", staff, lifecycle.publish, wish.id)
 
         day.advance(minutes=10)
         day.say("resident", "李桂芬", "我住99号楼，想请人帮忙买菜")
-        day.attempt("resident", "李桂芬", res["李桂芬"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="帮忙买菜", category="代购", address="99号楼"))
+        day.attempt(
+            "resident",
+            "李桂芬",
+            res["李桂芬"][0],
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.SERVICE, description="帮忙买菜", category="代购", address="99号楼"),
+        )
         day.say("resident", "李桂芬", "说错了，是7号楼3单元101")
-        groceries = day.act("resident", res["李桂芬"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="帮忙买点菜和鸡蛋", category="代购", address="7号楼3单元101"))
+        groceries = day.act(
+            "resident",
+            res["李桂芬"][0],
+            lifecycle.submit,
+            NewRequest(
+                kind=RequestKind.SERVICE, description="帮忙买点菜和鸡蛋", category="代购", address="7号楼3单元101"
+            ),
+        )
 
         day.say("staff", "社区李主任", "为没有智能手机的孙奶奶代下单：陪同去医院复查")
-        escort = day.act("staff", staff, lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="陪同去医院复查血压", category="陪医"), for_resident_id=ids["offline"])
+        escort = day.act(
+            "staff",
+            staff,
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.SERVICE, description="陪同去医院复查血压", category="陪医"),
+            for_resident_id=ids["offline"],
+        )
 
         day.say("resident", "张德胜", "想剪个头发，腿脚不方便下楼")
-        haircut = day.act("resident", res["张德胜"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="想剪个头发，腿脚不方便下楼", category="理发"))
+        haircut = day.act(
+            "resident",
+            res["张德胜"][0],
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.SERVICE, description="想剪个头发，腿脚不方便下楼", category="理发"),
+        )
         day.say("resident", "刘淑珍", "家里需要打扫一下卫生")
-        cleaning = day.act("resident", res["刘淑珍"][0], lifecycle.submit, NewRequest(
-            kind=RequestKind.SERVICE, description="家里需要打扫一下卫生", category="保洁"))
+        cleaning = day.act(
+            "resident",
+            res["刘淑珍"][0],
+            lifecycle.submit,
+            NewRequest(kind=RequestKind.SERVICE, description="家里需要打扫一下卫生", category="保洁"),
+        )
 
         console.print(Rule("中午：出发、完成、评价"))
         day.advance(minutes=40)
@@ -248,7 +310,10 @@ def run_demo(database: Path, console: Console) -> None:
         day.say("resident", "王秀兰", "★★★★★ 师傅很耐心")
         day.act("resident", res["王秀兰"][0], lifecycle.rate, repair.id, 5, "师傅很耐心")
 
-        for req, resident_name, score, comment in ((wish, "陈建国", 4, "谢谢"), (groceries, "李桂芬", 2, "鸡蛋碎了好几个")):
+        for req, resident_name, score, comment in (
+            (wish, "陈建国", 4, "谢谢"),
+            (groceries, "李桂芬", 2, "鸡蛋碎了好几个"),
+        ):
             taker = _offered(day, req.id)[0]
             day.say("volunteer", _name(day, taker), f"接单 {req.id}")
             day.act("volunteer", taker, lifecycle.claim, req.id)
@@ -278,11 +343,12 @@ def run_demo(database: Path, console: Console) -> None:
                 console.print(render_queue(queues.QUEUE_NAMES[name], queues.queue(s, community.id, name), 1))
             for table in render_stats(compute_stats(s, community.id)):
                 console.print(table)
-    console.print(f"[dim]数据库：{database}（再看统计：DATABASE_URL=sqlite:///{database} .venv/bin/python -m community stats）[/]")
+    console.print(
+        f"[dim]数据库：{database}（再看统计：DATABASE_URL=sqlite:///{database} .venv/bin/python -m community stats）[/]"
+    )
     engine.dispose()
 
 
 def _name(day: Day, person_id: int) -> str:
     with day.factory() as s:
         return s.get(Person, person_id).name
-

@@ -23,6 +23,7 @@ only appointment reminders are skipped when the appointment has already passed.
 | done   | close_unrated     | +72 h                                                     | closed as 未评价                 |
 |  —     | digest            | 08:00 daily (no request)                                  | leaders and staff get a summary |
 """
+
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -114,7 +115,9 @@ def replan(session: Session, req: Request, before: RequestState | None, *, reass
     ):
         row.status = FollowUpStatus.CANCELLED
     for kind, due_at in plan(req, now).items():
-        session.add(FollowUp(community_id=req.community_id, request_id=req.id, kind=kind, due_at=due_at, created_at=now))
+        session.add(
+            FollowUp(community_id=req.community_id, request_id=req.id, kind=kind, due_at=due_at, created_at=now)
+        )
     session.flush()
 
 
@@ -149,7 +152,9 @@ def run_due(factory: sessionmaker[Session], now: datetime | None = None, limit: 
         try:
             with factory() as s, s.begin():
                 row = s.scalar(
-                    select(FollowUp).where(FollowUp.id == followup_id).with_for_update(skip_locked=True)
+                    select(FollowUp)
+                    .where(FollowUp.id == followup_id)
+                    .with_for_update(skip_locked=True)
                     .execution_options(populate_existing=True)
                 )
                 if row is None or row.status != FollowUpStatus.PENDING:
@@ -161,7 +166,7 @@ def run_due(factory: sessionmaker[Session], now: datetime | None = None, limit: 
                 report.fired[row.kind] = report.fired.get(row.kind, 0) + 1
             else:
                 report.skipped += 1
-        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+        except Exception as exc:
             log.exception("follow-up %s failed", followup_id)
             report.failed += 1
             _record_failure(factory, followup_id, now, exc)
@@ -259,12 +264,27 @@ def send_digests(s: Session, community_id: int, now: datetime) -> None:
         st = compute_stats(s, community_id, grid_id=grid_id, now=now)
         open_count = st.by_state.get(S.OPEN, 0) + st.by_state.get(S.SUBMITTED, 0)
         active = sum(st.by_state.get(x, 0) for x in ACTIVE_STATES)
-        lines = [texts.DIGEST_HEAD.format(scope=scope, open=open_count, active=active,
-                                          red=st.overdue.red_flag, past_due=st.overdue.past_due,
-                                          low=st.overdue.low_rated, followup=st.overdue.needs_followup)]
+        lines = [
+            texts.DIGEST_HEAD.format(
+                scope=scope,
+                open=open_count,
+                active=active,
+                red=st.overdue.red_flag,
+                past_due=st.overdue.past_due,
+                low=st.overdue.low_rated,
+                followup=st.overdue.needs_followup,
+            )
+        ]
         overdue = queue(s, community_id, "overdue", grid_id=grid_id, limit=5, now=now)
-        lines += [texts.DIGEST_ITEM.format(id=i.request_id, category=i.category or texts.KIND_NAMES[i.kind],
-                                           building=i.building or "", summary=i.summary) for i in overdue.items]
+        lines += [
+            texts.DIGEST_ITEM.format(
+                id=i.request_id,
+                category=i.category or texts.KIND_NAMES[i.kind],
+                building=i.building or "",
+                summary=i.summary,
+            )
+            for i in overdue.items
+        ]
         return "\n".join(lines)
 
     grids = s.scalars(select(Grid).where(Grid.community_id == community_id, Grid.leader_person_id.is_not(None)))
@@ -306,9 +326,14 @@ def materialise_care_visits(factory: sessionmaker[Session], now: datetime) -> in
                 with s.begin_nested():
                     category = s.get(lifecycle.ServiceCategory, sched.category_id)
                     lifecycle.submit(
-                        s, SYSTEM,
-                        lifecycle.NewRequest(kind=RequestKind.CARE, description=sched.description,
-                                             category=category.code, preferred_time=visit),
+                        s,
+                        SYSTEM,
+                        lifecycle.NewRequest(
+                            kind=RequestKind.CARE,
+                            description=sched.description,
+                            category=category.code,
+                            preferred_time=visit,
+                        ),
                         for_resident_id=sched.resident_id,
                     )
                 created += 1

@@ -9,6 +9,7 @@ Two different questions, two different filters: the request sheet lists requests
 *submitted* in the period (what residents asked for); the volunteer sheet sums ledger
 entries *recorded* in the period (work done), which is how service hours are reported.
 """
+
 import csv
 import io
 from dataclasses import dataclass
@@ -33,7 +34,16 @@ from community.models import (
     VolunteerTeam,
 )
 
-STAGES = ("submitted_at", "published_at", "claimed_at", "started_at", "done_at", "closed_at", "rejected_at", "cancelled_at")
+STAGES = (
+    "submitted_at",
+    "published_at",
+    "claimed_at",
+    "started_at",
+    "done_at",
+    "closed_at",
+    "rejected_at",
+    "cancelled_at",
+)
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 YES, NO = texts.EXPORT_YES, texts.EXPORT_NO
 
@@ -101,8 +111,16 @@ def ledger_rows(session: Session, community_id: int, start: date, end: date) -> 
     in_period = [Request.community_id == community_id, Request.submitted_at >= lo, Request.submitted_at < hi]
     resident_person, volunteer_person = aliased(Person), aliased(Person)
     rows = session.execute(
-        select(Request, ServiceCategory.name, Grid.name, Building.name, resident_person.name, volunteer_person.name,
-               Rating.score, Rating.comment)
+        select(
+            Request,
+            ServiceCategory.name,
+            Grid.name,
+            Building.name,
+            resident_person.name,
+            volunteer_person.name,
+            Rating.score,
+            Rating.comment,
+        )
         .join(Resident, Resident.id == Request.resident_id)
         .join(resident_person, resident_person.id == Resident.person_id)
         .outerjoin(ServiceCategory, ServiceCategory.id == Request.category_id)
@@ -139,22 +157,24 @@ def ledger_rows(session: Session, community_id: int, start: date, end: date) -> 
         names, hours, points = credited.get(req.id, ([], None, None))
         if volunteer and volunteer not in names:
             names = [*names, volunteer]
-        out.append(LedgerRow(
-            request_id=req.id,
-            kind=texts.KIND_NAMES[req.kind],
-            category=category or "",
-            grid=grid or "",
-            building=building or "",
-            resident=resident,
-            state=texts.STATE_NAMES[req.state],
-            **{stage: local(getattr(req, stage)) for stage in STAGES},
-            volunteer="、".join(names),
-            hours=round(hours, 2) if hours is not None else None,
-            points=points,
-            rating=score,
-            comment=comment or "",
-            needs_followup=bool(req.needs_followup),
-        ))
+        out.append(
+            LedgerRow(
+                request_id=req.id,
+                kind=texts.KIND_NAMES[req.kind],
+                category=category or "",
+                grid=grid or "",
+                building=building or "",
+                resident=resident,
+                state=texts.STATE_NAMES[req.state],
+                **{stage: local(getattr(req, stage)) for stage in STAGES},
+                volunteer="、".join(names),
+                hours=round(hours, 2) if hours is not None else None,
+                points=points,
+                rating=score,
+                comment=comment or "",
+                needs_followup=bool(req.needs_followup),
+            )
+        )
     return out
 
 
@@ -164,7 +184,14 @@ def volunteer_totals(session: Session, community_id: int, start: date, end: date
     lo, hi = utc_bounds(start, end, _timezone(session, community_id))
     hours = func.sum(LedgerEntry.hours)
     rows = session.execute(
-        select(Person.name, Person.phone, VolunteerTeam.name, func.count(LedgerEntry.id), hours, func.sum(LedgerEntry.points))
+        select(
+            Person.name,
+            Person.phone,
+            VolunteerTeam.name,
+            func.count(LedgerEntry.id),
+            hours,
+            func.sum(LedgerEntry.points),
+        )
         .join(Volunteer, Volunteer.id == LedgerEntry.volunteer_id)
         .join(Person, Person.id == Volunteer.person_id)
         .outerjoin(VolunteerTeam, VolunteerTeam.id == LedgerEntry.team_id)
@@ -199,8 +226,16 @@ def to_xlsx(rows: list[LedgerRow], totals: list[VolunteerTotal]) -> bytes:
     sheet.append([header for header, _ in TOTAL_COLUMNS])
     for total in totals:
         sheet.append([getattr(total, name) for _, name in TOTAL_COLUMNS])
-    sheet.append([TOTAL_LABEL, "", "", sum(t.services for t in totals),
-                  round(sum(t.hours for t in totals), 2), sum(t.points for t in totals)])
+    sheet.append(
+        [
+            TOTAL_LABEL,
+            "",
+            "",
+            sum(t.services for t in totals),
+            round(sum(t.hours for t in totals), 2),
+            sum(t.points for t in totals),
+        ]
+    )
 
     for ws, columns in ((ledger, LEDGER_COLUMNS), (sheet, TOTAL_COLUMNS)):
         ws.freeze_panes = "A2"
@@ -228,6 +263,8 @@ def to_csv(rows: list[LedgerRow]) -> str:
         values = []
         for _, name in LEDGER_COLUMNS:
             value = _cell(getattr(row, name))
-            values.append(value.strftime(TIME_FORMAT) if isinstance(value, datetime) else ("" if value is None else value))
+            values.append(
+                value.strftime(TIME_FORMAT) if isinstance(value, datetime) else ("" if value is None else value)
+            )
         writer.writerow(values)
     return buffer.getvalue()

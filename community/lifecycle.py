@@ -19,6 +19,7 @@ BEGIN IMMEDIATE transaction (SQLite, see community.db), so of many volunteers cl
 the same request exactly one sees it `open`; the rest get AlreadyClaimed. Volunteer rows
 are locked after the request row, always in that order, so claims cannot deadlock.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -118,7 +119,10 @@ def _lock(session: Session, actor: Actor, request_id: int) -> Request:
 
 def _lock_volunteer(session: Session, volunteer_id: int) -> Volunteer:
     return session.scalar(
-        select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update().execution_options(populate_existing=True)
+        select(Volunteer)
+        .where(Volunteer.id == volunteer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -235,9 +239,7 @@ def _contact_text(session: Session, req: Request, template: str) -> str:
 
 def _withdraw_offers(session: Session, req: Request, keep_volunteer_id: int | None = None) -> None:
     """Turn every outstanding offer card into "已被认领" (or "已取消"…)."""
-    offers = session.scalars(
-        select(Offer).where(Offer.request_id == req.id, Offer.status == OfferStatus.OFFERED)
-    ).all()
+    offers = session.scalars(select(Offer).where(Offer.request_id == req.id, Offer.status == OfferStatus.OFFERED)).all()
     for offer in offers:
         if offer.volunteer_id == keep_volunteer_id:
             offer.status = OfferStatus.ACCEPTED
@@ -251,7 +253,9 @@ def _withdraw_offers(session: Session, req: Request, keep_volunteer_id: int | No
             if req.state in ACTIVE_STATES
             else texts.N_OFFER_GONE.format(id=req.id, state=texts.STATE_NAMES[req.state])
         )
-        notify(session, session.get(Person, original.person_id), "offer_withdrawn", text, request=req, edit_of=original.id)
+        notify(
+            session, session.get(Person, original.person_id), "offer_withdrawn", text, request=req, edit_of=original.id
+        )
 
 
 def offer(session: Session, req: Request, *, widen: bool = False) -> int:
@@ -279,7 +283,9 @@ def offer(session: Session, req: Request, *, widen: bool = False) -> int:
                     person,
                     "no_candidates",
                     texts.N_NO_CANDIDATES.format(
-                        id=req.id, category=_category_name(req), building=req.building.name if req.building else texts.NO_BUILDING
+                        id=req.id,
+                        category=_category_name(req),
+                        building=req.building.name if req.building else texts.NO_BUILDING,
                     ),
                     request=req,
                 )
@@ -295,7 +301,9 @@ def offer(session: Session, req: Request, *, widen: bool = False) -> int:
     buttons = [[button(texts.BUTTON_CLAIM, "claim", req.id), button(texts.BUTTON_DECLINE, "decline", req.id)]]
     for c in candidates:
         msg = notify(session, session.get(Person, c.person_id), "offer", card, request=req, buttons=buttons)
-        session.add(Offer(request_id=req.id, volunteer_id=c.volunteer_id, outbox_id=msg.id if msg else None, tier=c.tier))
+        session.add(
+            Offer(request_id=req.id, volunteer_id=c.volunteer_id, outbox_id=msg.id if msg else None, tier=c.tier)
+        )
     session.flush()
     return len(candidates)
 
@@ -393,8 +401,14 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
         resident.person.phone = phone
 
     if resident_id != actor.resident_id and actor.person_id is not None:
-        notify(session, session.get(Person, actor.person_id), "received", texts.N_RECEIVED_FOR_OTHER.format(
-            name=resident.person.name, id=req.id, summary=_summary(req)), request=req, reply=True)
+        notify(
+            session,
+            session.get(Person, actor.person_id),
+            "received",
+            texts.N_RECEIVED_FOR_OTHER.format(name=resident.person.name, id=req.id, summary=_summary(req)),
+            request=req,
+            reply=True,
+        )
     if req.kind == RequestKind.WISH:
         if resident_id == actor.resident_id:
             _notify_resident(
@@ -408,12 +422,16 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
                 "review",
                 texts.N_STAFF_REVIEW.format(id=req.id, grid=grid_name, summary=_summary(req, 100)),
                 request=req,
-                buttons=[[button(texts.BUTTON_PUBLISH, "publish", req.id), button(texts.BUTTON_REJECT, "reject", req.id)]],
+                buttons=[
+                    [button(texts.BUTTON_PUBLISH, "publish", req.id), button(texts.BUTTON_REJECT, "reject", req.id)]
+                ],
             )
     else:
         if resident_id == actor.resident_id:
             _notify_resident(
-                session, req, "received",
+                session,
+                req,
+                "received",
                 texts.N_RECEIVED_SERVICE.format(category=_category_name(req), id=req.id, summary=_summary(req)),
                 reply=True,
             )
@@ -494,9 +512,18 @@ def _check_can_take(volunteer: Volunteer) -> None:
 
 def _after_assign(session: Session, req: Request, volunteer: Volunteer, template: str, reply: bool) -> None:
     _withdraw_offers(session, req, keep_volunteer_id=volunteer.id)
-    notify(session, volunteer.person, "assigned", _contact_text(session, req, template), request=req,
-           buttons=_task_buttons(req), reply=reply)
-    _notify_resident(session, req, "claimed", texts.N_CLAIMED_RESIDENT.format(id=req.id, volunteer=volunteer.person.name))
+    notify(
+        session,
+        volunteer.person,
+        "assigned",
+        _contact_text(session, req, template),
+        request=req,
+        buttons=_task_buttons(req),
+        reply=reply,
+    )
+    _notify_resident(
+        session, req, "claimed", texts.N_CLAIMED_RESIDENT.format(id=req.id, volunteer=volunteer.person.name)
+    )
 
 
 def decline(session: Session, actor: Actor, request_id: int) -> None:
@@ -504,7 +531,9 @@ def decline(session: Session, actor: Actor, request_id: int) -> None:
     if actor.volunteer_id is None:
         raise Forbidden(texts.ERR_NOT_VOLUNTEER)
     req = _lock(session, actor, request_id)
-    offer_row = session.scalar(select(Offer).where(Offer.request_id == req.id, Offer.volunteer_id == actor.volunteer_id))
+    offer_row = session.scalar(
+        select(Offer).where(Offer.request_id == req.id, Offer.volunteer_id == actor.volunteer_id)
+    )
     if offer_row is not None and offer_row.status == OfferStatus.OFFERED:
         offer_row.status = OfferStatus.DECLINED
         _record(session, req, actor, "volunteer", "decline", req.state)
@@ -562,8 +591,13 @@ def release(session: Session, actor: Actor, request_id: int, reason: str = "") -
     req.volunteer_id, req.claimed_at, req.started_at = None, None, None
     _notify_resident(session, req, "released", texts.N_RELEASED_RESIDENT.format(id=req.id))
     for person in leader_or_staff(session, req):
-        notify(session, person, "released", texts.N_RELEASED_LEADER.format(
-            id=req.id, volunteer=volunteer.person.name, reason=reason or texts.UNKNOWN), request=req)
+        notify(
+            session,
+            person,
+            "released",
+            texts.N_RELEASED_LEADER.format(id=req.id, volunteer=volunteer.person.name, reason=reason or texts.UNKNOWN),
+            request=req,
+        )
     offer(session, req)
     return req
 
@@ -584,12 +618,27 @@ def finish(session: Session, actor: Actor, request_id: int, hours: float | None 
     points = round(hours * get_settings().points_per_hour)
     volunteer.hours_total += hours
     volunteer.points_total += points
-    session.add(LedgerEntry(volunteer_id=volunteer.id, request_id=req.id, team_id=req.team_id, hours=hours,
-                            points=points, reason="service", at=clock.now()))
+    session.add(
+        LedgerEntry(
+            volunteer_id=volunteer.id,
+            request_id=req.id,
+            team_id=req.team_id,
+            hours=hours,
+            points=points,
+            reason="service",
+            at=clock.now(),
+        )
+    )
     stars = [button(label, "rate", req.id, score=i + 1) for i, label in enumerate(texts.BUTTON_STARS)]
     _notify_resident(
-        session, req, "done", texts.N_DONE_RESIDENT.format(id=req.id, volunteer=volunteer.person.name),
-        buttons=[[button(texts.BUTTON_CONFIRM, "confirm", req.id), button(texts.BUTTON_REOPEN, "reopen", req.id)], stars],
+        session,
+        req,
+        "done",
+        texts.N_DONE_RESIDENT.format(id=req.id, volunteer=volunteer.person.name),
+        buttons=[
+            [button(texts.BUTTON_CONFIRM, "confirm", req.id), button(texts.BUTTON_REOPEN, "reopen", req.id)],
+            stars,
+        ],
     )
     return req
 
@@ -603,11 +652,19 @@ def confirm(session: Session, actor: Actor, request_id: int) -> Request:
     role = _require_owner_or_staff(actor, req)
     _move(session, req, actor, role, "confirm")
     if req.volunteer:
-        notify(session, req.volunteer.person, "confirmed", texts.N_CONFIRMED_VOLUNTEER.format(
-            id=req.id, hours=req.hours, points=round((req.hours or 0) * get_settings().points_per_hour)), request=req)
+        notify(
+            session,
+            req.volunteer.person,
+            "confirmed",
+            texts.N_CONFIRMED_VOLUNTEER.format(
+                id=req.id, hours=req.hours, points=round((req.hours or 0) * get_settings().points_per_hour)
+            ),
+            request=req,
+        )
     stars = [button(label, "rate", req.id, score=i + 1) for i, label in enumerate(texts.BUTTON_STARS)]
-    _notify_resident(session, req, "closed", texts.N_CLOSED_ASK_RATING.format(id=req.id),
-                     buttons=[stars], reply=role == "resident")
+    _notify_resident(
+        session, req, "closed", texts.N_CLOSED_ASK_RATING.format(id=req.id), buttons=[stars], reply=role == "resident"
+    )
     return req
 
 
@@ -640,7 +697,9 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
     if session.scalar(select(Rating.id).where(Rating.request_id == req.id)):
         raise IllegalTransition(texts.ERR_ALREADY_RATED)
     comment = normalize_text(comment)[:500]
-    rating = Rating(request_id=req.id, volunteer_id=req.volunteer_id, score=score, comment=comment, created_at=clock.now())
+    rating = Rating(
+        request_id=req.id, volunteer_id=req.volunteer_id, score=score, comment=comment, created_at=clock.now()
+    )
     session.add(rating)
     if req.state == S.DONE:
         _move(session, req, actor, "resident", "confirm", f"{score}星")
@@ -650,14 +709,25 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
         volunteer.rating_sum += score
         volunteer.rating_count += 1
         volunteer.rating_recent = (1 - RATING_EMA_WEIGHT) * volunteer.rating_recent + RATING_EMA_WEIGHT * score
-        notify(session, volunteer.person, "rated", texts.N_RATED_VOLUNTEER.format(id=req.id, score=score, comment=comment), request=req)
+        notify(
+            session,
+            volunteer.person,
+            "rated",
+            texts.N_RATED_VOLUNTEER.format(id=req.id, score=score, comment=comment),
+            request=req,
+        )
     if score <= 2:
         req.needs_followup = True
         _record(session, req, actor, "resident", "followup_requested", req.state, f"{score}星")
         recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
         for person in recipients.values():
-            notify(session, person, "low_rating", texts.N_LOW_RATING.format(
-                id=req.id, score=score, comment=comment or texts.UNKNOWN), request=req)
+            notify(
+                session,
+                person,
+                "low_rating",
+                texts.N_LOW_RATING.format(id=req.id, score=score, comment=comment or texts.UNKNOWN),
+                request=req,
+            )
     _notify_resident(session, req, "rating_thanks", texts.N_RATING_THANKS, reply=True)
     session.flush()
     return rating
@@ -694,9 +764,18 @@ def urge(session: Session, actor: Actor, request_id: int) -> Request:
     hours, minutes = int(waited.total_seconds() // 3600), int(waited.total_seconds() % 3600 // 60)
     _record(session, req, actor, "resident", "urge", req.state)
     for person in leader_or_staff(session, req):
-        notify(session, person, "urged", texts.N_URGED.format(
-            id=req.id, state=texts.STATE_NAMES[req.state], waited=texts.WAITED.format(hours=hours, minutes=minutes),
-            summary=_summary(req)), request=req)
+        notify(
+            session,
+            person,
+            "urged",
+            texts.N_URGED.format(
+                id=req.id,
+                state=texts.STATE_NAMES[req.state],
+                waited=texts.WAITED.format(hours=hours, minutes=minutes),
+                summary=_summary(req),
+            ),
+            request=req,
+        )
     _notify_resident(session, req, "urge_ack", texts.N_URGE_ACK.format(id=req.id), reply=True)
     return req
 
@@ -707,19 +786,31 @@ def complain(session: Session, actor: Actor, text: str) -> Request | None:
     if actor.resident_id is None:
         raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
     text = normalize_text(text)[:500] or texts.UNKNOWN
-    req = session.scalar(select(Request).where(Request.resident_id == actor.resident_id)
-                         .order_by(Request.submitted_at.desc(), Request.id.desc()).limit(1))
+    req = session.scalar(
+        select(Request)
+        .where(Request.resident_id == actor.resident_id)
+        .order_by(Request.submitted_at.desc(), Request.id.desc())
+        .limit(1)
+    )
     resident = session.get(Resident, actor.resident_id)
     if req is None:
         for person in staff_of(session, resident.person.community_id):
-            notify(session, person, "complaint", texts.N_COMPLAINT_NO_REQUEST.format(name=resident.person.name, text=text))
+            notify(
+                session, person, "complaint", texts.N_COMPLAINT_NO_REQUEST.format(name=resident.person.name, text=text)
+            )
         return None
     req = _lock(session, actor, req.id)
     req.needs_followup = True
     _record(session, req, actor, "resident", "complain", req.state, text)
     recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
     for person in recipients.values():
-        notify(session, person, "complaint", texts.N_COMPLAINT.format(id=req.id, name=resident.person.name, text=text), request=req)
+        notify(
+            session,
+            person,
+            "complaint",
+            texts.N_COMPLAINT.format(id=req.id, name=resident.person.name, text=text),
+            request=req,
+        )
     return req
 
 
@@ -746,8 +837,9 @@ def add_note(session: Session, actor: Actor, request_id: int, note: str) -> Requ
         _require_assignee(actor, req)
         role = "volunteer"
         if req.state not in (S.DONE, S.CLOSED):
-            raise IllegalTransition(texts.ERR_WRONG_STATE.format(
-                state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES["note"]))
+            raise IllegalTransition(
+                texts.ERR_WRONG_STATE.format(state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES["note"])
+            )
     note = normalize_text(note)[:1000]
     if not note:
         raise InvalidInput(texts.ERR_NOTE_EMPTY)
@@ -772,12 +864,23 @@ def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_
         if req.state == S.OPEN:
             offer(session, req, widen=True)
         for person in leader_or_staff(session, req):
-            notify(session, person, "escalated", texts.N_ESCALATED_LEADER.format(
-                id=req.id, hours=hours_waited, summary=_summary(req)), request=req)
+            notify(
+                session,
+                person,
+                "escalated",
+                texts.N_ESCALATED_LEADER.format(id=req.id, hours=hours_waited, summary=_summary(req)),
+                request=req,
+            )
     else:
         for person in staff_of(session, req.community_id):
-            notify(session, person, "red_flag", texts.N_ESCALATED_STAFF.format(
-                id=req.id, hours=hours_waited, grid=grid_name, summary=_summary(req)), request=req, urgent=True)
+            notify(
+                session,
+                person,
+                "red_flag",
+                texts.N_ESCALATED_STAFF.format(id=req.id, hours=hours_waited, grid=grid_name, summary=_summary(req)),
+                request=req,
+                urgent=True,
+            )
     return req
 
 
@@ -811,26 +914,51 @@ def remind(session: Session, req: Request, kind: str) -> None:
     """Appointment reminders, the due-time nudge and the overdue call to the grid leader."""
     time = _time_text(req)
     if kind == "remind_volunteer":
-        notify(session, req.volunteer.person, kind, texts.N_REMIND_VOLUNTEER.format(
-            id=req.id, time=time, address=req.address_text, summary=_summary(req)), request=req, buttons=_task_buttons(req))
+        notify(
+            session,
+            req.volunteer.person,
+            kind,
+            texts.N_REMIND_VOLUNTEER.format(id=req.id, time=time, address=req.address_text, summary=_summary(req)),
+            request=req,
+            buttons=_task_buttons(req),
+        )
     elif kind == "remind_resident":
         template = texts.N_REMIND_RESIDENT_CLAIMED if req.state in ACTIVE_STATES else texts.N_REMIND_RESIDENT_OPEN
         name = req.volunteer.person.name if req.volunteer else ""
         _notify_resident(session, req, kind, template.format(id=req.id, time=time, volunteer=name))
     elif kind == "nudge_volunteer":
-        notify(session, req.volunteer.person, kind, texts.N_NUDGE_VOLUNTEER.format(id=req.id, summary=_summary(req)),
-               request=req, buttons=[[button(texts.BUTTON_FINISH, "finish", req.id), button(texts.BUTTON_RELEASE, "release", req.id)]])
+        notify(
+            session,
+            req.volunteer.person,
+            kind,
+            texts.N_NUDGE_VOLUNTEER.format(id=req.id, summary=_summary(req)),
+            request=req,
+            buttons=[[button(texts.BUTTON_FINISH, "finish", req.id), button(texts.BUTTON_RELEASE, "release", req.id)]],
+        )
     elif kind == "overdue_leader":
         _record(session, req, SYSTEM_ACTOR, "system", "overdue", req.state, req.volunteer.person.name)
         for person in leader_or_staff(session, req):
-            notify(session, person, kind, texts.N_OVERDUE_LEADER.format(
-                id=req.id, volunteer=req.volunteer.person.name, summary=_summary(req)), request=req,
-                buttons=[[button(texts.BUTTON_REASSIGN, "reassign", req.id)]])
+            notify(
+                session,
+                person,
+                kind,
+                texts.N_OVERDUE_LEADER.format(id=req.id, volunteer=req.volunteer.person.name, summary=_summary(req)),
+                request=req,
+                buttons=[[button(texts.BUTTON_REASSIGN, "reassign", req.id)]],
+            )
     else:
         raise ValueError(f"unknown reminder {kind}")
 
 
 def remind_to_rate(session: Session, req: Request) -> None:
     stars = [button(label, "rate", req.id, score=i + 1) for i, label in enumerate(texts.BUTTON_STARS)]
-    _notify_resident(session, req, "rate_reminder", texts.N_RATE_REMINDER.format(id=req.id), buttons=[
-        [button(texts.BUTTON_CONFIRM, "confirm", req.id), button(texts.BUTTON_REOPEN, "reopen", req.id)], stars])
+    _notify_resident(
+        session,
+        req,
+        "rate_reminder",
+        texts.N_RATE_REMINDER.format(id=req.id),
+        buttons=[
+            [button(texts.BUTTON_CONFIRM, "confirm", req.id), button(texts.BUTTON_REOPEN, "reopen", req.id)],
+            stars,
+        ],
+    )

@@ -11,6 +11,7 @@ Rows deleted from a file are not deleted from the database: requests, ratings an
 ledger point at buildings, teams and volunteers. Building party groups are the exception
 (nothing points at them, and a blank 楼院党小组 cell has to mean "none").
 """
+
 import csv
 import re
 from dataclasses import dataclass, field
@@ -50,12 +51,26 @@ STAFF = "staff.csv"
 COLUMNS: dict[str, dict[str, bool]] = {
     COMMUNITY: {"编号": True, "名称": True, "时区": False},
     GRIDS: {"网格编号": True, "网格名称": True, "网格长手机": True, "网格党支部": True, "支部书记": False},
-    BUILDINGS: {"楼号": True, "楼名": False, "网格编号": True, "单元数": True, "层数": True, "别名": False, "楼院党小组": False},
+    BUILDINGS: {
+        "楼号": True,
+        "楼名": False,
+        "网格编号": True,
+        "单元数": True,
+        "层数": True,
+        "别名": False,
+        "楼院党小组": False,
+    },
     CATEGORIES: {"编码": True, "名称": True, "同义词": False, "默认服务队": False, "默认时长": True, "办结时限": True},
     TEAMS: {"编码": True, "名称": True, "网格编号": False, "技能": True},
     VOLUNTEERS: {
-        "姓名": True, "手机": True, "网格编号": False, "楼号": False, "服务队": False,
-        "在职党员": True, "接单上限": False, "可服务时间": False,
+        "姓名": True,
+        "手机": True,
+        "网格编号": False,
+        "楼号": False,
+        "服务队": False,
+        "在职党员": True,
+        "接单上限": False,
+        "可服务时间": False,
     },
     STAFF: {"姓名": True, "手机": True, "TelegramID": False},
 }
@@ -360,74 +375,88 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             r.error("时区", texts.LOAD_BAD_TIMEZONE.format(value=timezone))
-        p.community = CommunityRow(r.line, r.text("编号", _limit(Community.code)), r.text("名称", _limit(Community.name)), timezone)
+        p.community = CommunityRow(
+            r.line, r.text("编号", _limit(Community.code)), r.text("名称", _limit(Community.name)), timezone
+        )
 
     for r in _rows(sheets[GRIDS]):
-        p.grids.append(GridRow(
-            r.line,
-            code=r.text("网格编号", _limit(Grid.code)),
-            name=r.text("网格名称", _limit(Grid.name)),
-            leader_phone=r.phone("网格长手机"),
-            branch=r.text("网格党支部", _limit(PartyGroup.name)),
-            secretary=r.text("支部书记", _limit(PartyGroup.secretary_name)),
-        ))
+        p.grids.append(
+            GridRow(
+                r.line,
+                code=r.text("网格编号", _limit(Grid.code)),
+                name=r.text("网格名称", _limit(Grid.name)),
+                leader_phone=r.phone("网格长手机"),
+                branch=r.text("网格党支部", _limit(PartyGroup.name)),
+                secretary=r.text("支部书记", _limit(PartyGroup.secretary_name)),
+            )
+        )
 
     for r in _rows(sheets[BUILDINGS]):
         number = r.building_number("楼号")
         name = r.text("楼名", _limit(Building.name))
         if not name and number is not None:
             name = texts.LOAD_BUILDING_NAME.format(number=number)
-        p.buildings.append(BuildingRow(
-            r.line,
-            number=number,
-            name=name,
-            grid=r.text("网格编号"),
-            units=r.integer("单元数", UNITS),
-            floors=r.integer("层数", FLOORS),
-            aliases=r.items("别名", _limit(Building.aliases)),
-            party_group=r.text("楼院党小组", _limit(PartyGroup.name)),
-        ))
+        p.buildings.append(
+            BuildingRow(
+                r.line,
+                number=number,
+                name=name,
+                grid=r.text("网格编号"),
+                units=r.integer("单元数", UNITS),
+                floors=r.integer("层数", FLOORS),
+                aliases=r.items("别名", _limit(Building.aliases)),
+                party_group=r.text("楼院党小组", _limit(PartyGroup.name)),
+            )
+        )
 
     for r in _rows(sheets[CATEGORIES]):
-        p.categories.append(CategoryRow(
-            r.line,
-            code=r.text("编码", _limit(ServiceCategory.code)),
-            name=r.text("名称", _limit(ServiceCategory.name)),
-            synonyms=r.items("同义词", _limit(ServiceCategory.synonyms)),
-            default_team=r.text("默认服务队"),
-            default_hours=r.number("默认时长", DEFAULT_HOURS),
-            due_hours=r.integer("办结时限", DUE_HOURS),
-        ))
+        p.categories.append(
+            CategoryRow(
+                r.line,
+                code=r.text("编码", _limit(ServiceCategory.code)),
+                name=r.text("名称", _limit(ServiceCategory.name)),
+                synonyms=r.items("同义词", _limit(ServiceCategory.synonyms)),
+                default_team=r.text("默认服务队"),
+                default_hours=r.number("默认时长", DEFAULT_HOURS),
+                due_hours=r.integer("办结时限", DUE_HOURS),
+            )
+        )
 
     for r in _rows(sheets[TEAMS]):
-        p.teams.append(TeamRow(
-            r.line,
-            code=r.text("编码", _limit(VolunteerTeam.code)),
-            name=r.text("名称", _limit(VolunteerTeam.name)),
-            grid=r.text("网格编号"),
-            skills=r.items("技能"),
-        ))
+        p.teams.append(
+            TeamRow(
+                r.line,
+                code=r.text("编码", _limit(VolunteerTeam.code)),
+                name=r.text("名称", _limit(VolunteerTeam.name)),
+                grid=r.text("网格编号"),
+                skills=r.items("技能"),
+            )
+        )
 
     for r in _rows(sheets[VOLUNTEERS]):
-        p.volunteers.append(VolunteerRow(
-            r.line,
-            name=r.text("姓名", _limit(Person.name)),
-            phone=r.phone("手机"),
-            grid=r.text("网格编号"),
-            building=r.building_number("楼号"),
-            teams=r.items("服务队"),
-            party_member=r.yes_no("在职党员"),
-            max_load=r.integer("接单上限", MAX_LOAD, default=get_settings().default_max_load),
-            availability=r.text("可服务时间", _limit(Volunteer.availability_note)),
-        ))
+        p.volunteers.append(
+            VolunteerRow(
+                r.line,
+                name=r.text("姓名", _limit(Person.name)),
+                phone=r.phone("手机"),
+                grid=r.text("网格编号"),
+                building=r.building_number("楼号"),
+                teams=r.items("服务队"),
+                party_member=r.yes_no("在职党员"),
+                max_load=r.integer("接单上限", MAX_LOAD, default=get_settings().default_max_load),
+                availability=r.text("可服务时间", _limit(Volunteer.availability_note)),
+            )
+        )
 
     for r in _rows(sheets[STAFF]):
-        p.staff.append(StaffRow(
-            r.line,
-            name=r.text("姓名", _limit(Person.name)),
-            phone=r.phone("手机"),
-            telegram_id=r.integer("TelegramID", TELEGRAM_IDS),
-        ))
+        p.staff.append(
+            StaffRow(
+                r.line,
+                name=r.text("姓名", _limit(Person.name)),
+                phone=r.phone("手机"),
+                telegram_id=r.integer("TelegramID", TELEGRAM_IDS),
+            )
+        )
     return p
 
 
@@ -446,7 +475,9 @@ def _index(file: str, rows: list, key, column: str, errors: list[RowError]) -> d
         if value in (None, ""):
             continue
         if value in seen:
-            errors.append(RowError(file, row.line, column, texts.LOAD_DUPLICATE.format(value=value, line=seen[value].line)))
+            errors.append(
+                RowError(file, row.line, column, texts.LOAD_DUPLICATE.format(value=value, line=seen[value].line))
+            )
         else:
             seen[value] = row
     return seen
@@ -462,7 +493,9 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
     # Keys other files refer to. None means "unknown" (file or key column unreadable):
     # references to it are not checked rather than all reported as missing.
     grids = _index(GRIDS, p.grids, lambda g: g.code, "网格编号", errors) if _has(sheets[GRIDS], "网格编号") else None
-    buildings = _index(BUILDINGS, p.buildings, lambda b: b.number, "楼号", errors) if _has(sheets[BUILDINGS], "楼号") else None
+    buildings = (
+        _index(BUILDINGS, p.buildings, lambda b: b.number, "楼号", errors) if _has(sheets[BUILDINGS], "楼号") else None
+    )
     # Names are unique in the database too. Rows already reported as a repeated number are
     # left out: a blank name defaults to "7号楼", and one mistake should be one error.
     firsts = [b for b in p.buildings if buildings is None or b.number is None or buildings.get(b.number) is b]
@@ -471,7 +504,11 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
         _index(CATEGORIES, p.categories, lambda c: c.code, "编码", errors) if _has(sheets[CATEGORIES], "编码") else None
     )
     teams = _index(TEAMS, p.teams, lambda t: t.code, "编码", errors) if _has(sheets[TEAMS], "编码") else None
-    volunteers = _index(VOLUNTEERS, p.volunteers, lambda v: v.phone, "手机", errors) if _has(sheets[VOLUNTEERS], "手机") else None
+    volunteers = (
+        _index(VOLUNTEERS, p.volunteers, lambda v: v.phone, "手机", errors)
+        if _has(sheets[VOLUNTEERS], "手机")
+        else None
+    )
     staff = _index(STAFF, p.staff, lambda s: s.phone, "手机", errors) if _has(sheets[STAFF], "手机") else None
     _index(STAFF, p.staff, lambda s: s.telegram_id, "TelegramID", errors)
 
@@ -489,12 +526,17 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
             other = words.setdefault(word, c)
             if word and other is not c and other.code != c.code:
                 column = "同义词" if word in c.synonyms else "名称" if word == c.name else "编码"
-                err(CATEGORIES, c.line, column, texts.LOAD_SHARED_WORD.format(word=word, line=other.line, name=other.name))
+                err(
+                    CATEGORIES,
+                    c.line,
+                    column,
+                    texts.LOAD_SHARED_WORD.format(word=word, line=other.line, name=other.name),
+                )
 
     for g in p.grids:
-        if g.leader_phone and volunteers is not None and staff is not None:
-            if g.leader_phone not in volunteers and g.leader_phone not in staff:
-                err(GRIDS, g.line, "网格长手机", texts.LOAD_LEADER_UNKNOWN.format(phone=g.leader_phone))
+        known = volunteers is not None and staff is not None
+        if g.leader_phone and known and g.leader_phone not in volunteers and g.leader_phone not in staff:
+            err(GRIDS, g.line, "网格长手机", texts.LOAD_LEADER_UNKNOWN.format(phone=g.leader_phone))
     for b in p.buildings:
         ref(BUILDINGS, b.line, "网格编号", b.grid, grids, "grid", GRIDS)
     for t in p.teams:
@@ -502,9 +544,11 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
         for skill in t.skills:
             ref(TEAMS, t.line, "技能", skill, categories, "category", CATEGORIES)
     for c in p.categories:
-        if ref(CATEGORIES, c.line, "默认服务队", c.default_team, teams, "team", TEAMS) and c.default_team and teams:
-            if c.code not in teams[c.default_team].skills:
-                err(CATEGORIES, c.line, "默认服务队", texts.LOAD_DEFAULT_TEAM_SKILL.format(team=c.default_team, code=c.code))
+        team_known = ref(CATEGORIES, c.line, "默认服务队", c.default_team, teams, "team", TEAMS)
+        if team_known and c.default_team and teams and c.code not in teams[c.default_team].skills:
+            err(
+                CATEGORIES, c.line, "默认服务队", texts.LOAD_DEFAULT_TEAM_SKILL.format(team=c.default_team, code=c.code)
+            )
         # An uncovered category would take orders that no volunteer is ever offered.
         if _has(sheets[TEAMS], "技能") and c.code and not any(c.code in t.skills for t in p.teams):
             err(CATEGORIES, c.line, "编码", texts.LOAD_CATEGORY_UNCOVERED.format(name=c.name, code=c.code))
@@ -621,7 +665,9 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
         select(Person).where(Person.community_id == cid, Person.phone.in_(list(people))).order_by(Person.id)
     ):
         current = persons.get(person.phone)
-        if current is None or (current.volunteer is None and current.staff is None and (person.volunteer or person.staff)):
+        if current is None or (
+            current.volunteer is None and current.staff is None and (person.volunteer or person.staff)
+        ):
             persons[person.phone] = person
 
     # Problems only the database can show, checked before the first write.
@@ -635,7 +681,9 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
     for b in session.scalars(select(Building).where(Building.community_id == cid, Building.number.not_in(numbers))):
         if b.name in wanted:
             row = wanted[b.name]
-            conflicts.append(RowError(BUILDINGS, row.line, "楼名", texts.LOAD_BUILDING_NAME_TAKEN.format(number=b.number)))
+            conflicts.append(
+                RowError(BUILDINGS, row.line, "楼名", texts.LOAD_BUILDING_NAME_TAKEN.format(number=b.number))
+            )
     if conflicts:
         raise LoadError(conflicts)
 
@@ -691,14 +739,23 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
             building = buildings[row.number] = Building(community_id=cid, number=row.number)
             session.add(building)
         changed = _set(
-            building, name=row.name, grid=grids[row.grid], units=row.units, floors=row.floors, aliases="|".join(row.aliases)
+            building,
+            name=row.name,
+            grid=grids[row.grid],
+            units=row.units,
+            floors=row.floors,
+            aliases="|".join(row.aliases),
         )
         report.note("buildings", created, changed or building in renamed)
     session.flush()
 
     building_ids = [b.id for b in buildings.values()]
     groups = _existing(
-        session, PartyGroup, lambda g: g.building_id, PartyGroup.kind == "building", PartyGroup.building_id.in_(building_ids)
+        session,
+        PartyGroup,
+        lambda g: g.building_id,
+        PartyGroup.kind == "building",
+        PartyGroup.building_id.in_(building_ids),
     )
     for row in p.buildings:
         building = buildings[row.number]
@@ -721,7 +778,11 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
             category = categories[row.code] = ServiceCategory(community_id=cid, code=row.code)
             session.add(category)
         category_changed[row.code] = _set(
-            category, name=row.name, synonyms="|".join(row.synonyms), default_hours=row.default_hours, due_hours=row.due_hours
+            category,
+            name=row.name,
+            synonyms="|".join(row.synonyms),
+            default_hours=row.default_hours,
+            due_hours=row.due_hours,
         )
 
     teams = _existing(session, VolunteerTeam, lambda t: t.code, VolunteerTeam.community_id == cid)

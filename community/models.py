@@ -7,6 +7,7 @@ registered by staff has no Telegram account at all.
 
 Times are naive UTC (see `community.clock`).
 """
+
 from __future__ import annotations
 
 import enum
@@ -253,9 +254,7 @@ class ServiceCategory(Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(50))
     synonyms: Mapped[str] = mapped_column(String(300), default="")  # "|"-separated
-    default_team_id: Mapped[int | None] = mapped_column(
-        ForeignKey("volunteer_teams.id", use_alter=True)
-    )
+    default_team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id", use_alter=True))
     default_hours: Mapped[float] = mapped_column(Float, default=1.0)
     due_hours: Mapped[int] = mapped_column(Integer, default=48)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

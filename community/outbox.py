@@ -1,5 +1,6 @@
 """Writing notifications. Rows are added to the caller's session, so they commit or roll
 back together with the state change that caused them; the bot's sender delivers them."""
+
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -78,9 +79,10 @@ def notify(
 def staff_of(session: Session, community_id: int) -> list[Person]:
     return list(
         session.scalars(
-            select(Person).join(Staff, Staff.person_id == Person.id).where(
-                Person.community_id == community_id, Staff.active.is_(True)
-            ).order_by(Person.id)
+            select(Person)
+            .join(Staff, Staff.person_id == Person.id)
+            .where(Person.community_id == community_id, Staff.active.is_(True))
+            .order_by(Person.id)
         )
     )
 

@@ -4,6 +4,7 @@ Volunteers arrive through a one-time invite link (`/start join-<code>`) that sta
 Residents arrive by messaging the bot and giving consent; residents without Telegram are
 registered by staff or a grid worker, who record their consent (代下单).
 """
+
 import secrets
 from datetime import timedelta
 
@@ -32,8 +33,13 @@ def community_by_code(session: Session, code: str | None = None) -> Community:
 
 
 def _person(
-    session: Session, community: Community, name: str, phone: str | None, telegram_id: int | None,
-    *, match_phone: bool = True,
+    session: Session,
+    community: Community,
+    name: str,
+    phone: str | None,
+    telegram_id: int | None,
+    *,
+    match_phone: bool = True,
 ) -> Person:
     """Find a person by Telegram id, or by phone when `match_phone` (a volunteer or staff
     member from the spreadsheets joining the bot), else create one. Residents are never
@@ -48,7 +54,9 @@ def _person(
     if person is None and phone and match_phone:
         person = session.scalar(select(Person).where(Person.community_id == community.id, Person.phone == phone))
     if person is None:
-        person = Person(community_id=community.id, name=name, phone=phone, telegram_id=telegram_id, created_at=clock.now())
+        person = Person(
+            community_id=community.id, name=name, phone=phone, telegram_id=telegram_id, created_at=clock.now()
+        )
         session.add(person)
     else:
         if person.telegram_id is not None and telegram_id is not None and person.telegram_id != telegram_id:
@@ -104,9 +112,7 @@ def issue_invites(
 
 def redeem_invite(session: Session, code: str, telegram_id: int, name: str, phone: str | None = None) -> Volunteer:
     """`/start join-<code>`: the Telegram user becomes (or is linked to) a volunteer."""
-    invite = session.scalar(
-        select(Invite).where(Invite.code == normalize_text(code).upper()).with_for_update()
-    )
+    invite = session.scalar(select(Invite).where(Invite.code == normalize_text(code).upper()).with_for_update())
     if invite is None or invite.used_at is not None or invite.expires_at < clock.now():
         raise InvalidInput(texts.ERR_INVITE_INVALID)
     community = session.get(Community, invite.community_id)

@@ -4,6 +4,7 @@ Each queue is a WHERE clause and an ORDER BY over requests; a page is one joined
 for the rows shown plus one COUNT for the total, so paging stays cheap on a large
 community.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,10 +94,7 @@ def queue(
         filters.append(Request.grid_id == grid_id)
 
     total = session.scalar(
-        select(func.count())
-        .select_from(Request)
-        .outerjoin(Rating, Rating.request_id == Request.id)
-        .where(*filters)
+        select(func.count()).select_from(Request).outerjoin(Rating, Rating.request_id == Request.id).where(*filters)
     )
     rows = session.execute(
         select(

@@ -9,6 +9,7 @@ Within the offered tiers, candidates are ranked by tier, same building, current 
 recent ratings. An address that cannot be resolved raises `AddressQuestion`: the resident
 is asked, never guessed for.
 """
+
 import re
 import time
 from dataclasses import dataclass
@@ -135,12 +136,15 @@ def building_index(session: Session, community_id: int) -> BuildingIndex:
     index = _indexes.get(community_id)
     if index is None or time.monotonic() - index.loaded_at > INDEX_TTL_SECONDS:
         rows = session.execute(
-            select(Building.id, Building.grid_id, Building.number, Building.name, Building.units, Building.aliases).where(
-                Building.community_id == community_id
-            )
+            select(
+                Building.id, Building.grid_id, Building.number, Building.name, Building.units, Building.aliases
+            ).where(Building.community_id == community_id)
         ).all()
         index = BuildingIndex(
-            [BuildingRef(r.id, r.grid_id, r.number, r.name, r.units, tuple(a for a in r.aliases.split("|") if a)) for r in rows]
+            [
+                BuildingRef(r.id, r.grid_id, r.number, r.name, r.units, tuple(a for a in r.aliases.split("|") if a))
+                for r in rows
+            ]
         )
         _indexes[community_id] = index
     return index
@@ -176,8 +180,9 @@ def resolve_address(session: Session, community_id: int, text: str) -> ResolvedA
     building = matches[0]
     if parsed.unit is not None and not 1 <= parsed.unit <= building.units:
         raise AddressQuestion(texts.ASK_UNIT.format(building=building.name, units=building.units))
-    return ResolvedAddress(building.id, building.grid_id, parsed.unit, parsed.room,
-                           address_label(building.name, parsed.unit, parsed.room))
+    return ResolvedAddress(
+        building.id, building.grid_id, parsed.unit, parsed.room, address_label(building.name, parsed.unit, parsed.room)
+    )
 
 
 def grid_route(session: Session, grid_id: int, building_id: int | None = None) -> GridRoute:
@@ -253,11 +258,20 @@ def rank_candidates(
         tiers = [t for t in tiers if t[0] == TIER_COMMUNITY_SKILL]
     same_building = case((Volunteer.building_id == building_id, 0), else_=1) if building_id is not None else literal(1)
     base = (
-        select(Volunteer.id, Volunteer.person_id, Person.name, same_building.label("building_rank"),
-               Volunteer.active_load, Volunteer.rating_recent)
+        select(
+            Volunteer.id,
+            Volunteer.person_id,
+            Person.name,
+            same_building.label("building_rank"),
+            Volunteer.active_load,
+            Volunteer.rating_recent,
+        )
         .join(Person, Person.id == Volunteer.person_id)
-        .where(Person.community_id == community_id, Volunteer.available.is_(True),
-               Volunteer.active_load < Volunteer.max_load)
+        .where(
+            Person.community_id == community_id,
+            Volunteer.available.is_(True),
+            Volunteer.active_load < Volunteer.max_load,
+        )
         .order_by(same_building, Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
     )
     if exclude:
@@ -267,5 +281,8 @@ def rank_candidates(
         if tier > max_tier or len(found) >= limit:
             break
         rows = session.execute(base.where(condition).limit(limit - len(found)))
-        found += [Candidate(r.id, r.person_id, r.name, tier, r.building_rank == 0, r.active_load, r.rating_recent) for r in rows]
+        found += [
+            Candidate(r.id, r.person_id, r.name, tier, r.building_rank == 0, r.active_load, r.rating_recent)
+            for r in rows
+        ]
     return found

@@ -3,6 +3,7 @@
 Every setting can be overridden by an environment variable of the same name in upper case,
 e.g. `DATABASE_URL=postgresql+psycopg://127.0.0.1/test`.
 """
+
 from functools import lru_cache
 from pathlib import Path
 

@@ -8,6 +8,7 @@ Satisfaction follows the districts' definition of 满意率: satisfied (4–5 st
 rated. Requests closed after 72 hours without a rating (`closed_unrated`) are reported
 on their own and never counted as satisfied, so the rate is never flattered by silence.
 """
+
 from __future__ import annotations
 
 import statistics

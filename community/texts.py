@@ -16,7 +16,13 @@ STATE_NAMES = {
     "cancelled": "已取消",
 }
 
-ROLE_NAMES = {"resident": "居民", "volunteer": "志愿者", "staff": "社区工作人员", "grid_leader": "网格长", "system": "系统"}
+ROLE_NAMES = {
+    "resident": "居民",
+    "volunteer": "志愿者",
+    "staff": "社区工作人员",
+    "grid_leader": "网格长",
+    "system": "系统",
+}
 
 # --- errors (shown to the person who tried) -------------------------------------------
 ERR_NOT_FOUND = "没有找到编号为 {request_id} 的诉求，请核对编号。"
@@ -232,11 +238,17 @@ LOAD_UNKNOWN_REF = "{thing}“{value}”不存在，{file} 里没有这一项。
 LOAD_THINGS = {"grid": "网格", "building": "楼号", "team": "服务队", "category": "服务类别"}
 LOAD_LEADER_UNKNOWN = "手机号 {phone} 不在 volunteers.csv 或 staff.csv 里。网格长必须是已登记的志愿者或社区工作人员。"
 LOAD_DEFAULT_TEAM_SKILL = "默认服务队“{team}”的技能里没有“{code}”，请在 teams.csv 该队的【技能】里补上。"
-LOAD_CATEGORY_UNCOVERED = "没有任何服务队具备“{name}”技能，居民点了这项服务也不会有志愿者接单。请在 teams.csv 的【技能】里添加 {code}。"
+LOAD_CATEGORY_UNCOVERED = (
+    "没有任何服务队具备“{name}”技能，居民点了这项服务也不会有志愿者接单。请在 teams.csv 的【技能】里添加 {code}。"
+)
 LOAD_SHARED_WORD = "“{word}”已是第 {line} 行“{name}”的名称或同义词，居民说这个词时将无法确定是哪项服务。"
-LOAD_NAME_MISMATCH = "手机号 {phone} 在 volunteers.csv 第 {line} 行登记的姓名是“{other}”，同一个手机号只能对应同一个人。"
+LOAD_NAME_MISMATCH = (
+    "手机号 {phone} 在 volunteers.csv 第 {line} 行登记的姓名是“{other}”，同一个手机号只能对应同一个人。"
+)
 LOAD_TELEGRAM_TAKEN = "这个 TelegramID 已经绑定给了“{name}”，请核对。"
-LOAD_BUILDING_NAME_TAKEN = "这个楼名已被数据库里的 {number} 号楼使用，请换一个名字，或把 {number} 号楼也写进 buildings.csv 并改名。"
+LOAD_BUILDING_NAME_TAKEN = (
+    "这个楼名已被数据库里的 {number} 号楼使用，请换一个名字，或把 {number} 号楼也写进 buildings.csv 并改名。"
+)
 LOAD_BUILDING_NAME = "{number}号楼"
 LOAD_REPORT_HEAD = "已导入社区“{name}”（{code}）："
 LOAD_REPORT_LINE = "{kind}：新增 {created}，更新 {updated}，未变 {unchanged}"
@@ -254,15 +266,35 @@ LOAD_KIND_NAMES = {
 
 # --- ledger export (台账): (column header, field) in sheet order ---
 EXPORT_LEDGER_COLUMNS = [
-    ("编号", "request_id"), ("类型", "kind"), ("服务类别", "category"), ("网格", "grid"), ("楼栋", "building"),
-    ("居民", "resident"), ("状态", "state"), ("提交时间", "submitted_at"), ("发布时间", "published_at"),
-    ("接单时间", "claimed_at"), ("出发时间", "started_at"), ("完成时间", "done_at"), ("关闭时间", "closed_at"),
-    ("驳回时间", "rejected_at"), ("取消时间", "cancelled_at"), ("志愿者", "volunteer"), ("服务时长（小时）", "hours"),
-    ("积分", "points"), ("评分", "rating"), ("评价内容", "comment"), ("需回访", "needs_followup"),
+    ("编号", "request_id"),
+    ("类型", "kind"),
+    ("服务类别", "category"),
+    ("网格", "grid"),
+    ("楼栋", "building"),
+    ("居民", "resident"),
+    ("状态", "state"),
+    ("提交时间", "submitted_at"),
+    ("发布时间", "published_at"),
+    ("接单时间", "claimed_at"),
+    ("出发时间", "started_at"),
+    ("完成时间", "done_at"),
+    ("关闭时间", "closed_at"),
+    ("驳回时间", "rejected_at"),
+    ("取消时间", "cancelled_at"),
+    ("志愿者", "volunteer"),
+    ("服务时长（小时）", "hours"),
+    ("积分", "points"),
+    ("评分", "rating"),
+    ("评价内容", "comment"),
+    ("需回访", "needs_followup"),
 ]
 EXPORT_TOTAL_COLUMNS = [
-    ("志愿者", "volunteer"), ("电话", "phone"), ("服务队", "team"), ("服务次数", "services"),
-    ("服务时长（小时）", "hours"), ("积分", "points"),
+    ("志愿者", "volunteer"),
+    ("电话", "phone"),
+    ("服务队", "team"),
+    ("服务次数", "services"),
+    ("服务时长（小时）", "hours"),
+    ("积分", "points"),
 ]
 EXPORT_LEDGER_SHEET, EXPORT_TOTALS_SHEET, EXPORT_TOTAL_LABEL = "台账", "志愿者时长", "合计"
 EXPORT_YES, EXPORT_NO = "是", "否"

@@ -1,5 +1,6 @@
 """Input checks shared by the lifecycle, the CSV loader and the bot. Each raises
 `InvalidInput` with a Chinese message; none of them touches the database."""
+
 import re
 
 import phonenumbers

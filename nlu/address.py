@@ -8,23 +8,39 @@ phone numbers.
     3栋2单元502室     -> 3号楼2单元502
     3-2-502           -> 3号楼2单元502
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 _DIGIT = {
-    "零": "0", "〇": "0", "○": "0", "洞": "0",
-    "一": "1", "幺": "1", "壹": "1",
-    "二": "2", "两": "2", "贰": "2",
-    "三": "3", "叁": "3",
-    "四": "4", "肆": "4",
-    "五": "5", "伍": "5",
-    "六": "6", "陆": "6",
-    "七": "7", "柒": "7", "拐": "7",
-    "八": "8", "捌": "8",
-    "九": "9", "玖": "9", "勾": "9",
+    "零": "0",
+    "〇": "0",
+    "○": "0",
+    "洞": "0",
+    "一": "1",
+    "幺": "1",
+    "壹": "1",
+    "二": "2",
+    "两": "2",
+    "贰": "2",
+    "三": "3",
+    "叁": "3",
+    "四": "4",
+    "肆": "4",
+    "五": "5",
+    "伍": "5",
+    "六": "6",
+    "陆": "6",
+    "七": "7",
+    "柒": "7",
+    "拐": "7",
+    "八": "8",
+    "捌": "8",
+    "九": "9",
+    "玖": "9",
+    "勾": "9",
 }
 _UNIT_CHARS = "十百千拾佰仟"
 _NUM_RUN = re.compile(r"[零〇○一幺壹二两贰三叁四肆五伍六陆七柒八捌九玖十百千拾佰仟]+")
@@ -32,7 +48,7 @@ _NUM_RUN = re.compile(r"[零〇○一幺壹二两贰三叁四肆五伍六陆七�
 _PHONE_ONLY = set("洞拐勾")
 
 
-def chinese_run_to_digits(run: str) -> Optional[str]:
+def chinese_run_to_digits(run: str) -> str | None:
     """十二 -> '12', 五零二 -> '502', 两 -> '2'; None if it is not a number."""
     if not run:
         return None
@@ -41,7 +57,7 @@ def chinese_run_to_digits(run: str) -> Optional[str]:
 
         try:
             value = cn2an.cn2an(run.replace("两", "二"), "smart")
-        except Exception:  # cn2an raises ValueError on ill-formed numerals
+        except (ValueError, KeyError):  # cn2an raises these on ill-formed numerals
             return None
         return str(int(value))
     if all(c in _DIGIT for c in run):
@@ -52,7 +68,7 @@ def chinese_run_to_digits(run: str) -> Optional[str]:
 def digits_in(text: str, allow_slang: bool = False) -> str:
     """Replace Chinese numerals in ``text`` with Arabic digits."""
 
-    def repl(m: "re.Match[str]") -> str:
+    def repl(m: re.Match[str]) -> str:
         run = m.group(0)
         if not allow_slang and any(c in _PHONE_ONLY for c in run):
             return run
@@ -67,9 +83,9 @@ def digits_in(text: str, allow_slang: bool = False) -> str:
 
 @dataclass
 class Address:
-    building: Optional[str]
-    unit: Optional[str]
-    room: Optional[str]
+    building: str | None
+    unit: str | None
+    room: str | None
     prefix: str  # text before the building (a compound or street name), if any
     value: str  # canonical form, e.g. 3号楼2单元502
 
@@ -77,13 +93,15 @@ class Address:
 _SEP = r"\s*[-－—–_/#]\s*"
 _DASHED = re.compile(rf"^(?P<b>\d{{1,3}}){_SEP}(?P<u>\d{{1,2}}){_SEP}(?P<r>\d{{2,5}})$")
 _DASHED2 = re.compile(rf"^(?P<b>\d{{1,3}}){_SEP}(?P<r>\d{{3,5}})$")
-_BUILDING = re.compile(r"(?P<b>\d{1,3})\s*(?:号楼|号院楼|栋楼|号栋|幢楼|号幢|栋|幢|座|楼(?!\d*层)|号(?=\s*\d*\s*单元|\s*-))")
+_BUILDING = re.compile(
+    r"(?P<b>\d{1,3})\s*(?:号楼|号院楼|栋楼|号栋|幢楼|号幢|栋|幢|座|楼(?!\d*层)|号(?=\s*\d*\s*单元|\s*-))"
+)
 _UNIT = re.compile(r"(?P<u>\d{1,2})\s*(?:单元|门洞|门|单|-)")
 _ROOM = re.compile(r"(?P<r>\d{2,5})\s*(?:室|号房|号|房间|房|户)?")
 _FLOOR = re.compile(r"\d{1,2}\s*(?:楼|层)(?=\s*\d{3,5})")
 
 
-def normalize_address(text: str) -> Optional[Address]:
+def normalize_address(text: str) -> Address | None:
     """Parse a building/unit/room address; None if no building, unit or room is found."""
     if not text:
         return None
@@ -103,27 +121,26 @@ def normalize_address(text: str) -> Optional[Address]:
     if mb:
         building = mb.group("b")
         prefix = rest[: mb.start()]
-        rest = rest[mb.end():]
+        rest = rest[mb.end() :]
     mu = _UNIT.match(rest)
     if mu:
         unit = mu.group("u")
-        rest = rest[mu.end():]
+        rest = rest[mu.end() :]
     rest = _FLOOR.sub("", rest)  # 3号楼2单元5楼502 -> drop the floor
     mr = _ROOM.match(rest)
     if mr:
         room = mr.group("r")
-        rest = rest[mr.end():]
+        rest = rest[mr.end() :]
     if building is None and unit is None and room is None:
         return None
-    if rest.strip(" ,，。"):
+    if rest.strip(" ,，。") and building is None:
         # something we do not understand follows; keep the parsed part only if
         # it covers the building at least
-        if building is None:
-            return None
+        return None
     return _make(prefix, building, unit, room)
 
 
-def _make(prefix: str, b: Optional[str], u: Optional[str], r: Optional[str]) -> Address:
+def _make(prefix: str, b: str | None, u: str | None, r: str | None) -> Address:
     b = str(int(b)) if b else None
     u = str(int(u)) if u else None
     parts = [prefix]
@@ -136,7 +153,7 @@ def _make(prefix: str, b: Optional[str], u: Optional[str], r: Optional[str]) -> 
     return Address(b, u, r, prefix, "".join(parts))
 
 
-def normalize_phone(text: str) -> Optional[str]:
+def normalize_phone(text: str) -> str | None:
     """'138 1234 5678' / '+86-138...' / '幺三八...' -> '13812345678'; None if not a phone."""
     if not text:
         return None
@@ -157,7 +174,7 @@ _SCORE_NUM = re.compile(
 )
 
 
-def normalize_score(text: str) -> Optional[int]:
+def normalize_score(text: str) -> int | None:
     """五星 -> 5, 打4分 -> 4, 满分 -> 5, 8分 (of 10) -> 4; None if not a rating."""
     if not text:
         return None

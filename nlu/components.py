@@ -7,13 +7,14 @@ Pipeline use (config.yml):
     - name: EntitySynonymMapper
     - name: nlu.components.ChineseEntityNormalizer    # after all entity extractors
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import numpy as np
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -47,28 +48,26 @@ logger = logging.getLogger(__name__)
 _PARTICLES = set("了的吗呢吧啊呀哦嘛么啦")
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class ChineseTextNormalizer(GraphComponent):
     """Traditional->Simplified, NFKC (full->half width), no emoji/control
     characters, collapsed whitespace, length cap. Must run before the tokenizer."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"max_chars": MAX_CHARS}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self._max_chars = int(config.get("max_chars") or MAX_CHARS)
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ChineseTextNormalizer":
+    ) -> ChineseTextNormalizer:
         return cls(config)
 
     def _normalize(self, message: Message) -> None:
@@ -84,9 +83,7 @@ class ChineseTextNormalizer(GraphComponent):
             for ent in entities:
                 ent = dict(ent)
                 old_span = text[ent[ENTITY_ATTRIBUTE_START] : ent[ENTITY_ATTRIBUTE_END]]
-                start, end = norm.map_span(
-                    ent[ENTITY_ATTRIBUTE_START], ent[ENTITY_ATTRIBUTE_END]
-                )
+                start, end = norm.map_span(ent[ENTITY_ATTRIBUTE_START], ent[ENTITY_ATTRIBUTE_END])
                 if end <= start:
                     continue  # the annotated text was dropped (an emoji) or cut off
                 ent[ENTITY_ATTRIBUTE_START], ent[ENTITY_ATTRIBUTE_END] = start, end
@@ -104,15 +101,13 @@ class ChineseTextNormalizer(GraphComponent):
             self._normalize(example)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._normalize(message)
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class ChineseWordTokenizer(JiebaTokenizer):
     """Rasa's JiebaTokenizer (same user dictionary, same persistence) without the
     whitespace tokens jieba returns for the spaces of voice-typed text.
@@ -122,13 +117,11 @@ class ChineseWordTokenizer(JiebaTokenizer):
     against the entity's precision. Entities never start or end on a space, so
     dropping them loses nothing."""
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         return [t for t in super().tokenize(message, attribute) if t.text.strip()]
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SlotShapeFeaturizer(DenseFeaturizer, GraphComponent):
     """A few dense features saying how much of the message is slot values
     (addresses, times, phone numbers, menu names): a bare 3号楼2单元502 is an answer
@@ -137,28 +130,28 @@ class SlotShapeFeaturizer(DenseFeaturizer, GraphComponent):
     ``featurizers`` list."""
 
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [Tokenizer]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config()}
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SlotShapeFeaturizer":
+    ) -> SlotShapeFeaturizer:
         return cls(config, execution_context.node_name)
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         pass
 
     def _featurize(self, message: Message) -> None:
@@ -175,15 +168,13 @@ class SlotShapeFeaturizer(DenseFeaturizer, GraphComponent):
             self._featurize(example)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._featurize(message)
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class RegularisedLogisticRegressionClassifier(LogisticRegressionClassifier):
     """Rasa's LogisticRegressionClassifier with the regularisation strength ``C`` as a
     setting (Rasa fixes scikit-learn's default, C=1). With about 26,000 sparse count
@@ -191,13 +182,13 @@ class RegularisedLogisticRegressionClassifier(LogisticRegressionClassifier):
     down too far; cross-validation figures for several values are in nlu/REPORT.md."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
-        name: Text,
+        config: dict[str, Any],
+        name: str,
         model_storage: ModelStorage,
         resource: Resource,
     ) -> None:
@@ -205,9 +196,7 @@ class RegularisedLogisticRegressionClassifier(LogisticRegressionClassifier):
         self.clf.set_params(C=float(self.config["C"]))
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
     """Writes normalised values into extracted entities (runs after
     EntitySynonymMapper):
@@ -224,20 +213,20 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
     """
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"find_missing_times": True}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         self._config = config
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ChineseEntityNormalizer":
+    ) -> ChineseEntityNormalizer:
         return cls(config)
 
     @staticmethod
@@ -252,7 +241,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 pass
         return dt.datetime.now(TZ)
 
-    def _normalize_entity(self, ent: Dict[Text, Any], text: Text, now: dt.datetime) -> None:
+    def _normalize_entity(self, ent: dict[str, Any], text: str, now: dt.datetime) -> None:
         etype = ent.get(ENTITY_ATTRIBUTE_TYPE)
         span = text[ent.get(ENTITY_ATTRIBUTE_START, 0) : ent.get(ENTITY_ATTRIBUTE_END, 0)]
         raw = span or str(ent.get(ENTITY_ATTRIBUTE_VALUE) or "")
@@ -285,12 +274,12 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 ent[ENTITY_ATTRIBUTE_VALUE] = service
 
     @staticmethod
-    def _drop_overlaps(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    def _drop_overlaps(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """DIET and the lookup tables (RegexEntityExtractor) often find the same
         mention with different bounds (修水管 / 水管). Keep the first one found, in
         pipeline order (DIET runs first): an entity is dropped when an earlier entity
         of the same type from another extractor overlaps it."""
-        kept: List[Dict[Text, Any]] = []
+        kept: list[dict[str, Any]] = []
         for ent in entities:
             s, e = ent.get(ENTITY_ATTRIBUTE_START, 0), ent.get(ENTITY_ATTRIBUTE_END, 0)
             if any(
@@ -305,7 +294,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
         return kept
 
     @staticmethod
-    def _only_particles(ent: Dict[Text, Any], text: Text) -> bool:
+    def _only_particles(ent: dict[str, Any], text: str) -> bool:
         """A service or item "mention" that is only 了, 的, 吗 ...: DIET sometimes tags the
         particle after a fault (热水器不出热水|了) without the words before it. Such a
         value would only confuse the form, so it is dropped."""
@@ -315,10 +304,10 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
         return not any(ch.isalnum() and ch not in _PARTICLES for ch in span)
 
     @staticmethod
-    def _merge_adjacent(entities: List[Dict[Text, Any]], text: Text) -> List[Dict[Text, Any]]:
+    def _merge_adjacent(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
         """DIET sometimes cuts one mention in two (买点|菜): join same-type entities of
         the same extractor that touch or are separated only by spaces."""
-        out: List[Dict[Text, Any]] = []
+        out: list[dict[str, Any]] = []
         for ent in sorted(entities, key=lambda e: (e.get(ENTITY_ATTRIBUTE_START, 0), e.get(ENTITY_ATTRIBUTE_END, 0))):
             prev = out[-1] if out else None
             if (
@@ -338,7 +327,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             out.append(ent)
         return out
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             entities = [dict(e) for e in message.get(ENTITIES, [])]
@@ -347,7 +336,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             entities = [e for e in entities if not self._only_particles(e, text)]
             now = self._now(message)
             seen = set()
-            kept: List[Dict[Text, Any]] = []
+            kept: list[dict[str, Any]] = []
             for ent in entities:
                 key = (
                     ent.get(ENTITY_ATTRIBUTE_TYPE),
@@ -362,22 +351,20 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 except Exception:  # never let a value parser break a parse
                     logger.exception("could not normalise entity %r", ent)
                 kept.append(ent)
-            if self._config.get("find_missing_times", True) and text and not any(
-                e.get(ENTITY_ATTRIBUTE_TYPE) == "time" for e in kept
+            if (
+                self._config.get("find_missing_times", True)
+                and text
+                and not any(e.get(ENTITY_ATTRIBUTE_TYPE) == "time" for e in kept)
             ):
                 kept.extend(self._missing_times(text, now, kept))
             message.set(ENTITIES, kept, add_to_output=True)
         return messages
 
-    def _missing_times(
-        self, text: Text, now: dt.datetime, others: List[Dict[Text, Any]]
-    ) -> List[Dict[Text, Any]]:
+    def _missing_times(self, text: str, now: dt.datetime, others: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found = []
         for ft in find_times(text, now):
             overlaps = any(
-                ft.start < o.get(ENTITY_ATTRIBUTE_END, 0)
-                and o.get(ENTITY_ATTRIBUTE_START, 0) < ft.end
-                for o in others
+                ft.start < o.get(ENTITY_ATTRIBUTE_END, 0) and o.get(ENTITY_ATTRIBUTE_START, 0) < ft.end for o in others
             )
             if overlaps:
                 continue

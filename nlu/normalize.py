@@ -12,24 +12,24 @@ entity annotations in training data stay aligned:
 4. whitespace runs collapse to one ASCII space, leading/trailing space is dropped;
 5. the result is capped at ``max_chars`` characters (default 5,000).
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Tuple
 
 MAX_CHARS = 5000
 
 # Emoji and pictograph blocks, plus the joiners/selectors that glue emoji together.
 _EMOJI_RE = re.compile(
     "["
-    "\U0001F000-\U0001FAFF"  # mahjong, cards, enclosed, pictographs, emoticons, transport, supplemental
-    "\U00002600-\U000027BF"  # misc symbols and dingbats (☀ ☎ ✔ ❤)
-    "\U00002B00-\U00002BFF"  # arrows, stars (⭐ ⬆)
-    "\U0000FE00-\U0000FE0F"  # variation selectors
-    "\U000E0000-\U000E007F"  # tags
+    "\U0001f000-\U0001faff"  # mahjong, cards, enclosed, pictographs, emoticons, transport, supplemental
+    "\U00002600-\U000027bf"  # misc symbols and dingbats (☀ ☎ ✔ ❤)
+    "\U00002b00-\U00002bff"  # arrows, stars (⭐ ⬆)
+    "\U0000fe00-\U0000fe0f"  # variation selectors
+    "\U000e0000-\U000e007f"  # tags
     "\u200d\u20e3"  # zero-width joiner, combining keycap
     "]"
 )
@@ -53,9 +53,9 @@ class Normalized:
     text: str
     # offsets[i] = index in ``text`` where original character i starts; has
     # len(original) + 1 entries so that an exclusive end offset can be mapped too.
-    offsets: List[int]
+    offsets: list[int]
 
-    def map_span(self, start: int, end: int) -> Tuple[int, int]:
+    def map_span(self, start: int, end: int) -> tuple[int, int]:
         """Map an original [start, end) span to the normalised text."""
         new_start = self.offsets[start]
         new_end = self.offsets[end]
@@ -73,9 +73,7 @@ def _is_dropped(ch: str) -> bool:
     cat = unicodedata.category(ch)
     if cat in _DROP_CATEGORIES:
         return True
-    if cat == "Cc" and not ch.isspace():
-        return True
-    return False
+    return bool(cat == "Cc" and not ch.isspace())
 
 
 def normalize_with_offsets(text: str, max_chars: int = MAX_CHARS) -> Normalized:
@@ -83,8 +81,8 @@ def normalize_with_offsets(text: str, max_chars: int = MAX_CHARS) -> Normalized:
     if text is None:
         text = ""
     # 1+2: per-character drop / NFKC, remembering where each original char went
-    pieces: List[str] = []
-    starts: List[int] = []
+    pieces: list[str] = []
+    starts: list[int] = []
     pos = 0
     for ch in text:
         starts.append(pos)
@@ -107,13 +105,11 @@ def normalize_with_offsets(text: str, max_chars: int = MAX_CHARS) -> Normalized:
     simp = to_simplified(stage)
     if len(simp) != len(stage):
         conv = _t2s()
-        simp = "".join(
-            c2 if len(c2 := conv.convert(c)) == 1 else c for c in stage
-        )
+        simp = "".join(c2 if len(c2 := conv.convert(c)) == 1 else c for c in stage)
 
     # 4: collapse whitespace, strip both ends
-    keep_index: List[int] = []  # stage index -> output index
-    out_chars: List[str] = []
+    keep_index: list[int] = []  # stage index -> output index
+    out_chars: list[str] = []
     prev_space = True  # drops leading spaces
     for c in simp:
         if c == " ":

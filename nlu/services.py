@@ -5,10 +5,10 @@ EntitySynonymMapper maps the colloquial forms listed in data/synonyms.yml
 (水管又漏了, 灯不亮了); when the synonym table does not know an extracted service
 span, ``canonical_service`` picks a menu name from keywords, or returns None.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 # The 便民服务 menu (names as shown to residents and stored by community/).
 SERVICE_MENU = (
@@ -44,7 +44,7 @@ _KEYWORDS = [
 _COMPILED = [(name, re.compile(p)) for name, p in _KEYWORDS]
 
 
-def canonical_service(text: Optional[str]) -> Optional[str]:
+def canonical_service(text: str | None) -> str | None:
     """Menu name for an extracted service text (维修 for 水管漏了); None if unknown."""
     if not text:
         return None

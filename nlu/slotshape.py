@@ -15,18 +15,18 @@ after masking (spaces and punctuation ignored). The last one is the conjunction 
 linear model cannot form itself: 修马桶 alone or 明天上午 alone answer a question,
 修马桶 明天上午 together is an order.
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import List
 
 from nlu.services import SERVICE_MENU
 
 _DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def _lexicon() -> List[str]:
+def _lexicon() -> list[str]:
     """Menu names, the `service` and `item` lookup tables (data/lookups.yml) and the
     colloquial service/item spellings in data/synonyms.yml, longest first."""
     words = set(SERVICE_MENU)
@@ -38,9 +38,7 @@ def _lexicon() -> List[str]:
         for line in path.read_text(encoding="utf-8").splitlines():
             head = re.match(r"- (lookup|synonym|regex): (\S+)", line)
             if head:
-                keep = head.group(1) != "regex" and (
-                    head.group(1) == "synonym" or head.group(2) in ("service", "item")
-                )
+                keep = head.group(1) != "regex" and (head.group(1) == "synonym" or head.group(2) in ("service", "item"))
                 if head.group(1) == "synonym":
                     words.add(head.group(2))
                 continue
@@ -48,6 +46,7 @@ def _lexicon() -> List[str]:
             if keep and item and len(item.group(1).strip()) >= 2:
                 words.add(item.group(1).strip())
     return sorted(words, key=len, reverse=True)
+
 
 _NUM = r"[0-9零〇一二两三四五六七八九十百]"
 _PATTERNS = [
@@ -74,7 +73,7 @@ _SERVICE_RX = re.compile("|".join(re.escape(w) for w in _lexicon()))
 _IGNORE = re.compile(r"[\s,，.。!！?？、~～:：;；\-_/]")
 
 
-def slot_shape(text: str) -> List[float]:
+def slot_shape(text: str) -> list[float]:
     t = _IGNORE.sub("", text or "")
     n = len(t)
     if n == 0:

@@ -8,6 +8,7 @@ works offline). This module only adds:
   (between 1 and 6 o'clock residents mean the afternoon; JioNLP reads 02:00);
 * a stable result shape: ``value`` is the ISO start with a +08:00 offset.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,7 +17,6 @@ import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import List, Optional
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -57,7 +57,7 @@ _HOUR_MARK = re.compile(r"[点點:：]")
 class ParsedTime:
     value: str  # ISO 8601, e.g. 2025-03-13T15:00:00+08:00: the start, or the middle of a part of day
     start: str
-    end: Optional[str]  # None when open-ended (过两天 -> from then on)
+    end: str | None  # None when open-ended (过两天 -> from then on)
     grain: str  # "minute", "hour", "day", "blur" (a part of day), "span"
     text: str  # the text that was parsed
 
@@ -86,7 +86,7 @@ def _colloquial(text: str) -> str:
     return text
 
 
-def _now(now: Optional[dt.datetime]) -> dt.datetime:
+def _now(now: dt.datetime | None) -> dt.datetime:
     if now is None:
         return dt.datetime.now(TZ)
     if now.tzinfo is None:
@@ -94,17 +94,17 @@ def _now(now: Optional[dt.datetime]) -> dt.datetime:
     return now.astimezone(TZ)
 
 
-def _to_dt(s: str) -> Optional[dt.datetime]:
+def _to_dt(s: str) -> dt.datetime | None:
     if s in ("inf", "-inf"):
         return None
     return dt.datetime.strptime(s, "%Y-%m-%d %H:%M:%S").replace(tzinfo=TZ)
 
 
-def _iso(d: Optional[dt.datetime]) -> Optional[str]:
+def _iso(d: dt.datetime | None) -> str | None:
     return d.isoformat() if d is not None else None
 
 
-def _grain(start: dt.datetime, end: Optional[dt.datetime], definition: str) -> str:
+def _grain(start: dt.datetime, end: dt.datetime | None, definition: str) -> str:
     if end is None:
         return "span"
     if definition == "blur":
@@ -119,7 +119,7 @@ def _grain(start: dt.datetime, end: Optional[dt.datetime], definition: str) -> s
     return "span"
 
 
-def parse_time(text: str, now: Optional[dt.datetime] = None) -> Optional[ParsedTime]:
+def parse_time(text: str, now: dt.datetime | None = None) -> ParsedTime | None:
     """Parse one time expression (the text of a ``time`` entity).
 
     ``now`` is the reference time (aware, or naive Asia/Shanghai wall time);
@@ -136,7 +136,7 @@ def parse_time(text: str, now: Optional[dt.datetime] = None) -> Optional[ParsedT
         return None
     try:
         res = _jio().parse_time(cleaned, time_base=ref.replace(tzinfo=None))
-    except Exception:  # jionlp raises ValueError / others on unknown strings
+    except Exception:  # noqa: BLE001 - jionlp raises assorted errors on strings it cannot read
         return None
     kind = res.get("type")
     if kind == "time_period":  # recurring: 每周三下午 -> its first point
@@ -152,11 +152,7 @@ def parse_time(text: str, now: Optional[dt.datetime] = None) -> Optional[ParsedT
     end = _to_dt(times[1]) if len(times) > 1 else None
     if start is None:
         return None
-    if (
-        1 <= start.hour <= 6
-        and _HOUR_MARK.search(cleaned)
-        and not _PERIOD_WORDS.search(cleaned)
-    ):
+    if 1 <= start.hour <= 6 and _HOUR_MARK.search(cleaned) and not _PERIOD_WORDS.search(cleaned):
         start += dt.timedelta(hours=12)
         if end is not None:
             end += dt.timedelta(hours=12)
@@ -185,18 +181,16 @@ class FoundTime:
     parsed: ParsedTime
 
 
-def find_times(text: str, now: Optional[dt.datetime] = None) -> List[FoundTime]:
+def find_times(text: str, now: dt.datetime | None = None) -> list[FoundTime]:
     """Find time expressions in a whole message (used when the model found none)."""
     if not text:
         return []
     ref = _now(now)
     try:
-        found = _jio().ner.extract_time(
-            text, time_base=ref.replace(tzinfo=None), with_parsing=False
-        )
-    except Exception:
+        found = _jio().ner.extract_time(text, time_base=ref.replace(tzinfo=None), with_parsing=False)
+    except Exception:  # noqa: BLE001 - as above: an unreadable string has no times
         return []
-    out: List[FoundTime] = []
+    out: list[FoundTime] = []
     for item in found:
         s, e = item["offset"]
         frag = item["text"]

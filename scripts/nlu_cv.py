@@ -9,6 +9,7 @@ fixes them.
     python scripts/nlu_cv.py --fold-seed 0 test nlu --nlu DIR --config config.yml \
         --cross-validation --folds 5 --out results/nlu/cv
 """
+
 from __future__ import annotations
 
 import sys

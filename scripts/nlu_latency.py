@@ -5,6 +5,7 @@ Writes p50/p95/p99/max in milliseconds to --out (JSON). The texts come from an N
 YAML file (entity markup removed), cycled until N calls have been made; the first
 10 calls warm up and are not counted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,7 +61,7 @@ async def run(model: str, texts: list[str], n: int) -> dict:
         times.append((time.perf_counter() - s) * 1000.0)
         if (parsed.get("intent") or {}).get("name") == "nlu_fallback":
             fallback.add(text)
-    distinct = len(set(texts[i % len(texts)] for i in range(n)))
+    distinct = len({texts[i % len(texts)] for i in range(n)})
     return {
         # share of the distinct texts parsed that FallbackClassifier turned into
         # nlu_fallback (rasa test nlu undoes the fallback before scoring intents)

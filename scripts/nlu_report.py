@@ -4,6 +4,7 @@ Reads results/nlu/{heldout,cv}/intent_report.json, DIETClassifier_report.json,
 intent_errors.json, latency.json, train_seconds.txt, cv_seconds.txt.
 Only the standard library is used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -126,71 +127,84 @@ def main() -> None:
         ).stdout.strip()
     except OSError:
         commit = "?"
-    w(f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on top of commit `{commit}` "
-      f"(working tree). Rasa 3.6.21, pipeline in `config.yml`: normaliser, jieba (no "
-      f"whitespace tokens), "
-      f"lookup/regex + lexical + word and char n-gram count vectors + slot-shape features; "
-      f"intents by logistic regression (RegularisedLogisticRegressionClassifier, C=3), "
-      f"entities by DIET (entity recognition "
-      f"only, {diet_epochs()} epochs) and lookup tables (RegexEntityExtractor); no pre-trained "
-      f"weights. Cross-validation folds drawn with seed {fold_seed or '?'} "
-      f"(`scripts/nlu_cv.py`), so a rerun scores the same folds.")
+    w(
+        f"Generated {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on top of commit `{commit}` "
+        f"(working tree). Rasa 3.6.21, pipeline in `config.yml`: normaliser, jieba (no "
+        f"whitespace tokens), "
+        f"lookup/regex + lexical + word and char n-gram count vectors + slot-shape features; "
+        f"intents by logistic regression (RegularisedLogisticRegressionClassifier, C=3), "
+        f"entities by DIET (entity recognition "
+        f"only, {diet_epochs()} epochs) and lookup tables (RegexEntityExtractor); no pre-trained "
+        f"weights. Cross-validation folds drawn with seed {fold_seed or '?'} "
+        f"(`scripts/nlu_cv.py`), so a rerun scores the same folds."
+    )
     w("")
-    w(f"Training data: {sum(counts.values())} examples in `data/nlu.yml`, "
-      f"{min(counts.values())}–{max(counts.values())} per intent, "
-      f"{trad_share():.0%} with Traditional characters. Held-out set: "
-      f"`tests/nlu/heldout.yml`, {n_heldout} utterances written before any tuning and never "
-      f"trained on.")
+    w(
+        f"Training data: {sum(counts.values())} examples in `data/nlu.yml`, "
+        f"{min(counts.values())}–{max(counts.values())} per intent, "
+        f"{trad_share():.0%} with Traditional characters. Held-out set: "
+        f"`tests/nlu/heldout.yml`, {n_heldout} utterances written before any tuning and never "
+        f"trained on."
+    )
     w("")
     w("## Quality bars")
     w("")
     w("| metric | held-out | 5-fold CV | bar | held-out ok | CV ok |")
     w("|---|---|---|---|---|---|")
     hm, cm = macro(h_int), macro(c_int)
-    w(f"| intent macro-F1 | {fmt(hm)} | {fmt(cm)} | ≥ 0.95 | {ok(hm, .95)} | {ok(cm, .95)} |")
+    w(f"| intent macro-F1 | {fmt(hm)} | {fmt(cm)} | ≥ 0.95 | {ok(hm, 0.95)} | {ok(cm, 0.95)} |")
     for e in ENTITY_ORDER:
         hv, cv = ent_f1(h_ent, e), ent_f1(c_ent, e)
         bar = BARS.get(e)
-        w(f"| entity F1 `{e}` (DIET) | {fmt(hv)} (n={support(h_ent, e)}) | "
-          f"{fmt(cv)} (n={support(c_ent, e)}) | {'≥ 0.90' if bar else '—'} | "
-          f"{ok(hv, bar) if bar else '—'} | {ok(cv, bar) if bar else '—'} |")
+        w(
+            f"| entity F1 `{e}` (DIET) | {fmt(hv)} (n={support(h_ent, e)}) | "
+            f"{fmt(cv)} (n={support(c_ent, e)}) | {'≥ 0.90' if bar else '—'} | "
+            f"{ok(hv, bar) if bar else '—'} | {ok(cv, bar) if bar else '—'} |"
+        )
     w("")
     first = load(ROOT / "nlu/heldout_first_run.json")
     if first:
         ef = first.get("entity_f1", {})
-        w(f"First held-out evaluation ({first.get('when')}; {first.get('training_examples')} "
-          f"training examples): intent macro-F1 {first['intent_macro_f1']:.3f}; entity F1 "
-          + ", ".join(f"{k} {v:.3f}" for k, v in ef.items())
-          + ". That figure was flattered: 10 held-out sentences (再見, 對的, 不對, 取消訂單 ...) "
-          "were, after Traditional→Simplified normalisation, also training sentences. They "
-          "were removed from the training data (tests/nlu/test_heldout_disjoint.py now "
-          "guards this); other changes after that run were general coverage (service "
-          "phrasings, Traditional examples to reach ~10%, jieba words). Examples aimed at "
-          "the held-out errors were written and removed again; the table above is the "
-          "final model's score, on data no longer overlapping the held-out set.")
+        w(
+            f"First held-out evaluation ({first.get('when')}; {first.get('training_examples')} "
+            f"training examples): intent macro-F1 {first['intent_macro_f1']:.3f}; entity F1 "
+            + ", ".join(f"{k} {v:.3f}" for k, v in ef.items())
+            + ". That figure was flattered: 10 held-out sentences (再見, 對的, 不對, 取消訂單 ...) "
+            "were, after Traditional→Simplified normalisation, also training sentences. They "
+            "were removed from the training data (tests/nlu/test_heldout_disjoint.py now "
+            "guards this); other changes after that run were general coverage (service "
+            "phrasings, Traditional examples to reach ~10%, jieba words). Examples aimed at "
+            "the held-out errors were written and removed again; the table above is the "
+            "final model's score, on data no longer overlapping the held-out set."
+        )
         w("")
-    w("Entity F1 is Rasa's token-level score for the DIETClassifier extractor (the "
-      "lookup-table entities of RegexEntityExtractor are not in these figures). "
-      "`rasa test nlu` undoes FallbackClassifier before it scores intents "
-      "(rasa/nlu/test.py), so intent F1 is the classifier's top intent; how often a "
-      "message becomes `nlu_fallback` is given under Timing.")
+    w(
+        "Entity F1 is Rasa's token-level score for the DIETClassifier extractor (the "
+        "lookup-table entities of RegexEntityExtractor are not in these figures). "
+        "`rasa test nlu` undoes FallbackClassifier before it scores intents "
+        "(rasa/nlu/test.py), so intent F1 is the classifier's top intent; how often a "
+        "message becomes `nlu_fallback` is given under Timing."
+    )
     w("")
     w("## Timing")
     w("")
     if train_s:
-        w(f"- full `rasa train` (NLU + Memoization/Rule policies), nice 19 on a shared 2-core "
-          f"machine: {train_s} s")
+        w(f"- full `rasa train` (NLU + Memoization/Rule policies), nice 19 on a shared 2-core machine: {train_s} s")
     if cv_s:
         w(f"- 5-fold cross-validation (5 NLU trainings + tests), nice 19, same machine: {cv_s} s")
     if lat:
-        w(f"- parse latency in-process via `rasa.core.agent` ({lat['calls']} calls on held-out "
-          f"texts, after warm-up): p50 {lat['p50_ms']} ms, **p95 {lat['p95_ms']} ms**, "
-          f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; model load {lat['model_load_seconds']} s")
+        w(
+            f"- parse latency in-process via `rasa.core.agent` ({lat['calls']} calls on held-out "
+            f"texts, after warm-up): p50 {lat['p50_ms']} ms, **p95 {lat['p95_ms']} ms**, "
+            f"p99 {lat['p99_ms']} ms, max {lat['max_ms']} ms; model load {lat['model_load_seconds']} s"
+        )
         if "nlu_fallback_share" in lat:
-            w(f"- held-out texts that the FallbackClassifier (threshold 0.4, ambiguity 0.1) "
-              f"turns into `nlu_fallback`: {lat['nlu_fallback_share']:.1%}")
+            w(
+                f"- held-out texts that the FallbackClassifier (threshold 0.4, ambiguity 0.1) "
+                f"turns into `nlu_fallback`: {lat['nlu_fallback_share']:.1%}"
+            )
     if misaligned is not None:
-        w(f"- \"Misaligned entity annotation\" warnings in the last training: {misaligned}")
+        w(f'- "Misaligned entity annotation" warnings in the last training: {misaligned}')
     w("")
     w("## Per-intent F1")
     w("")
@@ -200,8 +214,10 @@ def main() -> None:
     for i in intents:
         hr = (h_int or {}).get(i, {})
         cr = (c_int or {}).get(i, {})
-        w(f"| {i} | {fmt(hr.get('f1-score'))} | {hr.get('support', 0)} | "
-          f"{fmt(cr.get('f1-score'))} | {cr.get('support', 0)} |")
+        w(
+            f"| {i} | {fmt(hr.get('f1-score'))} | {hr.get('support', 0)} | "
+            f"{fmt(cr.get('f1-score'))} | {cr.get('support', 0)} |"
+        )
     w("")
     w("## Top confusion pairs (gold → predicted, count)")
     w("")
@@ -216,8 +232,7 @@ def main() -> None:
         w("|---|---|---|---|")
         for e in h_err:
             pred = e.get("intent_prediction", {})
-            w(f"| {e['text']} | {e['intent']} | {pred.get('name')} | "
-              f"{pred.get('confidence', 0):.2f} |")
+            w(f"| {e['text']} | {e['intent']} | {pred.get('name')} | {pred.get('confidence', 0):.2f} |")
     else:
         w("none")
     w("")
@@ -227,9 +242,9 @@ def main() -> None:
         w("| text | gold | predicted |")
         w("|---|---|---|")
         for e in h_ent_err[:40]:
-            gold = ", ".join(f"{x['entity']}:{e['text'][x['start']:x['end']]}" for x in e.get("entities", []))
+            gold = ", ".join(f"{x['entity']}:{e['text'][x['start'] : x['end']]}" for x in e.get("entities", []))
             pred = ", ".join(
-                f"{x['entity']}:{e['text'][x['start']:x['end']]}"
+                f"{x['entity']}:{e['text'][x['start'] : x['end']]}"
                 for x in e.get("predicted_entities", [])
                 if x.get("extractor", "DIETClassifier") == "DIETClassifier"
             )

@@ -5,6 +5,7 @@ run   With TELEGRAM_BOT_TOKEN set: the product against real Telegram (honcho, Pr
 demo  The simulated community day through the real bot and the local Bot API emulator.
 chat  Talk to the bot yourself through the emulator, as a resident, a volunteer or staff.
 """
+
 import os
 import signal
 import sys
@@ -29,7 +30,7 @@ def main(argv: list[str]) -> int:
     if "--workdir" in args:
         i = args.index("--workdir")
         workdir = args[i + 1]
-        del args[i:i + 2]
+        del args[i : i + 2]
     flags = set(args)
     if command == "run" and os.environ.get("TELEGRAM_BOT_TOKEN"):
         from sim.live import run_live

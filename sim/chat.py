@@ -12,6 +12,7 @@ Typing anything else sends it as a message; `/commands` are commands.
     :phone         share your phone number (the answer to 分享我的手机号)
     :quit          stop everything (Ctrl-D and Ctrl-C do too)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +28,7 @@ from sim.demo import console_progress, prepare
 from sim.hub import STYLE, Hub, Party
 from sim.stack import ROOT, Stack, StackConfig, free_port, rasa_problem
 
-HELP = __doc__[__doc__.index("    :as"):]
+HELP = __doc__[__doc__.index("    :as") :]
 
 
 class Chat:
@@ -53,7 +54,9 @@ class Chat:
             for b in row:
                 self.counter += 1
                 self.choices[self.counter] = (m, None, b.text, b.request_contact)
-                shown.append(f"[bold]{self.counter}[/] {escape(b.text)}" + ("（分享手机号）" if b.request_contact else ""))
+                shown.append(
+                    f"[bold]{self.counter}[/] {escape(b.text)}" + ("（分享手机号）" if b.request_contact else "")
+                )
         if shown:
             self.console.print("      [reverse] 输入数字按按钮 [/] " + "   ".join(shown))
 
@@ -71,7 +74,9 @@ class Chat:
         for p in self.parties.values():
             by_role.setdefault(p.role, []).append(p.name)
         for role, names in by_role.items():
-            self.console.print(f"[{STYLE[role]}]{role}[/]: " + "、".join(names[:40]) + (" …" if len(names) > 40 else ""))
+            self.console.print(
+                f"[{STYLE[role]}]{role}[/]: " + "、".join(names[:40]) + (" …" if len(names) > 40 else "")
+            )
 
     async def handle(self, line: str) -> bool:
         """One line typed by the user; False to stop."""
@@ -111,8 +116,13 @@ class Chat:
 def choose(console: Console, chat: Chat, residents: list[Party], invites) -> None:
     staff = next(p for p in chat.parties.values() if p.id == dayscript.STAFF_ID)
     volunteer = next(p for p in chat.parties.values() if p.role == "volunteer")
-    console.print("你是谁？  [bold]1[/] 新居民  [bold]2[/] 志愿者（" + volunteer.name + "）  [bold]3[/] 社区工作人员（"
-                  + staff.name + "）  [bold]4[/] 拿到邀请链接的新志愿者")
+    console.print(
+        "你是谁？  [bold]1[/] 新居民  [bold]2[/] 志愿者（"
+        + volunteer.name
+        + "）  [bold]3[/] 社区工作人员（"
+        + staff.name
+        + "）  [bold]4[/] 拿到邀请链接的新志愿者"
+    )
     answer = (input("1-4 [1]: ").strip() or "1")[:1]
     if answer == "2":
         chat.me = volunteer
@@ -126,8 +136,10 @@ def choose(console: Console, chat: Chat, residents: list[Party], invites) -> Non
         console.print(f"你的邀请链接：t.me/<bot>?start=join-{code} —— 发送 [bold]/start join-{code}[/] 加入")
     else:
         chat.me = residents[0]
-    console.print(f"you are {chat.me.tag()}. Type a message (residents: e.g. 我家水管漏水了), a /command, "
-                  "or a number to press a button. :help for more.")
+    console.print(
+        f"you are {chat.me.tag()}. Type a message (residents: e.g. 我家水管漏水了), a /command, "
+        "or a number to press a button. :help for more."
+    )
     if chat.me.role == "resident":
         console.print("[dim]try: /start, then 我想预约理发，明天上午 — or /menu for the buttons[/]")
 
@@ -138,7 +150,10 @@ async def _session(stack: Stack, console: Console, invites) -> None:
     engine = make_engine(stack.config.database_url)
     _staff, _volunteers, parties = dayscript.load_people(session_factory(engine))
     engine.dispose()
-    residents = [Party(dayscript.RESIDENT_BASE + i, name, "resident") for i, name in enumerate(("我（居民）", "王奶奶", "李大爷"))]
+    residents = [
+        Party(dayscript.RESIDENT_BASE + i, name, "resident")
+        for i, name in enumerate(("我（居民）", "王奶奶", "李大爷"))
+    ]
     for p in residents:
         parties[p.id] = p
     async with EmulatorClient(stack.emulator.url, stack.emulator.token, timeout=30) as client:
@@ -167,8 +182,14 @@ def run_chat(rasa: bool | None = None, workdir: Path = ROOT / "var" / "chat") ->
         rasa = problem is None
         if problem:
             console.print(f"[yellow]Rasa is off: {problem}; residents get the guided button flow.[/]")
-    config = StackConfig(workdir=workdir, sim_start=None, rasa=rasa, rasa_port=free_port(5005), actions_port=free_port(5055),
-                         env={"SCHEDULER_MAX_SLEEP_SECONDS": "5", "OUTBOX_IDLE_SECONDS": "0.2"})
+    config = StackConfig(
+        workdir=workdir,
+        sim_start=None,
+        rasa=rasa,
+        rasa_port=free_port(5005),
+        actions_port=free_port(5055),
+        env={"SCHEDULER_MAX_SLEEP_SECONDS": "5", "OUTBOX_IDLE_SECONDS": "0.2"},
+    )
     progress = console_progress(console)
     stack = Stack(config, progress=progress)
     stack.fresh_workdir()

@@ -13,6 +13,7 @@ finish; residents rate. When every story has played out the clock fast-forwards 
 evening and the night (quiet hours, follow-ups: widened offers, rating reminders, the 08:00
 digest, a red flag) to the next morning.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,15 +39,16 @@ NEWCOMER_BASE = 390_001
 @dataclass
 class Story:
     """One resident and what should happen to their request."""
+
     name: str
-    first: str                      # the first free text they send
-    category: str                   # for the guided flow: a category name, or "微心愿"
+    first: str  # the first free text they send
+    category: str  # for the guided flow: a category name, or "微心愿"
     address: str
-    at: int                         # minutes after 08:00 they start writing
-    plan: str = "claim"             # claim | race | ignore | cancel | urge | reject
-    score: int | None = 5           # the stars they give; None: they never rate
-    clarify: str = ""               # what a vague resident says when asked what they need
-    note: str = ""                  # the volunteer's note after finishing
+    at: int  # minutes after 08:00 they start writing
+    plan: str = "claim"  # claim | race | ignore | cancel | urge | reject
+    score: int | None = 5  # the stars they give; None: they never rate
+    clarify: str = ""  # what a vague resident says when asked what they need
+    note: str = ""  # the volunteer's note after finishing
     phone: str = ""
     # filled in while playing
     request_id: int | None = None
@@ -57,20 +59,46 @@ class Story:
     @property
     def expected_state(self) -> str:
         return {"cancel": "cancelled", "reject": "rejected", "ignore": "open"}.get(
-            self.plan, "closed" if self.score else "done")
+            self.plan, "closed" if self.score else "done"
+        )
 
 
 STORIES = [
-    Story("王秀兰", "我家厨房水管漏水了，麻烦师傅来看看 3号楼2单元502", "维修", "3号楼2单元502", 0, "claim", 5, note="换了阀门，不漏了"),
+    Story(
+        "王秀兰",
+        "我家厨房水管漏水了，麻烦师傅来看看 3号楼2单元502",
+        "维修",
+        "3号楼2单元502",
+        0,
+        "claim",
+        5,
+        note="换了阀门，不漏了",
+    ),
     Story("陳建國", "想許個心願：一副老花鏡，看報紙看不清了", "微心愿", "12号楼1单元301", 4, "race", 5),
     Story("李桂芬", "帮我买点菜和鸡蛋，腿脚不方便下楼", "代购", "7号楼3单元101", 8, "claim", 2, note="鸡蛋买到了"),
     Story("张德胜", "想剪个头发，明天上午方便吗", "理发", "21号楼2单元602", 12, "urge", 5),
     Story("刘淑珍", "家里需要打扫一下卫生", "保洁", "28号楼1单元202", 15, "cancel", None),
-    Story("赵长海", "我老了，腿脚不好……你们能帮帮我吗", "助老", "15号楼2单元401", 18, "claim", 5,
-          clarify="就是想有人陪我去楼下晒晒太阳，说说话"),
+    Story(
+        "赵长海",
+        "我老了，腿脚不好……你们能帮帮我吗",
+        "助老",
+        "15号楼2单元401",
+        18,
+        "claim",
+        5,
+        clarify="就是想有人陪我去楼下晒晒太阳，说说话",
+    ),
     Story("孫美玲", "家裏的燈不亮了，請師傅來修一下", "维修", "30号楼1单元101", 22, "claim", 4),
-    Story("周大爷", "那个……我一个人住，有点事想麻烦一下", "助餐", "5号楼1单元201", 26, "claim", 5,
-          clarify="中午想有人送一份饭，少油少盐"),
+    Story(
+        "周大爷",
+        "那个……我一个人住，有点事想麻烦一下",
+        "助餐",
+        "5号楼1单元201",
+        26,
+        "claim",
+        5,
+        clarify="中午想有人送一份饭，少油少盐",
+    ),
     Story("吴小梅", "想给我妈许个心愿 要一台轮椅", "微心愿", "18号楼3单元402", 30, "claim", 5),
     Story("郑国强", "咨询一下遗产继承的法律问题", "法律咨询", "33号楼2单元301", 34, "ignore", None),
     Story("黄丽华", "下午想找人陪我去医院复查血压", "陪医", "9号楼1单元102", 38, "claim", 5),
@@ -87,8 +115,16 @@ STORIES = [
     Story("冯淑华", "需要人陪我去医院拿药", "陪医", "16号楼1单元201", 82, "claim", None),
     Story("曹国庆", "家里下水道堵了", "维修", "23号楼2单元602", 86, "claim", 5),
     Story("彭丽娟", "想请人帮忙整理一下房间", "家政", "38号楼1单元101", 90, "claim", 5),
-    Story("董秀云", "我腰不好，能不能有人……唉，说不清楚", "助餐", "10号楼1单元402", 94, "claim", 5,
-          clarify="想每天中午有人送饭"),
+    Story(
+        "董秀云",
+        "我腰不好，能不能有人……唉，说不清楚",
+        "助餐",
+        "10号楼1单元402",
+        94,
+        "claim",
+        5,
+        clarify="想每天中午有人送饭",
+    ),
     Story("袁海峰", "老人家想理发", "理发", "29号楼2单元301", 98, "claim", 5),
     Story("蔣麗萍", "想許個心願，給社區的孩子們一些文具", "微心愿", "13号楼1单元202", 102, "claim", 5),
     Story("邓建华", "热水器不出热水了", "维修", "32号楼1单元601", 106, "claim", 5),
@@ -104,8 +140,18 @@ def short_day(n: int = 8) -> list[Story]:
     vague elderly, Traditional Chinese, unclaimed, unrated), started closer together."""
     names = ["王秀兰", "陳建國", "李桂芬", "张德胜", "刘淑珍", "赵长海", "郑国强", "马桂兰", "罗德明"][:n]
     picked = [s for s in STORIES if s.name in names]
-    return [Story(**{**{k: getattr(s, k) for k in ("name", "first", "category", "address", "plan", "score",
-                                                   "clarify", "note")}, "at": i * 3}) for i, s in enumerate(picked)]
+    return [
+        Story(
+            **{
+                **{
+                    k: getattr(s, k)
+                    for k in ("name", "first", "category", "address", "plan", "score", "clarify", "note")
+                },
+                "at": i * 3,
+            }
+        )
+        for i, s in enumerate(picked)
+    ]
 
 
 def parse_id(messages: list[BotMessage]) -> int | None:
@@ -126,9 +172,19 @@ def find_button(messages: list[BotMessage], test: Callable[[str, str], bool]) ->
 
 
 class Day:
-    def __init__(self, hub: Hub, stories: list[Story], *, speed: float, sim_now: Callable[[], datetime],
-                 staff: Party, volunteers: list[Party], invites: list[tuple[str, str]], seed: int = 6,
-                 reply_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        stories: list[Story],
+        *,
+        speed: float,
+        sim_now: Callable[[], datetime],
+        staff: Party,
+        volunteers: list[Party],
+        invites: list[tuple[str, str]],
+        seed: int = 6,
+        reply_timeout: float = 30.0,
+    ) -> None:
         self.hub = hub
         self.stories = stories
         self.speed = speed
@@ -170,8 +226,14 @@ class Day:
             if self.count(party) == n:
                 return self.hub.log[party.id][since:n], n
 
-    async def expect(self, party: Party, test: Callable[[BotMessage], bool], since: int = 0,
-                     timeout: float | None = None, what: str = "a message") -> BotMessage:
+    async def expect(
+        self,
+        party: Party,
+        test: Callable[[BotMessage], bool],
+        since: int = 0,
+        timeout: float | None = None,
+        what: str = "a message",
+    ) -> BotMessage:
         return (await self.hub.expect(party, test, since, timeout or self.reply_timeout * 2, what))[1]
 
     def on_message(self, m: BotMessage) -> None:
@@ -220,13 +282,20 @@ class Day:
             if b := find_button(msgs, lambda t, _d: t.startswith("就用刚才说的")):
                 await self.hub.press(p, *b)
                 continue
-            if b := find_button(msgs, lambda t, _d: t == story.category or (
-                    story.category == "微心愿" and t == "许个微心愿")):
+            if b := find_button(
+                msgs, lambda t, _d: t == story.category or (story.category == "微心愿" and t == "许个微心愿")
+            ):
                 await self.hub.press(p, *b)
                 continue
             wish = story.category == "微心愿"
-            if (clarified or not story.clarify) and (b := find_button(
-                    msgs, lambda t, _d: t in (("许个心愿", "许个微心愿") if wish else ("预约服务", "预约便民服务")))):
+            if (clarified or not story.clarify) and (
+                b := find_button(
+                    msgs,
+                    lambda t, _d, wish=wish: (
+                        t in (("许个心愿", "许个微心愿") if wish else ("预约服务", "预约便民服务"))
+                    ),
+                )
+            ):
                 await self.hub.press(p, *b)  # "I did not understand": the menu buttons
                 continue
             if any(k.request_contact for row in last.keyboard for k in row) or re.search("电话|手机", last.text):
@@ -268,15 +337,20 @@ class Day:
             await self.my_button(story, f"urge:{rid}", "怎么还没人来？催一下")
             story.urged.set()
         if story.plan == "reject":
-            await self.expect(p, lambda m: "未通过审核" in m.text, timeout=self.real_seconds(240) + 30,
-                              what="the review decision")
+            await self.expect(
+                p, lambda m: "未通过审核" in m.text, timeout=self.real_seconds(240) + 30, what="the review decision"
+            )
             story.outcome = "rejected"
             return
         if story.plan == "ignore":
             story.outcome = "left open"
             return
-        done = await self.expect(p, lambda m: f"rate:{rid}:5" in m.callback_data,
-                                 timeout=self.real_seconds(600) + 60, what="the rating buttons")
+        done = await self.expect(
+            p,
+            lambda m: f"rate:{rid}:5" in m.callback_data,
+            timeout=self.real_seconds(600) + 60,
+            what="the rating buttons",
+        )
         if story.score is None:
             story.outcome = "done, not rated"
             return
@@ -297,8 +371,13 @@ class Day:
         """The staff member reviews each new wish a little after it arrives."""
         since = 0
         while True:
-            card = await self.expect(self.staff, lambda m: any((d or "").startswith("publish:") for d in m.callback_data),
-                                     since, timeout=10**6, what="a wish to review")
+            card = await self.expect(
+                self.staff,
+                lambda m: any((d or "").startswith("publish:") for d in m.callback_data),
+                since,
+                timeout=10**6,
+                what="a wish to review",
+            )
             since = self.hub.log[self.staff.id].index(card) + 1
             rid = int(next(d for d in card.callback_data if d.startswith("publish:")).split(":")[1])
             self.tasks.append(asyncio.create_task(self.review(card, rid)))
@@ -356,7 +435,9 @@ class Day:
 
     async def race(self, rid: int) -> Party:
         racers = list({p.id: (p, card) for p, card in self.cards[rid]}.values())
-        self.hub.print(f"{'、'.join(p.tag() for p, _c in racers)} ▶ [green]{len(racers)} 人同时按【接单】（编号 {rid}）[/]")
+        self.hub.print(
+            f"{'、'.join(p.tag() for p, _c in racers)} ▶ [green]{len(racers)} 人同时按【接单】（编号 {rid}）[/]"
+        )
         ids = await asyncio.gather(*(self.hub.press(p, card, f"claim:{rid}", show=False) for p, card in racers))
         toasts = await asyncio.gather(*(self.hub.toast(i) for i in ids))
         winners = [p for (p, _c), t in zip(racers, toasts, strict=True) if "接单成功" in t]
@@ -375,8 +456,12 @@ class Day:
         await self.sim_sleep(self.rng.uniform(30, 70))
         since = self.count(v)
         await self.hub.press(v, task, f"finish:{rid}")
-        hours = await self.expect(v, lambda m: any((d or "").startswith(f"hours:{rid}:") for d in m.callback_data),
-                                  since, what="the hours question")
+        hours = await self.expect(
+            v,
+            lambda m: any((d or "").startswith(f"hours:{rid}:") for d in m.callback_data),
+            since,
+            what="the hours question",
+        )
         since = self.count(v)
         await self.hub.press(v, hours, hours.callback_data[0])
         ask = await self.expect(v, lambda m: f"skipnote:{rid}" in m.callback_data, since, what="the note question")
@@ -436,10 +521,16 @@ def load_people(factory) -> tuple[Party, list[Party], dict[int, Party]]:
         staff_ids = set(s.scalars(select(Staff.person_id)))
         volunteer_ids = set(s.scalars(select(Volunteer.person_id)))
         for person in s.scalars(select(Person).where(Person.telegram_id.is_not(None))):
-            role = ("leader" if person.id in leaders else "staff" if person.id in staff_ids
-                    else "volunteer" if person.id in volunteer_ids else "resident")
+            role = (
+                "leader"
+                if person.id in leaders
+                else "staff"
+                if person.id in staff_ids
+                else "volunteer"
+                if person.id in volunteer_ids
+                else "resident"
+            )
             parties[person.telegram_id] = Party(person.telegram_id, person.name, role)
     staff = parties[STAFF_ID]
     volunteers = [p for p in parties.values() if p.role == "volunteer"]
     return staff, volunteers, parties
-

@@ -6,6 +6,7 @@ staff are given Telegram ids (they "are on Telegram already"); two invite links 
 for newcomers who join during the day. Then the real processes start (sim.stack) and
 sim.day plays the day through the emulator.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,19 +35,21 @@ START_LOCAL = DAY.replace(hour=7, minute=55)
 class DemoOptions:
     workdir: Path = ROOT / "var" / "demo"
     stories: list = field(default_factory=lambda: list(dayscript.STORIES))
-    speed: float = 120           # daytime: 1 real second = 2 simulated minutes
-    night_speed: float = 1800    # fast-forward: 1 real second = 30 simulated minutes
+    speed: float = 120  # daytime: 1 real second = 2 simulated minutes
+    night_speed: float = 1800  # fast-forward: 1 real second = 30 simulated minutes
     end_local: datetime = DAY + timedelta(days=1, hours=11, minutes=30)
-    rasa: bool | None = None     # None: on if the dialogue is ready
+    rasa: bool | None = None  # None: on if the dialogue is ready
     chart: Path | None = ROOT / "var" / "demo" / "demo-day.png"
-    quiet: bool = False          # no transcript (tests)
-    fixed_ports: bool = True     # 5005/5055 as documented (unless taken); tests pick free ports
-    day_timeout: float = 900     # real seconds for the daytime stories
-    settings: dict[str, str] = field(default_factory=lambda: {
-        "OFFER_TOP_K": "10",                 # ten cards per order: the race has ten runners
-        "SCHEDULER_MAX_SLEEP_SECONDS": "0.3",  # follow-ups fire within 0.3 s of real time
-        "OUTBOX_IDLE_SECONDS": "0.2",
-    })
+    quiet: bool = False  # no transcript (tests)
+    fixed_ports: bool = True  # 5005/5055 as documented (unless taken); tests pick free ports
+    day_timeout: float = 900  # real seconds for the daytime stories
+    settings: dict[str, str] = field(
+        default_factory=lambda: {
+            "OFFER_TOP_K": "10",  # ten cards per order: the race has ten runners
+            "SCHEDULER_MAX_SLEEP_SECONDS": "0.3",  # follow-ups fire within 0.3 s of real time
+            "OUTBOX_IDLE_SECONDS": "0.2",
+        }
+    )
 
 
 @dataclass
@@ -86,8 +89,10 @@ def prepare(database_url: str, at: datetime, newcomers: list[str]) -> list[tuple
             next_id[kind] += 1
         actor = actor_for_person(s, staff.person)
         teams = ["elderly", "repair1", "homecare", "escort"]
-        codes = [(people.issue_invites(s, actor, count=1, team_code=teams[i % len(teams)])[0].code, name)
-                 for i, name in enumerate(newcomers)]
+        codes = [
+            (people.issue_invites(s, actor, count=1, team_code=teams[i % len(teams)])[0].code, name)
+            for i, name in enumerate(newcomers)
+        ]
     engine.dispose()
     return codes
 
@@ -98,6 +103,7 @@ def console_progress(console: Console):
 
     def progress(message: str) -> None:
         status.update(f"[bold]{message}")
+
     progress.stop = status.stop  # type: ignore[attr-defined]
     return progress
 
@@ -111,13 +117,19 @@ def run_demo(options: DemoOptions | None = None, console: Console | None = None)
         problem = rasa_problem()
         rasa = problem is None
         if problem:
-            console.print(f"[yellow]Rasa is off for this run: {problem}. Residents get the bot's guided "
-                          f"button flow instead of the dialogue.[/]")
+            console.print(
+                f"[yellow]Rasa is off for this run: {problem}. Residents get the bot's guided "
+                f"button flow instead of the dialogue.[/]"
+            )
     config = StackConfig(
-        workdir=options.workdir, sim_start=clock.from_local(START_LOCAL), speed=options.speed, rasa=rasa,
+        workdir=options.workdir,
+        sim_start=clock.from_local(START_LOCAL),
+        speed=options.speed,
+        rasa=rasa,
         rasa_port=free_port(5005 if options.fixed_ports else 0),
         actions_port=free_port(5055 if options.fixed_ports else 0),
-        env=dict(options.settings))
+        env=dict(options.settings),
+    )
     progress = console_progress(console) if not options.quiet else (lambda _m: None)
     stack = Stack(config, progress=progress)
     stack.fresh_workdir()
@@ -127,8 +139,10 @@ def run_demo(options: DemoOptions | None = None, console: Console | None = None)
         stack.start()
         if hasattr(progress, "stop"):
             progress.stop()
-        console.print(f"[dim]ready in {time.monotonic() - began:.0f} s · Rasa {'on' if rasa else 'off'} · "
-                      f"database {config.database} · process log {config.log}[/]")
+        console.print(
+            f"[dim]ready in {time.monotonic() - began:.0f} s · Rasa {'on' if rasa else 'off'} · "
+            f"database {config.database} · process log {config.log}[/]"
+        )
         result = asyncio.run(_play(stack, options, console, invites))
     except KeyboardInterrupt:
         console.print("\n[yellow]interrupted: stopping every process …[/]")
@@ -157,23 +171,33 @@ async def _play(stack: Stack, options: DemoOptions, console: Console, invites) -
     hub = Hub(client, console, sim_now=sim, quiet=options.quiet)
     staff, volunteers, parties = dayscript.load_people(factory)
     hub.parties.update(parties)
-    stories = [dayscript.Story(**{k: getattr(s, k) for k in (
-        "name", "first", "category", "address", "at", "plan", "score", "clarify", "note")}) for s in options.stories]
+    stories = [
+        dayscript.Story(
+            **{
+                k: getattr(s, k)
+                for k in ("name", "first", "category", "address", "at", "plan", "score", "clarify", "note")
+            }
+        )
+        for s in options.stories
+    ]
     for i, s in enumerate(stories):
         s.party = Party(dayscript.RESIDENT_BASE + i, s.name, "resident")
         s.phone = f"139{2000_0000 + i:08d}"
         hub.parties[s.party.id] = s.party
-    day = dayscript.Day(hub, stories, speed=cfg.speed, sim_now=sim, staff=staff, volunteers=volunteers,
-                        invites=invites)
+    day = dayscript.Day(hub, stories, speed=cfg.speed, sim_now=sim, staff=staff, volunteers=volunteers, invites=invites)
     with clock.use_clock(sim):
         stack.start_clock()
         day.day_start = clock.from_local(START_LOCAL + timedelta(minutes=5))
         hub.start()
-        console.print(Rule(f"暖心 · 社区的一天 · {len(stories)} 位居民 · {len(volunteers)} 位志愿者 · 时钟 ×{cfg.speed:g}"))
+        console.print(
+            Rule(f"暖心 · 社区的一天 · {len(stories)} 位居民 · {len(volunteers)} 位志愿者 · 时钟 ×{cfg.speed:g}")
+        )
         try:
             await asyncio.wait_for(day.play(), options.day_timeout)
             await asyncio.sleep(2)  # the last ratings reach the volunteers
-            console.print(Rule(f"夜间与次日上午：时钟快进 ×{options.night_speed:g}，跟进按时触发，免打扰时段的消息早上 8 点发出"))
+            console.print(
+                Rule(f"夜间与次日上午：时钟快进 ×{options.night_speed:g}，跟进按时触发，免打扰时段的消息早上 8 点发出")
+            )
             stack.set_speed(options.night_speed)
             day.speed = options.night_speed
             await day.until_sim(clock.from_local(options.end_local))
@@ -199,8 +223,9 @@ async def _play(stack: Stack, options: DemoOptions, console: Console, invites) -
 
         chart = day_chart(factory, options.chart, stats)
     engine.dispose()
-    return DemoResult(cfg.database_url, stories, stats, chart, [], 0.0, day.race_report, hub.delivered,
-                      hub.edited, history)
+    return DemoResult(
+        cfg.database_url, stories, stats, chart, [], 0.0, day.race_report, hub.delivered, hub.edited, history
+    )
 
 
 def _report(result: DemoResult, options: DemoOptions, console: Console, config: StackConfig) -> None:
@@ -209,10 +234,13 @@ def _report(result: DemoResult, options: DemoOptions, console: Console, config: 
     console.print(Rule("统计（community/stats.py compute_stats，来自数据库）"))
     for table in render_stats(result.stats):
         console.print(table)
-    console.print(f"bot messages delivered {result.delivered}, edited {result.edited}; "
-                  f"real time {result.seconds:.0f} s; stray processes: {len(result.strays)}")
+    console.print(
+        f"bot messages delivered {result.delivered}, edited {result.edited}; "
+        f"real time {result.seconds:.0f} s; stray processes: {len(result.strays)}"
+    )
     if result.chart:
         console.print(f"[bold]chart: {result.chart}[/]")
-    console.print(f"[dim]database: {config.database} — e.g. DATABASE_URL=sqlite:///{config.database} "
-                  f".venv/bin/python -m community queue low_rating[/]")
-
+    console.print(
+        f"[dim]database: {config.database} — e.g. DATABASE_URL=sqlite:///{config.database} "
+        f".venv/bin/python -m community queue low_rating[/]"
+    )

@@ -3,10 +3,11 @@ emulator. The same application, sender and scheduler; only the request class dif
 (bot.emulator.EmulatorRequest adapts the emulator's answers to the Bot API's). Settings come
 from the environment as for `python -m bot` (TELEGRAM_BASE_URL = the emulator's .../bot).
 Prints READY_LINE once polling has started, for the launcher."""
+
 import asyncio
 import logging
 
-from bot.__main__ import main as bot_main  # noqa: F401  (same settings errors, same exit code)
+from bot.__main__ import main as bot_main
 
 READY_LINE = "nuanxin-bot-ready"
 

@@ -6,9 +6,11 @@ contacts, button presses), and each action is printed too.
 One poller instead of one getUpdates loop per user: 70 users polling a node process every
 50 ms would eat the two cores the bot and Rasa need.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -49,8 +51,14 @@ def one_line(text: str, limit: int = 160) -> str:
 
 
 class Hub:
-    def __init__(self, client: EmulatorClient, console: Console, sim_now: Callable[[], datetime] = clock.now,
-                 poll_interval: float = 0.25, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        client: EmulatorClient,
+        console: Console,
+        sim_now: Callable[[], datetime] = clock.now,
+        poll_interval: float = 0.25,
+        quiet: bool = False,
+    ) -> None:
         self.client = client
         self.console = console
         self.sim_now = sim_now
@@ -150,18 +158,23 @@ class Hub:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         await self.poll_once()  # the last messages
 
     # ----------------------------------------------------------------------- reading
-    async def expect(self, party: Party, predicate: Callable[[BotMessage], bool], since: int = 0,
-                     timeout: float = 30.0, what: str = "a message") -> tuple[int, BotMessage]:
+    async def expect(
+        self,
+        party: Party,
+        predicate: Callable[[BotMessage], bool],
+        since: int = 0,
+        timeout: float = 30.0,
+        what: str = "a message",
+    ) -> tuple[int, BotMessage]:
         """The first message to `party` from index `since` on (in arrival order) that satisfies
         `predicate`, as (index, message). Nothing is consumed: several tasks may wait on one
         chat. Raises Stuck with the bot's last message after `timeout` seconds."""
+
         def find():
             log = self.log[party.id]
             return next(((i, log[i]) for i in range(since, len(log)) if predicate(log[i])), None)
@@ -172,8 +185,9 @@ class Hub:
             except TimeoutError:
                 log = self.log[party.id]
                 last = one_line(log[-1].text) if log else "(nothing yet)"
-                raise Stuck(f"{party.name} waited {timeout:.0f} s for {what}; the bot's last message to them: "
-                            f"{last!r}") from None
+                raise Stuck(
+                    f"{party.name} waited {timeout:.0f} s for {what}; the bot's last message to them: {last!r}"
+                ) from None
 
     def latest(self, chat_id: int, message_id: int) -> BotMessage | None:
         return self.current.get((chat_id, message_id))
@@ -199,14 +213,19 @@ class Hub:
         if show:
             self.say(party, f"按【{label}】")
         raw = shown.raw.get("message", {})
-        payload = {"message_id": shown.message_id, "date": int(shown.raw.get("time", time.time() * 1000)) // 1000,
-                   "chat": _chat(shown.chat_id), "text": shown.text,
-                   "reply_markup": {"inline_keyboard": _inline_rows(raw.get("reply_markup"))}}
+        payload = {
+            "message_id": shown.message_id,
+            "date": int(shown.raw.get("time", time.time() * 1000)) // 1000,
+            "chat": _chat(shown.chat_id),
+            "text": shown.text,
+            "reply_markup": {"inline_keyboard": _inline_rows(raw.get("reply_markup"))},
+        }
         query = {"botToken": self.client.token, "from": party.user.as_dict(), "message": payload, "data": data}
         return (await self.client._post("/sendCallback", query))["callback_query_id"]
 
     async def toast(self, callback_id: str, timeout: float = 10.0) -> str:
         """The text the bot answered a press with ('' if none)."""
-        answer = await self.client.until(lambda: self.client.callback_answer(callback_id), timeout=timeout,
-                                         what="the answer to a button press")
+        answer = await self.client.until(
+            lambda: self.client.callback_answer(callback_id), timeout=timeout, what="the answer to a button press"
+        )
         return answer.get("text") or ""

@@ -4,6 +4,7 @@ Checks the settings first and names the one that is missing or malformed (exit 2
 hands over to honcho (Procfile: Rasa, the action server, the bot; plus the staff web
 dashboard when `web/` exists). honcho stops every process group on Ctrl-C.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,9 @@ def settings_problems(env: dict[str, str] | None = None) -> list[str]:
         try:
             parsed = make_url(url)
             if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-                problems.append(f"DATABASE_URL must be sqlite:///… or postgresql+psycopg://…, not {parsed.get_backend_name()}")
+                problems.append(
+                    f"DATABASE_URL must be sqlite:///… or postgresql+psycopg://…, not {parsed.get_backend_name()}"
+                )
         except ArgumentError:
             problems.append("DATABASE_URL is not a database URL (e.g. postgresql+psycopg://user@host/db)")
         else:

@@ -1,6 +1,7 @@
 """Is Rasa's model loaded, does the action server answer: probed one by one so the launcher
 can show which it is still waiting for. (The bot process itself waits with
 bot.rasa.wait_until_ready before it takes messages.)"""
+
 import httpx
 
 

@@ -6,6 +6,7 @@ to stop its process groups (SIGTERM; honcho SIGKILLs what is left after 5 s), th
 honcho's own group, stops the emulator, and finally sweeps /proc for anything still carrying
 the mark (and says so): no stray process survives a demo, a Ctrl-C or a failed test.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,8 +38,7 @@ def rasa_problem() -> str | None:
         return "there is no actions/ package yet"
     if not RASA_MODEL.exists():
         return "no trained model (make model)"
-    check = subprocess.run([str(ROOT / "scripts" / "rasa-model.sh"), "--check"], cwd=ROOT,
-                           capture_output=True)
+    check = subprocess.run([str(ROOT / "scripts" / "rasa-model.sh"), "--check"], cwd=ROOT, capture_output=True)
     if check.returncode != 0:
         return "the model is older than its inputs (make model)"
     return None
@@ -60,9 +60,9 @@ def free_port(preferred: int = 0) -> int:
 
 @dataclass
 class StackConfig:
-    workdir: Path                     # var/<name>/: database, logs, clock epoch file
-    sim_start: datetime | None        # naive UTC: the simulated time when the clock starts; None: real time
-    speed: float = 1.0                # simulated seconds per real second
+    workdir: Path  # var/<name>/: database, logs, clock epoch file
+    sim_start: datetime | None  # naive UTC: the simulated time when the clock starts; None: real time
+    speed: float = 1.0  # simulated seconds per real second
     rasa: bool = False
     rasa_port: int = 5005
     actions_port: int = 5055
@@ -88,8 +88,11 @@ class StackConfig:
     def clock_env(self) -> dict[str, str]:
         if self.sim_start is None:
             return {}
-        return {"NUANXIN_CLOCK_START": self.sim_start.isoformat(), "NUANXIN_CLOCK_SPEED": str(self.speed),
-                "NUANXIN_CLOCK_EPOCH_FILE": str(self.epoch_file)}
+        return {
+            "NUANXIN_CLOCK_START": self.sim_start.isoformat(),
+            "NUANXIN_CLOCK_SPEED": str(self.speed),
+            "NUANXIN_CLOCK_EPOCH_FILE": str(self.epoch_file),
+        }
 
 
 class Stack:
@@ -111,17 +114,28 @@ class Stack:
 
     def environment(self) -> dict[str, str]:
         cfg = self.config
-        env = {**os.environ, RUN_MARK: self.run_id, "DATABASE_URL": cfg.database_url,
-               "PYTHONUNBUFFERED": "1", **cfg.clock_env(), **cfg.env}
+        env = {
+            **os.environ,
+            RUN_MARK: self.run_id,
+            "DATABASE_URL": cfg.database_url,
+            "PYTHONUNBUFFERED": "1",
+            **cfg.clock_env(),
+            **cfg.env,
+        }
         env.pop("WEBHOOK_URL", None)  # the emulator is polled
         if self.emulator is not None:
             env |= {"TELEGRAM_BOT_TOKEN": self.emulator.token, "TELEGRAM_BASE_URL": self.emulator.base_url}
         if cfg.rasa:
             endpoints = cfg.workdir / "endpoints.yml"
             endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{cfg.actions_port}/webhook"\n')
-            env |= {"RASA_URL": f"http://127.0.0.1:{cfg.rasa_port}", "RASA_PORT": str(cfg.rasa_port),
-                    "ACTIONS_PORT": str(cfg.actions_port), "ACTION_SERVER_URL": f"http://127.0.0.1:{cfg.actions_port}",
-                    "RASA_ENDPOINTS": str(endpoints), "READY_TIMEOUT_SECONDS": str(cfg.ready_timeout)}
+            env |= {
+                "RASA_URL": f"http://127.0.0.1:{cfg.rasa_port}",
+                "RASA_PORT": str(cfg.rasa_port),
+                "ACTIONS_PORT": str(cfg.actions_port),
+                "ACTION_SERVER_URL": f"http://127.0.0.1:{cfg.actions_port}",
+                "RASA_ENDPOINTS": str(endpoints),
+                "READY_TIMEOUT_SECONDS": str(cfg.ready_timeout),
+            }
         else:
             env["RASA_URL"] = ""
         return env
@@ -137,12 +151,17 @@ class Stack:
             self.emulator = EmulatorServer().start()
             env = self.environment()
             procs = ["rasa", "actions", "bot"] if self.config.rasa else ["bot"]
-            self._log = open(self.config.log, "ab")
+            self._log = open(self.config.log, "ab")  # noqa: SIM115 - held open for the processes' lifetime
             self.progress(f"starting {', '.join(procs)} with honcho (log: {self.config.log})")
             self.honcho = subprocess.Popen(
                 [str(HONCHO), "start", "-f", str(ROOT / "Procfile.offline"), "--no-colour", *procs],
-                cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                start_new_session=True)  # its own group: a Ctrl-C reaches us, and we stop it in order
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # its own group: a Ctrl-C reaches us, and we stop it in order
             self._wait_ready()
         except BaseException:
             self.stop()
@@ -156,7 +175,9 @@ class Stack:
         deadline = started + self.config.ready_timeout
         while True:
             if self.honcho.poll() is not None:
-                raise RuntimeError(f"a process stopped during start-up; last lines of {self.config.log}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"a process stopped during start-up; last lines of {self.config.log}:\n{self.log_tail()}"
+                )
             waiting = []
             if self.config.rasa:
                 if not ready.rasa_model_loaded(f"http://127.0.0.1:{self.config.rasa_port}"):
@@ -168,7 +189,9 @@ class Stack:
             if not waiting:
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"not ready after {self.config.ready_timeout:.0f} s: {', '.join(waiting)}\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"not ready after {self.config.ready_timeout:.0f} s: {', '.join(waiting)}\n{self.log_tail()}"
+                )
             self.progress(f"waiting for {', '.join(waiting)} … {time.monotonic() - started:.0f} s")
             time.sleep(0.5)
 
@@ -202,7 +225,7 @@ class Stack:
             with contextlib.suppress(ProcessLookupError):
                 self.honcho.send_signal(signal.SIGTERM)  # honcho SIGTERMs each process group
             try:
-                self.honcho.wait(timeout=12)          # ... and SIGKILLs them after 5 s
+                self.honcho.wait(timeout=12)  # ... and SIGKILLs them after 5 s
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.honcho.pid, signal.SIGKILL)

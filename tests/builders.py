@@ -4,6 +4,7 @@ Two grids (G1: buildings 1–3, G2: buildings 4–5), a community-wide elderly-c
 repair team per grid, categories 维修/助老/代购/理发, one staff member, grid leaders, volunteers
 and residents. Names and Telegram ids are fixed so tests can assert on who got what.
 """
+
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -46,7 +47,13 @@ def person(s: Session, community: Community, name: str, phone: str | None = None
 
 
 def add_volunteer(
-    s: Session, world: World, name: str, grid: str | None, teams: list[str], building: int | None = None, max_load: int = 3
+    s: Session,
+    world: World,
+    name: str,
+    grid: str | None,
+    teams: list[str],
+    building: int | None = None,
+    max_load: int = 3,
 ) -> Volunteer:
     v = Volunteer(
         person=person(s, world.community, name, phone="13800000000"),
@@ -101,7 +108,12 @@ def build_world(s: Session) -> World:
         )
         s.add(b)
         w.buildings[number] = b
-    for code, name, hours, due in [("repair", "维修", 1.5, 48), ("elderly", "助老", 2, 24), ("shopping", "代购", 1, 24), ("haircut", "理发", 1, 72)]:
+    for code, name, hours, due in [
+        ("repair", "维修", 1.5, 48),
+        ("elderly", "助老", 2, 24),
+        ("shopping", "代购", 1, 24),
+        ("haircut", "理发", 1, 72),
+    ]:
         cat = ServiceCategory(community_id=c.id, code=code, name=name, default_hours=hours, due_hours=due, synonyms="")
         s.add(cat)
         w.categories[code] = cat

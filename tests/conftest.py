@@ -5,6 +5,7 @@ Each test session creates its own throwaway database there and drops it afterwar
 server is unreachable the PostgreSQL half of each test is skipped with the reason, never
 passed silently; set NUANXIN_REQUIRE_PG=1 (CI does) to turn that skip into a failure.
 """
+
 import os
 import uuid
 from dataclasses import dataclass
@@ -49,9 +50,7 @@ def pg_database_url():
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-        )
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 

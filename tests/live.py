@@ -1,6 +1,7 @@
 """The real Rasa server and the real action server as subprocesses, for the tests that
 talk to them (tests/test_rasa_live.py, tests/bot/test_e2e_rasa.py). Each runs in its own
 process group on a free port and is killed with its children afterwards."""
+
 import asyncio
 import os
 import signal
@@ -69,8 +70,9 @@ class Process:
 
 def _spawn(name: str, cmd: list[str], env: dict, workdir: Path) -> Process:
     log = workdir / f"{name}.log"
-    popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                             start_new_session=True)
+    popen = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     return Process(name, popen, log)
 
 
@@ -96,13 +98,40 @@ def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[Li
     rasa_port, action_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    env = {**os.environ, "DATABASE_URL": database_url, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore",
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "NUANXIN_CLOCK_START": day.start.isoformat(),
-           "NUANXIN_CLOCK_EPOCH": repr(day.segments[0][0]), "NUANXIN_CLOCK_SPEED": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "NUANXIN_CLOCK_START": day.start.isoformat(),
+        "NUANXIN_CLOCK_EPOCH": repr(day.segments[0][0]),
+        "NUANXIN_CLOCK_SPEED": "1",
+    }
     processes = [
-        _spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)], env, workdir),
-        _spawn("rasa", [str(RASA), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p", str(rasa_port),
-                        "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml")], env, workdir),
+        _spawn(
+            "actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)], env, workdir
+        ),
+        _spawn(
+            "rasa",
+            [
+                str(RASA),
+                "run",
+                "--enable-api",
+                "-m",
+                str(model),
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(rasa_port),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+            ],
+            env,
+            workdir,
+        ),
     ]
     live = LiveRasa(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes)
     try:
@@ -141,8 +170,11 @@ def live_stack(workdir: Path) -> Iterator[Stack]:
         world = build_world(s)
         newcomer = Person(community_id=world.community.id, name="小赵", telegram_id=NEWCOMER_TELEGRAM_ID)
         s.add(Resident(person=newcomer, consent_at=world.residents["王奶奶"].consent_at))
-        telegram = {"wang": world.residents["王奶奶"].person.telegram_id,
-                    "chen": world.residents["陈大爷"].person.telegram_id, "zhao": NEWCOMER_TELEGRAM_ID}
+        telegram = {
+            "wang": world.residents["王奶奶"].person.telegram_id,
+            "chen": world.residents["陈大爷"].person.telegram_id,
+            "zhao": NEWCOMER_TELEGRAM_ID,
+        }
     day = daytime_clock()
     try:
         with live_rasa(url, workdir, day) as rasa:

@@ -1,4 +1,5 @@
 """The domain core stays free of the front ends: community/ never imports Telegram or Rasa."""
+
 import ast
 from pathlib import Path
 

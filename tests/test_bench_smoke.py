@@ -2,6 +2,7 @@
 table. No timing is asserted. SQLite always; PostgreSQL only when the server at
 NUANXIN_TEST_PG_URL answers (skipped with the reason otherwise; NUANXIN_REQUIRE_PG=1 turns
 the skip into a failure, as in conftest)."""
+
 import os
 import subprocess
 import sys
@@ -35,7 +36,10 @@ EXPECTED = {
 def _run(script: str, *extra: str) -> str:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), "--quick", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
@@ -68,10 +72,13 @@ def test_benchmark_runs_on_postgresql(script):
     _check(script, out)
 
 
-@pytest.mark.parametrize(("script", "needles"), [
-    ("followups.py", ["start-up with", "2,000 pending", "lateness of 50 follow-ups"]),
-    ("bot.py", ["bot-side handling of 50 updates", "outbox delivery: 60/60 sent"]),
-])
+@pytest.mark.parametrize(
+    ("script", "needles"),
+    [
+        ("followups.py", ["start-up with", "2,000 pending", "lateness of 50 follow-ups"]),
+        ("bot.py", ["bot-side handling of 50 updates", "outbox delivery: 60/60 sent"]),
+    ],
+)
 def test_scheduler_and_bot_benchmarks_run(script, needles):
     out = _run(script)
     for needle in needles:

@@ -1,6 +1,7 @@
 """Atomic claims under real concurrency, on SQLite and PostgreSQL: of 50 volunteers
 pressing 接单 at the same instant exactly one wins; a volunteer racing for many requests
 at once never ends up over their load limit."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,8 +41,11 @@ def test_fifty_concurrent_claims_have_exactly_one_winner(db):
         world = build_world(s)
         people = [add_volunteer(s, world, f"志愿者{i:02d}", "G1", ["repair1"]).person_id for i in range(CLAIMERS)]
         resident = world.residents["王奶奶"]
-        rid = lifecycle.submit(s, actor_for_person(s, resident.person), NewRequest(
-            kind=RequestKind.SERVICE, description="水管爆了", category="维修")).id
+        rid = lifecycle.submit(
+            s,
+            actor_for_person(s, resident.person),
+            NewRequest(kind=RequestKind.SERVICE, description="水管爆了", category="维修"),
+        ).id
 
     results = _race(db, [(p, rid) for p in people])
 
@@ -69,7 +73,9 @@ def test_one_volunteer_racing_for_many_requests_stops_at_the_load_limit(db):
         resident = world.residents["王奶奶"]
         actor = actor_for_person(s, resident.person)
         rids = [
-            lifecycle.submit(s, actor, NewRequest(kind=RequestKind.SERVICE, description=f"第{i}个水管", category="维修")).id
+            lifecycle.submit(
+                s, actor, NewRequest(kind=RequestKind.SERVICE, description=f"第{i}个水管", category="维修")
+            ).id
             for i in range(requests)
         ]
         person_id = volunteer.person_id

@@ -1,4 +1,5 @@
 """The admin command line as a staff member uses it, and the demo behind `make run`."""
+
 import os
 import shutil
 import subprocess
@@ -75,7 +76,10 @@ def test_make_run_demo_plays_a_day_and_ends_with_statistics(tmp_path):
     env = {**os.environ, "COLUMNS": "200"}
     proc = subprocess.run(
         [sys.executable, "-m", "community", "demo", "--database", str(db)],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -96,13 +100,19 @@ def test_staff_set_up_weekly_care_visits_from_the_command_line(cli_db):
     assert invoke("load")[0] == 0
     assert invoke("add-staff", "--name", "李主任", "--phone", "13755550001")[0] == 0
     with create_engine(cli_db).begin() as conn:  # an elderly resident registered earlier
-        conn.execute(text("insert into persons (community_id, name, phone, created_at) values (1, '孤寡老人刘奶奶', '13966667777', '2026-01-01')"))
+        conn.execute(
+            text(
+                "insert into persons (community_id, name, phone, created_at) values (1, '孤寡老人刘奶奶', '13966667777', '2026-01-01')"
+            )
+        )
         pid = conn.execute(text("select id from persons where phone = '13966667777'")).scalar()
         conn.execute(text(f"insert into residents (person_id, consent_at) values ({pid}, '2026-01-01')"))
     code, out = invoke("care", "--resident-phone", "139 6666 7777", "--first", "2030-01-07 09:30", "--every", "7")
     assert code == 0 and "每 7 天一次" in out and "01-07 09:30" in out
     with create_engine(cli_db).connect() as conn:
-        assert str(conn.execute(text("select next_visit_at from care_schedules")).scalar()).startswith("2030-01-07 01:30")
+        assert str(conn.execute(text("select next_visit_at from care_schedules")).scalar()).startswith(
+            "2030-01-07 01:30"
+        )
     code, out = invoke("care", "--resident-phone", "13900009999", "--first", "2030-01-07 09:30")
     assert code == 1 and "没有找到手机号" in out
     code, out = invoke("care", "--resident-phone", "13966667777", "--first", "下周一")

@@ -2,6 +2,7 @@
 telegram-test-api under node, and EmulatorClient plays the user. Needs node and the npm
 package (`make emulator`; `make test` installs it): without them these tests fail, saying so.
 """
+
 import time
 
 import pytest
@@ -32,8 +33,14 @@ async def test_a_real_ptb_application_talks_to_a_user_through_the_emulator():
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         seen_args.append(context.args)
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("认领", callback_data="claim:42"),
-                                          InlineKeyboardButton("跳过", callback_data="skip:42")]])
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("认领", callback_data="claim:42"),
+                    InlineKeyboardButton("跳过", callback_data="skip:42"),
+                ]
+            ]
+        )
         await update.message.reply_text(f"欢迎！邀请码 {context.args[0]}", reply_markup=keyboard)
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,8 +53,14 @@ async def test_a_real_ptb_application_talks_to_a_user_through_the_emulator():
 
     server = start_emulator()
     with server:
-        app = (ApplicationBuilder().token(server.token).base_url(server.base_url)
-               .request(EmulatorRequest()).get_updates_request(EmulatorRequest()).build())
+        app = (
+            ApplicationBuilder()
+            .token(server.token)
+            .base_url(server.base_url)
+            .request(EmulatorRequest())
+            .get_updates_request(EmulatorRequest())
+            .build()
+        )
         app.add_handler(CommandHandler("start", start))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
         app.add_handler(CallbackQueryHandler(pressed))

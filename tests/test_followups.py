@@ -1,6 +1,7 @@
 """Follow-ups on a controllable clock (no sleeping): each rule fires at its moment and only
 then, never for a request in the wrong state; restarts lose and duplicate nothing; quiet
 hours defer and release across midnight. Runs on SQLite and PostgreSQL."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -52,8 +53,11 @@ def at(db, fake, **delta):
 
 def kinds(db, person_id, since_id=0):
     with db.factory() as s:
-        return s.scalars(select(OutboxMessage.kind).where(OutboxMessage.person_id == person_id,
-                                                           OutboxMessage.id > since_id).order_by(OutboxMessage.id)).all()
+        return s.scalars(
+            select(OutboxMessage.kind)
+            .where(OutboxMessage.person_id == person_id, OutboxMessage.id > since_id)
+            .order_by(OutboxMessage.id)
+        ).all()
 
 
 def last_outbox_id(db):
@@ -77,7 +81,12 @@ def volunteer(world, name):
 
 
 def service(db, world, **kw):
-    new = NewRequest(kind=RequestKind.SERVICE, description=kw.pop("description", "帮忙买菜"), category=kw.pop("category", "代购"), **kw)
+    new = NewRequest(
+        kind=RequestKind.SERVICE,
+        description=kw.pop("description", "帮忙买菜"),
+        category=kw.pop("category", "代购"),
+        **kw,
+    )
     return act(db, resident(world), lifecycle.submit, new).id
 
 
@@ -113,7 +122,9 @@ def test_claiming_in_time_cancels_the_escalations(db, world, fake):
     assert at(db, fake, hours=30).fired.get("widen") is None
     assert req(db, rid).escalation_level == 0
     with db.factory() as s:
-        cancelled = s.scalars(select(FollowUp.kind).where(FollowUp.request_id == rid, FollowUp.status == "cancelled")).all()
+        cancelled = s.scalars(
+            select(FollowUp.kind).where(FollowUp.request_id == rid, FollowUp.status == "cancelled")
+        ).all()
     assert sorted(cancelled) == ["red_flag", "widen"]
 
 
@@ -133,7 +144,9 @@ def test_appointment_reminders_evening_before_and_an_hour_before(db, world, fake
 
 def _last_text(db, person_id):
     with db.factory() as s:
-        return s.scalars(select(OutboxMessage.text).where(OutboxMessage.person_id == person_id).order_by(OutboxMessage.id.desc())).first()
+        return s.scalars(
+            select(OutboxMessage.text).where(OutboxMessage.person_id == person_id).order_by(OutboxMessage.id.desc())
+        ).first()
 
 
 def test_unfinished_by_due_time_nudges_then_tells_the_leader(db, world, fake):
@@ -307,7 +320,9 @@ def test_weekly_care_visit_becomes_a_routed_request_and_never_backfills(db, worl
     first_visit = START + timedelta(days=2)
     with db.factory() as s, s.begin():
         staff = actor_for_person(s, s.get(Person, world.staff.person_id))
-        schedule_id = care.schedule_visits(s, staff, world.residents["陈大爷"].id, "助老", "每周上门看望，量血压", 7, first_visit).id
+        schedule_id = care.schedule_visits(
+            s, staff, world.residents["陈大爷"].id, "助老", "每周上门看望，量血压", 7, first_visit
+        ).id
     assert at(db, fake, days=0, hours=23).care_requests == 0
     assert at(db, fake, days=1).care_requests == 1  # 24 h ahead of the visit
     with db.factory() as s:

@@ -1,13 +1,14 @@
 """台账 export on a hand-built November (Asia/Shanghai), on SQLite and PostgreSQL.
 
- request  submitted (UTC)     local           what happens
- A        10-31 15:59         10-31 23:59     October: not in the November sheet
- B        10-31 16:30         11-01 00:30     张师傅 1.5 h (finished 11-02), 没解决, 刘师傅 2 h (11-03), 1 star
- C        11-10 02:00         11-10 10:00     wish, waiting for review
- D        11-30 15:00         11-30 23:00     赵阿姨 助老 2 h, finished 12-01 01:00 local: in the sheet, not in
-                                              November's hours (hours count when the work was recorded)
- plus a request in another community in the same week.
+request  submitted (UTC)     local           what happens
+A        10-31 15:59         10-31 23:59     October: not in the November sheet
+B        10-31 16:30         11-01 00:30     张师傅 1.5 h (finished 11-02), 没解决, 刘师傅 2 h (11-03), 1 star
+C        11-10 02:00         11-10 10:00     wish, waiting for review
+D        11-30 15:00         11-30 23:00     赵阿姨 助老 2 h, finished 12-01 01:00 local: in the sheet, not in
+                                             November's hours (hours count when the work was recorded)
+plus a request in another community in the same week.
 """
+
 import csv
 import io
 from datetime import date, datetime
@@ -79,8 +80,16 @@ def november(db):
             r = Resident(person=p, consent_at=clock.now())
             s.add(r)
             s.flush()
-            s.add(Request(community_id=other.id, kind=RequestKind.SERVICE, state=RequestState.OPEN, resident_id=r.id,
-                          description="别处的诉求", submitted_at=datetime(2026, 11, 5, 2, 0)))
+            s.add(
+                Request(
+                    community_id=other.id,
+                    kind=RequestKind.SERVICE,
+                    state=RequestState.OPEN,
+                    resident_id=r.id,
+                    description="别处的诉求",
+                    submitted_at=datetime(2026, 11, 5, 2, 0),
+                )
+            )
             community_id = s.scalar(select(Community.id).where(Community.code == "XFL"))
     return community_id, ids
 
@@ -91,13 +100,27 @@ def test_rows_cover_requests_submitted_in_the_local_month(db, november):
         rows = ledger_rows(s, community_id, NOV, DEC)
     assert [r.request_id for r in rows] == [ids["B"], ids["C"], ids["D"]]
     b, c, d = rows
-    assert (b.kind, b.category, b.grid, b.building, b.resident, b.state) == ("便民服务", "维修", "第一网格", "1号楼", "王奶奶", "已完结")
+    assert (b.kind, b.category, b.grid, b.building, b.resident, b.state) == (
+        "便民服务",
+        "维修",
+        "第一网格",
+        "1号楼",
+        "王奶奶",
+        "已完结",
+    )
     assert b.submitted_at == datetime(2026, 11, 1, 0, 30)  # Shanghai time
     assert b.claimed_at == datetime(2026, 11, 3, 10, 0) and b.done_at == datetime(2026, 11, 3, 10, 0)
     assert b.volunteer == "张师傅、刘师傅"  # both were credited
     assert (b.hours, b.points, b.rating, b.comment, b.needs_followup) == (3.5, 35, 1, "修了两次", True)
     assert (c.kind, c.category, c.state, c.published_at, c.volunteer, c.hours, c.points) == (
-        "微心愿", "", "待审核", None, "", None, None)
+        "微心愿",
+        "",
+        "待审核",
+        None,
+        "",
+        None,
+        None,
+    )
     assert (d.volunteer, d.hours, d.state, d.done_at) == ("周大姐", 2.0, "待确认", datetime(2026, 12, 1, 1, 0))
 
 
@@ -121,7 +144,7 @@ def test_csv_and_xlsx_carry_the_same_rows_with_chinese_headers(db, november):
 
     table = list(csv.reader(io.StringIO(to_csv(rows))))
     assert table[0][:3] == ["编号", "类型", "服务类别"] and "需回访" in table[0]
-    first = dict(zip(table[0], table[1]))
+    first = dict(zip(table[0], table[1], strict=False))
     assert first["编号"] == str(ids["B"]) and first["提交时间"] == "2026-11-01 00:30"
     assert first["发布时间"] == "2026-11-01 00:30" and first["取消时间"] == "" and first["需回访"] == "是"
     assert first["服务时长（小时）"] == "3.5"
@@ -130,7 +153,7 @@ def test_csv_and_xlsx_carry_the_same_rows_with_chinese_headers(db, november):
     assert book.sheetnames == ["台账", "志愿者时长"]
     sheet = list(book["台账"].iter_rows(values_only=True))
     assert [r[0] for r in sheet[1:]] == [ids["B"], ids["C"], ids["D"]]
-    assert dict(zip(sheet[0], sheet[1]))["提交时间"] == datetime(2026, 11, 1, 0, 30)
+    assert dict(zip(sheet[0], sheet[1], strict=False))["提交时间"] == datetime(2026, 11, 1, 0, 30)
     hours = list(book["志愿者时长"].iter_rows(values_only=True))
     assert hours[0] == ("志愿者", "电话", "服务队", "服务次数", "服务时长（小时）", "积分")
     assert hours[-1] == ("合计", None, None, 2, 3.5, 35)

@@ -1,5 +1,6 @@
 """The request lifecycle on SQLite and PostgreSQL: every transition legal and illegal, the
 role checks, the events and the notifications each party receives."""
+
 from datetime import datetime
 
 import pytest
@@ -76,12 +77,17 @@ def get(db, request_id) -> Request:
 
 def inbox(db, person_id) -> list[OutboxMessage]:
     with db.factory() as s:
-        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == person_id).order_by(OutboxMessage.id)))
+        return list(
+            s.scalars(select(OutboxMessage).where(OutboxMessage.person_id == person_id).order_by(OutboxMessage.id))
+        )
 
 
 def counts(db):
     with db.factory() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Request, Event, OutboxMessage, Offer, Rating, LedgerEntry))
+        return tuple(
+            s.scalar(select(func.count()).select_from(m))
+            for m in (Request, Event, OutboxMessage, Offer, Rating, LedgerEntry)
+        )
 
 
 def new_service(db, world, resident="王奶奶", request=REPAIR) -> int:
@@ -128,7 +134,9 @@ def test_wish_waits_for_staff_review_then_publish_offers_it(db, world):
 
 
 def test_reject_needs_a_reason_and_tells_the_resident(db, world):
-    rid = act(db, pid(world, "王奶奶"), lifecycle.submit, NewRequest(kind=RequestKind.WISH, description="想要一台电视")).id
+    rid = act(
+        db, pid(world, "王奶奶"), lifecycle.submit, NewRequest(kind=RequestKind.WISH, description="想要一台电视")
+    ).id
     with pytest.raises(InvalidInput):
         act(db, pid(world, "staff"), lifecycle.reject, rid, "  ")
     assert get(db, rid).state == S.SUBMITTED
@@ -164,7 +172,9 @@ def test_volunteer_over_load_limit_cannot_claim_and_nothing_changes(db, world):
     with db.factory() as s, s.begin():
         s.get(Volunteer, world.volunteers["张师傅"].id).max_load = 1
     first = new_service(db, world)
-    second = new_service(db, world, request=NewRequest(kind=RequestKind.SERVICE, description="灯泡坏了", category="维修"))
+    second = new_service(
+        db, world, request=NewRequest(kind=RequestKind.SERVICE, description="灯泡坏了", category="维修")
+    )
     act(db, pid(world, "张师傅"), lifecycle.claim, first)
     before = counts(db)
     with pytest.raises(OverLoad) as err:
@@ -231,8 +241,12 @@ def test_release_reoffers_to_others_not_the_releaser(db, world):
     with db.factory() as s, s.begin():  # a new G1 repairer joins after the first offer
         from tests.builders import World, add_volunteer
 
-        w2 = World(community=world.community, grids=world.grids, buildings=world.buildings, teams={
-            k: s.merge(t) for k, t in world.teams.items()})
+        w2 = World(
+            community=world.community,
+            grids=world.grids,
+            buildings=world.buildings,
+            teams={k: s.merge(t) for k, t in world.teams.items()},
+        )
         new_v = add_volunteer(s, w2, "钱师傅", "G1", ["repair1"], building=2)
         new_person = new_v.person_id
     act(db, pid(world, "张师傅"), lifecycle.release, rid, "临时要加班")
@@ -354,7 +368,12 @@ def test_dispatch_by_staff_or_own_grid_leader_moves_the_load(db, world):
 
 
 def test_escalation_widens_then_red_flags(db, world):
-    rid = new_service(db, world, resident="陈大爷", request=NewRequest(kind=RequestKind.SERVICE, description="帮忙买菜", category="代购"))
+    rid = new_service(
+        db,
+        world,
+        resident="陈大爷",
+        request=NewRequest(kind=RequestKind.SERVICE, description="帮忙买菜", category="代购"),
+    )
     # 代购 is only the community-wide care team: 周大姐 (G2, tier 0) then 赵阿姨 (G1, tier 2).
     assert inbox(db, pid(world, "周大姐"))[-1].kind == "offer"
     assert not [m for m in inbox(db, pid(world, "赵阿姨")) if m.kind == "offer"]
@@ -386,11 +405,31 @@ def test_staff_places_an_order_for_a_resident_without_telegram(db, world):
     [
         (NewRequest(kind=RequestKind.SERVICE, description="   ", category="维修"), InvalidInput, "需要什么帮助"),
         (NewRequest(kind=RequestKind.SERVICE, description="漏" * 501, category="维修"), InvalidInput, "500 字以内"),
-        (NewRequest(kind=RequestKind.SERVICE, description="帮我遛狗", category="遛狗"), InvalidInput, "没有“遛狗”这项服务"),
-        (NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", address="99号楼"), AddressQuestion, "没有找到“99号楼”"),
-        (NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", address="隔壁小区"), AddressQuestion, "几号楼"),
-        (NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", address="3号楼9单元"), AddressQuestion, "只有 3 个单元"),
-        (NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", phone="12345"), InvalidInput, "不是有效的电话号码"),
+        (
+            NewRequest(kind=RequestKind.SERVICE, description="帮我遛狗", category="遛狗"),
+            InvalidInput,
+            "没有“遛狗”这项服务",
+        ),
+        (
+            NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", address="99号楼"),
+            AddressQuestion,
+            "没有找到“99号楼”",
+        ),
+        (
+            NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", address="隔壁小区"),
+            AddressQuestion,
+            "几号楼",
+        ),
+        (
+            NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", address="3号楼9单元"),
+            AddressQuestion,
+            "只有 3 个单元",
+        ),
+        (
+            NewRequest(kind=RequestKind.SERVICE, description="修水管", category="维修", phone="12345"),
+            InvalidInput,
+            "不是有效的电话号码",
+        ),
     ],
 )
 def test_bad_submissions_get_a_clear_message_and_change_nothing(db, world, request_, error, fragment):
@@ -423,8 +462,12 @@ def test_submission_without_consent_is_refused(db, world):
 
 
 def test_address_text_routes_to_the_named_building(db, world):
-    rid = act(db, pid(world, "王奶奶"), lifecycle.submit, NewRequest(
-        kind=RequestKind.SERVICE, description="帮我妈修灯", category="灯泡", address="四号楼二单元五零二")).id
+    rid = act(
+        db,
+        pid(world, "王奶奶"),
+        lifecycle.submit,
+        NewRequest(kind=RequestKind.SERVICE, description="帮我妈修灯", category="灯泡", address="四号楼二单元五零二"),
+    ).id
     req = get(db, rid)
     assert req.building_id == world.buildings[4].id and req.grid_id == world.grids["G2"].id
     assert (req.unit, req.room, req.address_text) == (2, "502", "4号楼2单元502")
@@ -434,8 +477,16 @@ def test_address_text_routes_to_the_named_building(db, world):
 
 # Who may perform each action in the matrix below.
 PERFORMER = {
-    "publish": "staff", "reject": "staff", "claim": "刘师傅", "dispatch": "staff", "start": "张师傅",
-    "release": "张师傅", "finish": "张师傅", "confirm": "王奶奶", "reopen": "王奶奶", "close_unrated": None,
+    "publish": "staff",
+    "reject": "staff",
+    "claim": "刘师傅",
+    "dispatch": "staff",
+    "start": "张师傅",
+    "release": "张师傅",
+    "finish": "张师傅",
+    "confirm": "王奶奶",
+    "reopen": "王奶奶",
+    "close_unrated": None,
     "cancel": "王奶奶",
 }
 ARGS = {"reject": ("不符合条件",), "dispatch": None, "finish": (1,)}
@@ -482,6 +533,8 @@ def test_staff_note_any_request_but_a_resident_cannot(db, world):
     with pytest.raises(Forbidden):
         act(db, pid(world, "王奶奶"), lifecycle.add_note, rid, "我自己加一句")
     with db.factory() as s:
-        notes = s.execute(select(Event.actor_role, Event.note).where(Event.request_id == rid, Event.action == "note")).all()
+        notes = s.execute(
+            select(Event.actor_role, Event.note).where(Event.request_id == rid, Event.action == "note")
+        ).all()
         assert notes == [("staff", "电话联系过，居民下午在家")]
         assert s.get(Request, rid).finish_note is None  # the volunteer's finishing note stays theirs

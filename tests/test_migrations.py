@@ -1,4 +1,5 @@
 """The Alembic migrations and the models describe the same schema, on both backends."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect

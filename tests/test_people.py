@@ -1,4 +1,5 @@
 """Staff bootstrap, volunteer invites and resident registration."""
+
 from datetime import datetime
 
 import pytest
@@ -81,10 +82,19 @@ def test_a_resident_registered_with_a_family_members_phone_is_a_new_person(db, w
     """Staff register grandma with her son's number: she must not become her son."""
     with db.factory() as s, s.begin():
         community = people.community_by_code(s)
-        son = people.register_resident(s, community, "儿子", phone="13955556666", telegram_id=9100,
-                                       building_id=world.buildings[1].id, room="101", consent=True)
-        grandma = people.register_resident(s, community, "奶奶", phone="13955556666",
-                                           building_id=world.buildings[4].id, room="202", consent=True)
+        son = people.register_resident(
+            s,
+            community,
+            "儿子",
+            phone="13955556666",
+            telegram_id=9100,
+            building_id=world.buildings[1].id,
+            room="101",
+            consent=True,
+        )
+        grandma = people.register_resident(
+            s, community, "奶奶", phone="13955556666", building_id=world.buildings[4].id, room="202", consent=True
+        )
         assert grandma.person_id != son.person_id
     with db.factory() as s:
         son_person = s.scalar(select(Person).where(Person.telegram_id == 9100))

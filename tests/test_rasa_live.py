@@ -1,6 +1,7 @@
 """The real Rasa server with the trained model and the real action server, talked to over
 Rasa's REST channel exactly as the bot does: whole conversations in Chinese, checked in
 the replies and in the community database the actions wrote to."""
+
 from dataclasses import dataclass
 
 import httpx
@@ -27,8 +28,9 @@ class Chat:
         self.replies: list[dict] = []
 
     def say(self, text: str, expect_reply: bool = True) -> list[dict]:
-        response = httpx.post(f"{self.url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text},
-                              timeout=60)
+        response = httpx.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=60
+        )
         response.raise_for_status()
         self.replies = response.json()
         assert self.replies or not expect_reply, f"Rasa said nothing to {text!r}"
@@ -82,11 +84,16 @@ class Stored:
 
 def requests_of(factory, telegram_id: int) -> list[Stored]:
     with factory() as s:
-        rows = s.scalars(select(Request).join(Resident, Request.resident_id == Resident.id)
-                         .join(Person, Resident.person_id == Person.id).where(Person.telegram_id == telegram_id)
-                         .order_by(Request.id))
-        return [Stored(r.id, r.kind, r.category.name if r.category else None, r.item, r.address_text, r.state)
-                for r in rows]
+        rows = s.scalars(
+            select(Request)
+            .join(Resident, Request.resident_id == Resident.id)
+            .join(Person, Resident.person_id == Person.id)
+            .where(Person.telegram_id == telegram_id)
+            .order_by(Request.id)
+        )
+        return [
+            Stored(r.id, r.kind, r.category.name if r.category else None, r.item, r.address_text, r.state) for r in rows
+        ]
 
 
 def test_a_service_order_in_one_sentence_is_read_back_and_submitted(stack):
@@ -100,7 +107,11 @@ def test_a_service_order_in_one_sentence_is_read_back_and_submitted(stack):
     assert [r.get("custom") for r in replies] == [OUTBOX_SPEAKS]  # the bot sends the outbox's 已收到
     [req] = requests_of(factory, people["wang"])
     assert (req.kind, req.category, req.address, req.state) == (
-        RequestKind.SERVICE, "维修", "3号楼2单元502", RequestState.OPEN)
+        RequestKind.SERVICE,
+        "维修",
+        "3号楼2单元502",
+        RequestState.OPEN,
+    )
 
 
 def test_a_newcomer_is_asked_for_everything_and_typed_payloads_are_checked(stack):
@@ -166,8 +177,16 @@ def test_status_urge_and_cancel_with_confirmation(stack):
 
 
 # Emoji-only text and stickers never reach Rasa: the bot answers them (tests/bot/test_rasa_relay.py).
-BAD_INPUT = ["啊" * 5000, "hello, can you help me?", "我哋部冷氣機壞咗 唔該幫手整下", "13812345678",
-             '/inform{"item": "<script>alert(1)</script>"}', '/inform{"phone": "110"}', "/no_such_intent", "。。。"]
+BAD_INPUT = [
+    "啊" * 5000,
+    "hello, can you help me?",
+    "我哋部冷氣機壞咗 唔該幫手整下",
+    "13812345678",
+    '/inform{"item": "<script>alert(1)</script>"}',
+    '/inform{"phone": "110"}',
+    "/no_such_intent",
+    "。。。",
+]
 
 
 @pytest.mark.parametrize("message", BAD_INPUT, ids=lambda m: m[:12])

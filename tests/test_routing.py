@@ -1,5 +1,6 @@
 """Routing: addresses resolve or become a question, never a guess; candidates are ranked
 by tier (grid+skill, grid, community+skill), building, load and recent ratings."""
+
 import pytest
 
 from community import routing
@@ -40,9 +41,19 @@ def test_resolves_number_alias_and_asks_when_unsure(db, world):
         cid = world.community.id
         a = resolve_address(s, cid, "二号楼三单元301")
         assert (a.building_id, a.grid_id, a.unit, a.room, a.label) == (
-            world.buildings[2].id, world.grids["G1"].id, 3, "301", "2号楼3单元301")
+            world.buildings[2].id,
+            world.grids["G1"].id,
+            3,
+            "301",
+            "2号楼3单元301",
+        )
         assert resolve_address(s, cid, "老干部楼1单元").building_id == world.buildings[5].id
-        for text, fragment in [("", "几号楼"), ("小区门口", "几号楼"), ("88号楼", "没有找到“88号楼”"), ("1号楼5单元", "只有 3 个单元")]:
+        for text, fragment in [
+            ("", "几号楼"),
+            ("小区门口", "几号楼"),
+            ("88号楼", "没有找到“88号楼”"),
+            ("1号楼5单元", "只有 3 个单元"),
+        ]:
             with pytest.raises(AddressQuestion, match=fragment):
                 resolve_address(s, cid, text)
         with pytest.raises(AddressQuestion) as err:
@@ -52,7 +63,9 @@ def test_resolves_number_alias_and_asks_when_unsure(db, world):
 
 def test_two_buildings_with_the_same_number_are_a_question_with_options(db, world):
     with db.factory() as s, s.begin():
-        s.add(Building(community_id=world.community.id, grid_id=world.grids["G2"].id, number=3, name="东区3号楼", units=2))
+        s.add(
+            Building(community_id=world.community.id, grid_id=world.grids["G2"].id, number=3, name="东区3号楼", units=2)
+        )
     routing.invalidate_buildings()
     with db.factory() as s:
         with pytest.raises(AddressQuestion) as err:
@@ -66,8 +79,13 @@ def ranked(s, world, building=1, category="repair", **kw):
     return [
         (c.name, c.tier)
         for c in rank_candidates(
-            s, grid_id=b.grid_id, building_id=b.id, category_id=world.categories[category].id,
-            community_id=world.community.id, **kw)
+            s,
+            grid_id=b.grid_id,
+            building_id=b.id,
+            category_id=world.categories[category].id,
+            community_id=world.community.id,
+            **kw,
+        )
     ]
 
 

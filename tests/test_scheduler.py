@@ -1,6 +1,7 @@
 """The real APScheduler in the bot process: it fires what came due while it was down as
 soon as it starts, wakes for the earliest due row instead of polling slowly, and a second
 start (a restart) sends nothing twice. Wall-clock, so waits are short and bounded."""
+
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -37,8 +38,11 @@ def open_request(db):
     with db.factory() as s, s.begin():
         world = build_world(s)
         resident = world.residents["王奶奶"]
-        req = lifecycle.submit(s, actor_for_person(s, s.get(Person, resident.person_id)),
-                               NewRequest(kind=RequestKind.SERVICE, description="帮忙买菜", category="代购"))
+        req = lifecycle.submit(
+            s,
+            actor_for_person(s, s.get(Person, resident.person_id)),
+            NewRequest(kind=RequestKind.SERVICE, description="帮忙买菜", category="代购"),
+        )
         return req.id
 
 
@@ -50,7 +54,9 @@ def widen_status(db, rid):
 def test_overdue_rows_fire_on_start_and_a_restart_duplicates_nothing(db, slow_polling):
     rid = open_request(db)
     with db.factory() as s, s.begin():  # it came due while the bot was down
-        s.scalars(select(FollowUp).where(FollowUp.request_id == rid, FollowUp.kind == "widen")).one().due_at = clock.now() - timedelta(hours=1)
+        s.scalars(select(FollowUp).where(FollowUp.request_id == rid, FollowUp.kind == "widen")).one().due_at = (
+            clock.now() - timedelta(hours=1)
+        )
     first = FollowUpScheduler(db.factory)
     first.start()
     try:
@@ -77,7 +83,9 @@ def test_wakes_for_the_earliest_due_row_not_the_polling_interval(db, slow_pollin
         assert wait_for(lambda: scheduler.runs >= 1)  # the start-up run found nothing due
         assert widen_status(db, rid) == "pending"
         with db.factory() as s, s.begin():
-            s.scalars(select(FollowUp).where(FollowUp.request_id == rid, FollowUp.kind == "widen")).one().due_at = clock.now() + timedelta(seconds=1)
+            s.scalars(select(FollowUp).where(FollowUp.request_id == rid, FollowUp.kind == "widen")).one().due_at = (
+                clock.now() + timedelta(seconds=1)
+            )
         scheduler.wake_at(datetime.now(UTC) + timedelta(seconds=1))  # what each run does for the earliest row
         started = time.monotonic()
         assert wait_for(lambda: widen_status(db, rid) == "done", timeout=10)

@@ -1,4 +1,5 @@
 """The project's own files build both environments (README: `make test` / `make run`)."""
+
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,9 @@ def test_rasa_environment_is_python_310_with_rasa_3_6_21_and_jieba():
     assert python.exists(), "make rasa-env did not create .venv-rasa"
     out = subprocess.run(
         [str(python), "-c", "import sys, rasa, jieba; print(sys.version_info[:2], rasa.__version__)"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(3, 10) 3.6.21"

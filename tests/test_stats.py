@@ -25,6 +25,7 @@ submitted_at = published_at where published. Hand-worked figures:
  finish minutes 60,120,120,180,240   -> median 120 (5 samples)
  satisfaction   rated 3 (5,4,2), satisfied 2, rate 2/3, unrated-closed 1 (R4)
 """
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -57,9 +58,26 @@ class Scenario:
         self.w = build_world(s)
         self.ids: dict[str, int] = {}
 
-    def add(self, label, state, *, grid=None, team=None, category=None, building=None, volunteer=None,
-            kind=RequestKind.SERVICE, published=None, submitted=None, claim=None, finish=None,
-            rating=None, description=None, community_id=None, **extra) -> Request:
+    def add(
+        self,
+        label,
+        state,
+        *,
+        grid=None,
+        team=None,
+        category=None,
+        building=None,
+        volunteer=None,
+        kind=RequestKind.SERVICE,
+        published=None,
+        submitted=None,
+        claim=None,
+        finish=None,
+        rating=None,
+        description=None,
+        community_id=None,
+        **extra,
+    ) -> Request:
         w = self.w
         claimed_at = plus(published, claim) if claim is not None else None
         r = Request(
@@ -91,39 +109,135 @@ class Scenario:
 def build_scenario(s) -> Scenario:
     sc = Scenario(s)
     C = RequestState
-    sc.add("R1", C.CLOSED, grid="G1", team="repair1", category="repair", building=1, volunteer="张师傅",
-           published=at(1, 8), claim=10, finish=60, rating=(5, at(1, 10)), closed_at=at(1, 10))
-    sc.add("R2", C.CLOSED, grid="G1", team="care", category="elderly", building=2, volunteer="赵阿姨",
-           published=at(2, 8), claim=30, finish=120, rating=(4, at(2, 11)), closed_at=at(2, 11))
-    sc.add("R3", C.CLOSED, grid="G2", team="repair2", category="repair", building=4, volunteer="孙师傅",
-           published=at(3, 8), claim=60, finish=180, rating=(2, at(3, 13)), closed_at=at(3, 13),
-           needs_followup=True)
-    sc.add("R4", C.CLOSED, grid="G2", team="care", category="haircut", building=5, volunteer="周大姐",
-           published=at(4, 8), claim=120, finish=240, closed_unrated=True, closed_at=at(7, 14))
-    sc.add("R5", C.SUBMITTED, kind=RequestKind.WISH, grid="G1", category="shopping", building=1,
-           submitted=at(10, 9))
-    sc.add("R6", C.OPEN, grid="G2", team="repair2", category="repair", building=4, published=at(9, 10),
-           needs_followup=True)
-    sc.add("R7", C.OPEN, grid="G1", team="repair1", category="repair", building=1, published=at(10, 11),
-           escalation_level=2)
-    sc.add("R8", C.OPEN, kind=RequestKind.WISH, grid="G1", team="care", category="elderly", building=2,
-           submitted=at(7, 10), published=at(10, 10), escalation_level=1, priority=1)
-    sc.add("R9", C.IN_PROGRESS, grid="G1", team="repair1", category="repair", building=3, volunteer="刘师傅",
-           published=at(9, 20), claim=20, due_at=at(10, 11),
-           description="三号楼二单元厨房水管爆裂，水流到楼下邻居家，请尽快上门维修，谢谢师傅")
-    sc.add("R10", C.CLAIMED, grid="G2", team="care", category="shopping", building=5, volunteer="周大姐",
-           published=at(10, 8), claim=5, due_at=at(11, 8))
-    sc.add("R11", C.DONE, grid="G2", team="repair2", category="repair", building=4, volunteer="孙师傅",
-           published=at(8, 8), claim=40, finish=120)
+    sc.add(
+        "R1",
+        C.CLOSED,
+        grid="G1",
+        team="repair1",
+        category="repair",
+        building=1,
+        volunteer="张师傅",
+        published=at(1, 8),
+        claim=10,
+        finish=60,
+        rating=(5, at(1, 10)),
+        closed_at=at(1, 10),
+    )
+    sc.add(
+        "R2",
+        C.CLOSED,
+        grid="G1",
+        team="care",
+        category="elderly",
+        building=2,
+        volunteer="赵阿姨",
+        published=at(2, 8),
+        claim=30,
+        finish=120,
+        rating=(4, at(2, 11)),
+        closed_at=at(2, 11),
+    )
+    sc.add(
+        "R3",
+        C.CLOSED,
+        grid="G2",
+        team="repair2",
+        category="repair",
+        building=4,
+        volunteer="孙师傅",
+        published=at(3, 8),
+        claim=60,
+        finish=180,
+        rating=(2, at(3, 13)),
+        closed_at=at(3, 13),
+        needs_followup=True,
+    )
+    sc.add(
+        "R4",
+        C.CLOSED,
+        grid="G2",
+        team="care",
+        category="haircut",
+        building=5,
+        volunteer="周大姐",
+        published=at(4, 8),
+        claim=120,
+        finish=240,
+        closed_unrated=True,
+        closed_at=at(7, 14),
+    )
+    sc.add("R5", C.SUBMITTED, kind=RequestKind.WISH, grid="G1", category="shopping", building=1, submitted=at(10, 9))
+    sc.add(
+        "R6", C.OPEN, grid="G2", team="repair2", category="repair", building=4, published=at(9, 10), needs_followup=True
+    )
+    sc.add(
+        "R7", C.OPEN, grid="G1", team="repair1", category="repair", building=1, published=at(10, 11), escalation_level=2
+    )
+    sc.add(
+        "R8",
+        C.OPEN,
+        kind=RequestKind.WISH,
+        grid="G1",
+        team="care",
+        category="elderly",
+        building=2,
+        submitted=at(7, 10),
+        published=at(10, 10),
+        escalation_level=1,
+        priority=1,
+    )
+    sc.add(
+        "R9",
+        C.IN_PROGRESS,
+        grid="G1",
+        team="repair1",
+        category="repair",
+        building=3,
+        volunteer="刘师傅",
+        published=at(9, 20),
+        claim=20,
+        due_at=at(10, 11),
+        description="三号楼二单元厨房水管爆裂，水流到楼下邻居家，请尽快上门维修，谢谢师傅",
+    )
+    sc.add(
+        "R10",
+        C.CLAIMED,
+        grid="G2",
+        team="care",
+        category="shopping",
+        building=5,
+        volunteer="周大姐",
+        published=at(10, 8),
+        claim=5,
+        due_at=at(11, 8),
+    )
+    sc.add(
+        "R11",
+        C.DONE,
+        grid="G2",
+        team="repair2",
+        category="repair",
+        building=4,
+        volunteer="孙师傅",
+        published=at(8, 8),
+        claim=40,
+        finish=120,
+    )
     sc.add("R12", C.CANCELLED, submitted=at(5, 9), cancelled_at=at(5, 10))
-    sc.add("R13", C.SUBMITTED, kind=RequestKind.WISH, grid="G2", category="elderly", building=4,
-           submitted=at(10, 7))
+    sc.add("R13", C.SUBMITTED, kind=RequestKind.WISH, grid="G2", category="elderly", building=4, submitted=at(10, 7))
 
     other = Community(code="OTHER", name="别的社区")
     s.add(other)
     s.flush()
-    sc.add("X", C.OPEN, published=at(1, 8), escalation_level=2, rating=(1, at(1, 9)), needs_followup=True,
-           community_id=other.id)
+    sc.add(
+        "X",
+        C.OPEN,
+        published=at(1, 8),
+        escalation_level=2,
+        rating=(1, at(1, 9)),
+        needs_followup=True,
+        community_id=other.id,
+    )
     return sc
 
 
@@ -141,12 +255,19 @@ def stats(db, sc, **kw):
 
 # --- statistics -----------------------------------------------------------------------
 
+
 def test_counts(db, scenario):
     st = stats(db, scenario)
     assert st.total == 13
     assert st.by_state == {
-        "submitted": 2, "open": 3, "claimed": 1, "in_progress": 1,
-        "done": 1, "closed": 4, "rejected": 0, "cancelled": 1,
+        "submitted": 2,
+        "open": 3,
+        "claimed": 1,
+        "in_progress": 1,
+        "done": 1,
+        "closed": 4,
+        "rejected": 0,
+        "cancelled": 1,
     }
     assert st.by_grid == {G1: 6, G2: 6, texts.STATS_NO_GRID: 1}
     assert st.by_team == {REPAIR1: 3, CARE: 4, REPAIR2: 3, texts.STATS_NO_TEAM: 3}
@@ -195,8 +316,14 @@ def test_scope_by_grid(db, scenario):
     st = stats(db, scenario, grid_id=scenario.w.grids["G1"].id)  # R1 R2 R5 R7 R8 R9
     assert st.total == 6
     assert st.by_state == {
-        "submitted": 1, "open": 2, "claimed": 0, "in_progress": 1,
-        "done": 0, "closed": 2, "rejected": 0, "cancelled": 0,
+        "submitted": 1,
+        "open": 2,
+        "claimed": 0,
+        "in_progress": 1,
+        "done": 0,
+        "closed": 2,
+        "rejected": 0,
+        "cancelled": 0,
     }
     assert st.by_grid == {G1: 6}
     assert st.by_team == {REPAIR1: 3, CARE: 2, texts.STATS_NO_TEAM: 1}
@@ -267,6 +394,7 @@ def test_empty_community(db):
 
 # --- queues ---------------------------------------------------------------------------
 
+
 def page(db, sc, name, **kw):
     with db.factory() as s:
         return queue(s, sc.w.community.id, name, now=NOW, **kw)
@@ -279,7 +407,11 @@ def labels(sc, p):
 
 def test_queue_names():
     assert QUEUE_NAMES == {
-        "review": "待审核", "unclaimed": "待接单", "overdue": "超时", "awaiting_rating": "待评价", "low_rating": "差评",
+        "review": "待审核",
+        "unclaimed": "待接单",
+        "overdue": "超时",
+        "awaiting_rating": "待评价",
+        "low_rating": "差评",
     }
 
 
@@ -333,8 +465,18 @@ def test_paging(db):
     with db.factory() as s, s.begin():
         sc = Scenario(s)
         for n in range(5):  # D0 done longest ago ... D4 most recently
-            sc.add(f"D{n}", RequestState.DONE, grid="G1", team="repair1", category="repair", building=1,
-                   volunteer="张师傅", published=at(1 + n, 8), claim=10, finish=60)
+            sc.add(
+                f"D{n}",
+                RequestState.DONE,
+                grid="G1",
+                team="repair1",
+                category="repair",
+                building=1,
+                volunteer="张师傅",
+                published=at(1 + n, 8),
+                claim=10,
+                finish=60,
+            )
     full = page(db, sc, "awaiting_rating")
     assert labels(sc, full) == ["D0", "D1", "D2", "D3", "D4"] and full.total == 5
     second = page(db, sc, "awaiting_rating", limit=2, offset=2)
@@ -351,6 +493,11 @@ def test_unknown_queue(db, scenario):
         page(db, scenario, "nonsense")
     message = exc.value.message
     assert "nonsense" in message
-    for name, label in [("review", "待审核"), ("unclaimed", "待接单"), ("overdue", "超时"),
-                        ("awaiting_rating", "待评价"), ("low_rating", "差评")]:
+    for name, label in [
+        ("review", "待审核"),
+        ("unclaimed", "待接单"),
+        ("overdue", "超时"),
+        ("awaiting_rating", "待评价"),
+        ("low_rating", "差评"),
+    ]:
         assert name in message and label in message

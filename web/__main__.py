@@ -1,5 +1,6 @@
 """`python -m web`: the staff dashboard and Open311 API on WEB_HOST:WEB_PORT (default
 127.0.0.1:8000), on DATABASE_URL (default the embedded SQLite file)."""
+
 import uvicorn
 
 from web.app import create_app

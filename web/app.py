@@ -1,5 +1,6 @@
 """The FastAPI application: the staff dashboard (server-rendered HTML) and the Open311
 GeoReport v2 API. `create_app()` takes a session factory so tests run it on their own DB."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,8 @@ from web.config import WebSettings, get_web_settings
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 TEMPLATES.env.globals["t"] = texts
 TEMPLATES.env.filters["local"] = lambda dt, tz="Asia/Shanghai", fmt="%Y-%m-%d %H:%M": (
-    clock.to_local(dt, tz).strftime(fmt) if dt else texts.NONE_YET)
+    clock.to_local(dt, tz).strftime(fmt) if dt else texts.NONE_YET
+)
 
 
 def error_page(request, status: int, message: str) -> HTMLResponse:
@@ -66,8 +68,10 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
             response.headers.setdefault(
                 "Content-Security-Policy",
                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
-                "frame-ancestors 'none'; base-uri 'none'")
+                "frame-ancestors 'none'; base-uri 'none'",
+            )
         return response
+
     app.include_router(open311.router)
     app.include_router(dashboard.router)
 
@@ -87,15 +91,20 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
             return open311.validation_error_response(exc)
         if any(part.get("loc", [None])[0] == "path" for part in exc.errors()):
             return error_page(request, 404, texts.ERR_NOT_FOUND_PAGE)
-        return error_page(request, 400, texts.ERR_BAD_FILTER.format(name=", ".join(
-            str(e.get("loc", ["?"])[-1]) for e in exc.errors())))
+        return error_page(
+            request,
+            400,
+            texts.ERR_BAD_FILTER.format(name=", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc: StarletteHTTPException):
         if request.url.path.startswith(open311.PREFIX):
             description = texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail)
             return JSONResponse([{"code": exc.status_code, "description": description}], status_code=exc.status_code)
-        return error_page(request, exc.status_code, texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail))
+        return error_page(
+            request, exc.status_code, texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail)
+        )
 
     def openapi():
         if app.openapi_schema:

@@ -11,6 +11,7 @@
 - Open311 clients send an API key (`python -m community api-key --name …`); only its
   SHA-256 is stored.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,25 +50,31 @@ def _active_staff(session: Session, person_id: int | None) -> Person | None:
 
 def staff_by_phone(session: Session, phone: str) -> Person | None:
     return session.scalars(
-        select(Person).join(Staff, Staff.person_id == Person.id)
-        .where(Person.phone == phone, Staff.active.is_(True)).order_by(Person.id)
+        select(Person)
+        .join(Staff, Staff.person_id == Person.id)
+        .where(Person.phone == phone, Staff.active.is_(True))
+        .order_by(Person.id)
     ).first()
 
 
 def create_login_token(session: Session, person: Person, settings: WebSettings) -> str:
     token = secrets.token_urlsafe(32)
     now = clock.now()
-    session.add(WebLoginToken(token_hash=_hash(token), person_id=person.id, created_at=now,
-                              expires_at=now + timedelta(minutes=settings.web_login_token_minutes)))
+    session.add(
+        WebLoginToken(
+            token_hash=_hash(token),
+            person_id=person.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.web_login_token_minutes),
+        )
+    )
     session.flush()
     return token
 
 
 def redeem_login_token(session: Session, token: str) -> Person | None:
     """The staff member the token is for, marking it used; None if unknown, used or expired."""
-    row = session.scalar(
-        select(WebLoginToken).where(WebLoginToken.token_hash == _hash(token or "")).with_for_update()
-    )
+    row = session.scalar(select(WebLoginToken).where(WebLoginToken.token_hash == _hash(token or "")).with_for_update())
     now = clock.now()
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
@@ -96,8 +103,15 @@ def start_session(session: Session, person: Person, settings: WebSettings) -> tu
     # Housekeeping: sessions and login links a day past their expiry are of no use to anyone.
     session.execute(delete(WebSession).where(WebSession.expires_at < now - timedelta(days=1)))
     session.execute(delete(WebLoginToken).where(WebLoginToken.expires_at < now - timedelta(days=1)))
-    session.add(WebSession(key_hash=_hash(key), person_id=person.id, csrf_token=secrets.token_urlsafe(32),
-                           created_at=now, expires_at=now + lifetime))
+    session.add(
+        WebSession(
+            key_hash=_hash(key),
+            person_id=person.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
     session.flush()
     return _signer(settings).sign(key).decode(), int(lifetime.total_seconds())
 
@@ -119,8 +133,9 @@ def load_session(session: Session, cookie: str | None, settings: WebSettings) ->
     person = _active_staff(session, row.person_id)
     if person is None:
         return None
-    return StaffSession(row.id, person.id, person.name, person.community_id, row.csrf_token,
-                        actor_for_person(session, person))
+    return StaffSession(
+        row.id, person.id, person.name, person.community_id, row.csrf_token, actor_for_person(session, person)
+    )
 
 
 def end_session(session: Session, session_id: int) -> None:
@@ -138,8 +153,15 @@ def csrf_ok(expected: str, given: str | None) -> bool:
 
 def create_api_key(session: Session, community_id: int, name: str, issuer: Person) -> str:
     key = "nx_" + secrets.token_urlsafe(32)
-    session.add(ApiKey(community_id=community_id, name=name, key_hash=_hash(key),
-                       issued_by_person_id=issuer.id, created_at=clock.now()))
+    session.add(
+        ApiKey(
+            community_id=community_id,
+            name=name,
+            key_hash=_hash(key),
+            issued_by_person_id=issuer.id,
+            created_at=clock.now(),
+        )
+    )
     session.flush()
     return key
 

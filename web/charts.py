@@ -1,6 +1,7 @@
 """Small bar charts as inline SVG, rendered on the server: no JavaScript, no build step.
 Every bar has a <title> (hover text) and a visible value label, so the figures can be read
 without the picture too."""
+
 from __future__ import annotations
 
 from html import escape
@@ -18,7 +19,8 @@ def _svg(width: int, height: int, body: list[str], label: str, kind: str) -> Mar
     return Markup(
         f'<svg class="chart {kind}" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">'
-        + "".join(body) + "</svg>"
+        + "".join(body)
+        + "</svg>"
     )
 
 
@@ -30,20 +32,28 @@ def column_chart(points: list[tuple[str, int]], label: str, *, every: int = 1) -
     top_value = max(v for _, v in points)
     slot = (width - left) / len(points)
     bar = max(2.0, slot * 0.7)
-    body = [f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>',
-            f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{top_value}</text>']
+    body = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" font-size="10">{top_value}</text>',
+    ]
     for i, (name, value) in enumerate(points):
         h = (height - bottom - top) * value / top_value
         x = left + i * slot + (slot - bar) / 2
         y = height - bottom - h
         title = escape(texts.CHART_BAR_TITLE.format(label=name, value=value))
-        body.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                    f'fill="{BAR_COLOR}" data-value="{value}"><title>{title}</title></rect>')
+        body.append(
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+            f'fill="{BAR_COLOR}" data-value="{value}"><title>{title}</title></rect>'
+        )
         if value and len(points) <= 40:
-            body.append(f'<text x="{x + bar / 2:.1f}" y="{y - 2:.1f}" text-anchor="middle" font-size="9">{value}</text>')
+            body.append(
+                f'<text x="{x + bar / 2:.1f}" y="{y - 2:.1f}" text-anchor="middle" font-size="9">{value}</text>'
+            )
         if i % every == 0:
-            body.append(f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
-                        f'font-size="10">{escape(name)}</text>')
+            body.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
+                f'font-size="10">{escape(name)}</text>'
+            )
     return _svg(width, height, body, label, "columns")
 
 
@@ -65,11 +75,17 @@ def satisfaction_chart(rows: list[tuple[str, float | None, int, int]], target: f
         pct = f"{rate:.1%}"
         title = escape(texts.CHART_SAT_TITLE.format(label=name, rate=pct, satisfied=satisfied, rated=rated))
         body.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" font-size="12">{escape(name)}</text>')
-        body.append(f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{row_h - 8}" fill="{color}" '
-                    f'data-value="{rate:.4f}"><title>{title}</title></rect>')
+        body.append(
+            f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{row_h - 8}" fill="{color}" '
+            f'data-value="{rate:.4f}"><title>{title}</title></rect>'
+        )
         body.append(f'<text x="{left + w + 4:.1f}" y="{y + 14}" font-size="11">{pct}（{satisfied}/{rated}）</text>')
-    body.append(f'<line class="target" x1="{target_x:.1f}" y1="0" x2="{target_x:.1f}" y2="{height - 18}" '
-                f'stroke="#333" stroke-dasharray="4 3"/>')
-    body.append(f'<text x="{target_x:.1f}" y="{height - 4}" text-anchor="middle" font-size="10">'
-                f'{escape(texts.CHART_TARGET.format(target=target))}</text>')
+    body.append(
+        f'<line class="target" x1="{target_x:.1f}" y1="0" x2="{target_x:.1f}" y2="{height - 18}" '
+        f'stroke="#333" stroke-dasharray="4 3"/>'
+    )
+    body.append(
+        f'<text x="{target_x:.1f}" y="{height - 4}" text-anchor="middle" font-size="10">'
+        f"{escape(texts.CHART_TARGET.format(target=target))}</text>"
+    )
     return _svg(width, height, body, label, "bars")

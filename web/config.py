@@ -1,5 +1,6 @@
 """Web settings (pydantic-settings): environment variables of the same name in upper case,
 e.g. WEB_SECRET_KEY, WEB_ENV=production, WEB_BASE_URL=https://nuanxin.example.org."""
+
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict

@@ -6,6 +6,7 @@ Every POST checks the session's CSRF token. Every change to a request is a call 
 `community.lifecycle`, the same functions the bot calls; their Chinese error messages are
 shown to the user as they are.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,6 +20,7 @@ from community import clock, ledger_export, lifecycle
 from community.db import transaction
 from community.errors import DomainError
 from community.models import Community, Person, RequestState
+from community.queues import QUEUE_NAMES
 from community.stats import compute_stats
 from web import auth, charts, queries, texts
 from web.app import TEMPLATES, error_page
@@ -47,8 +49,11 @@ def _community(request: Request, community_id: int) -> Community:
 def _render(request: Request, name: str, staff: auth.StaffSession | None, status: int = 200, **context) -> HTMLResponse:
     community = _community(request, staff.community_id) if staff else None
     return TEMPLATES.TemplateResponse(
-        request, name, {"staff": staff, "community": community, "tz": community.timezone if community else "Asia/Shanghai",
-                        **context}, status_code=status)
+        request,
+        name,
+        {"staff": staff, "community": community, "tz": community.timezone if community else "Asia/Shanghai", **context},
+        status_code=status,
+    )
 
 
 def _local_today(tz: str) -> date:
@@ -73,8 +78,15 @@ def login(request: Request, token: str = Form("")):
         return _render(request, "login.html", None, status=403, token="", error=texts.LOGIN_INVALID)
     value, max_age = cookie
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(auth.COOKIE_NAME, value, max_age=max_age, httponly=True, samesite="lax",
-                        secure=settings.web_cookie_secure, path="/")
+    response.set_cookie(
+        auth.COOKIE_NAME,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.web_cookie_secure,
+        path="/",
+    )
     return response
 
 
@@ -109,18 +121,34 @@ def overview(request: Request, days: str = "30"):
         st = compute_stats(s, community.id, since=lo, until=hi)
         per_day = queries.requests_per_day(s, community.id, start, end, tz)
         buckets = queries.time_to_claim_buckets(s, community.id, lo, hi)
-    per_day_chart = charts.column_chart([(d.strftime("%m-%d"), v) for d, v in per_day], texts.CHART_PER_DAY,
-                                        every=max(1, math.ceil(n / 10)))
+    per_day_chart = charts.column_chart(
+        [(d.strftime("%m-%d"), v) for d, v in per_day], texts.CHART_PER_DAY, every=max(1, math.ceil(n / 10))
+    )
     claim_chart = charts.column_chart(list(zip(texts.CLAIM_BUCKETS, buckets, strict=True)), texts.CHART_TIME_TO_CLAIM)
     sat_grid = charts.satisfaction_chart(
-        [(k, v.rate, v.satisfied, v.rated) for k, v in st.satisfaction_by_grid.items()], target,
-        texts.CHART_SAT_GRID.format(target=target))
+        [(k, v.rate, v.satisfied, v.rated) for k, v in st.satisfaction_by_grid.items()],
+        target,
+        texts.CHART_SAT_GRID.format(target=target),
+    )
     sat_team = charts.satisfaction_chart(
-        [(k, v.rate, v.satisfied, v.rated) for k, v in st.satisfaction_by_team.items()], target,
-        texts.CHART_SAT_TEAM.format(target=target))
-    return _render(request, "overview.html", staff, st=st, days=n, start=start, last=end - timedelta(days=1),
-                   target=target, per_day_chart=per_day_chart, claim_chart=claim_chart, sat_grid=sat_grid,
-                   sat_team=sat_team)
+        [(k, v.rate, v.satisfied, v.rated) for k, v in st.satisfaction_by_team.items()],
+        target,
+        texts.CHART_SAT_TEAM.format(target=target),
+    )
+    return _render(
+        request,
+        "overview.html",
+        staff,
+        st=st,
+        days=n,
+        start=start,
+        last=end - timedelta(days=1),
+        target=target,
+        per_day_chart=per_day_chart,
+        claim_chart=claim_chart,
+        sat_grid=sat_grid,
+        sat_team=sat_team,
+    )
 
 
 # --- request list --------------------------------------------------------------------------
@@ -137,12 +165,13 @@ def _int_or_none(value: str | None, name: str) -> int | None:
 def parse_filters(params) -> queries.Filters:
     queue = params.get("queue") or None
     state = params.get("state") or None
-    if queue is not None and queue not in queries.QUEUE_NAMES:
+    if queue is not None and queue not in QUEUE_NAMES:
         raise ValueError("queue")
     if state is not None and state not in {s.value for s in RequestState}:
         raise ValueError("state")
     return queries.Filters(
-        queue=queue, state=state,
+        queue=queue,
+        state=state,
         grid_id=_int_or_none(params.get("grid"), "grid"),
         team_id=_int_or_none(params.get("team"), "team"),
         category_id=_int_or_none(params.get("category"), "category"),
@@ -166,9 +195,20 @@ def request_list(request: Request):
         options = queries.choices(s, staff.community_id)
     pages = max(1, math.ceil(total / size))
     args = filters.query_args()
-    return _render(request, "requests.html", staff, rows=rows, total=total, page=page, pages=pages,
-                   filters=filters, args=args, options=options, queue_names=queries.QUEUE_NAMES,
-                   waited=_waited)
+    return _render(
+        request,
+        "requests.html",
+        staff,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        args=args,
+        options=options,
+        queue_names=QUEUE_NAMES,
+        waited=_waited,
+    )
 
 
 def _waited(age: timedelta) -> str:
@@ -181,23 +221,37 @@ def _waited(age: timedelta) -> str:
 # --- one request ---------------------------------------------------------------------------
 
 
-def _request_page(request: Request, staff: auth.StaffSession, request_id: int, *, message: str = "",
-                  error: str = "", status: int = 200) -> HTMLResponse:
+def _request_page(
+    request: Request,
+    staff: auth.StaffSession,
+    request_id: int,
+    *,
+    message: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HTMLResponse:
     with request.app.state.factory() as s:
         req = queries.get_request(s, staff.community_id, request_id)
         if req is None:
             return error_page(request, 404, texts.ERR_NOT_FOUND_PAGE)
         resident = req.resident.person
-        context = dict(
-            req=req, resident=resident, phone=req.contact_phone or resident.phone or "",
-            category=req.category.name if req.category else None,
-            grid=req.grid.name if req.grid else None, team=req.team.name if req.team else None,
-            volunteer=req.volunteer.person.name if req.volunteer else None,
-            events=list(req.events), actors=queries.event_actors(s, list(req.events)),
-            rating=req.rating, followups=queries.followups_of(s, req.id),
-            volunteers=queries.volunteers_for(s, req), creator=None,
-            state=req.state.value, kind=req.kind.value,
-        )
+        context = {
+            "req": req,
+            "resident": resident,
+            "phone": req.contact_phone or resident.phone or "",
+            "category": req.category.name if req.category else None,
+            "grid": req.grid.name if req.grid else None,
+            "team": req.team.name if req.team else None,
+            "volunteer": req.volunteer.person.name if req.volunteer else None,
+            "events": list(req.events),
+            "actors": queries.event_actors(s, list(req.events)),
+            "rating": req.rating,
+            "followups": queries.followups_of(s, req.id),
+            "volunteers": queries.volunteers_for(s, req),
+            "creator": None,
+            "state": req.state.value,
+            "kind": req.kind.value,
+        }
         if req.created_by_person_id and req.created_by_person_id != resident.id:
             creator = s.get(Person, req.created_by_person_id)
             context["creator"] = creator.name if creator else None
@@ -220,8 +274,16 @@ def request_page(request: Request, request_id: int, ok: str = ""):
 
 
 @router.post("/requests/{request_id}/{action}")
-def act(request: Request, request_id: int, action: str, csrf_token: str = Form(""), reason: str = Form(""),
-        volunteer_id: str = Form(""), note: str = Form(""), close: str = Form("")):
+def act(
+    request: Request,
+    request_id: int,
+    action: str,
+    csrf_token: str = Form(""),
+    reason: str = Form(""),
+    volunteer_id: str = Form(""),
+    note: str = Form(""),
+    close: str = Form(""),
+):
     staff = _staff(request)
     if action not in ACTIONS:
         return error_page(request, 404, texts.ERR_NOT_FOUND_PAGE)
@@ -297,7 +359,11 @@ def export_file(request: Request, ext: str):
     filename = texts.EXPORT_FILENAME.format(start=start.isoformat(), end=last.isoformat(), ext=ext)
     headers = {"Content-Disposition": f"attachment; filename=\"ledger.{ext}\"; filename*=UTF-8''{quote(filename)}"}
     if ext == "xlsx":
-        return Response(ledger_export.to_xlsx(rows, totals), headers=headers,
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(ledger_export.to_csv(rows).encode("utf-8-sig"), headers=headers, media_type="text/csv; charset=utf-8")
-
+        return Response(
+            ledger_export.to_xlsx(rows, totals),
+            headers=headers,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    return Response(
+        ledger_export.to_csv(rows).encode("utf-8-sig"), headers=headers, media_type="text/csv; charset=utf-8"
+    )

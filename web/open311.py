@@ -15,6 +15,7 @@ routes by building, not coordinates); `lat`/`long` are accepted and ignored.
 Status: submitted/open/claimed/in_progress are `open`; done/closed/rejected/cancelled are
 `closed`; `status_notes` says which, in Chinese.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -198,35 +199,60 @@ def _as_open311(req: ServiceRequestRow, tz: str) -> ServiceRequest:
 # --- endpoints -----------------------------------------------------------------------------
 
 
-@router.get("/services.json", response_model=list[Service], responses={403: ERRORS[403], 404: ERRORS[404]},
-            summary="Service list (the community's service menu)")
-def services(request: Request, api_key: str | None = Query(None, description=API_KEY_DOC),
-             jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC)):
+@router.get(
+    "/services.json",
+    response_model=list[Service],
+    responses={403: ERRORS[403], 404: ERRORS[404]},
+    summary="Service list (the community's service menu)",
+)
+def services(
+    request: Request,
+    api_key: str | None = Query(None, description=API_KEY_DOC),
+    jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC),
+):
     with request.app.state.factory() as s:
         client, _ = _client(s, api_key, jurisdiction_id)
-        rows = s.scalars(select(ServiceCategory).where(
-            ServiceCategory.community_id == client.community_id, ServiceCategory.active.is_(True))
-            .order_by(ServiceCategory.id)).all()
+        rows = s.scalars(
+            select(ServiceCategory)
+            .where(ServiceCategory.community_id == client.community_id, ServiceCategory.active.is_(True))
+            .order_by(ServiceCategory.id)
+        ).all()
         return [_service(c) for c in rows]
 
 
-@router.get("/services/{service_code}.json", response_model=ServiceDefinition,
-            responses={403: ERRORS[403], 404: ERRORS[404]}, summary="Service definition")
-def service_definition(request: Request, service_code: str,
-                       api_key: str | None = Query(None, description=API_KEY_DOC),
-                       jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC)):
+@router.get(
+    "/services/{service_code}.json",
+    response_model=ServiceDefinition,
+    responses={403: ERRORS[403], 404: ERRORS[404]},
+    summary="Service definition",
+)
+def service_definition(
+    request: Request,
+    service_code: str,
+    api_key: str | None = Query(None, description=API_KEY_DOC),
+    jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC),
+):
     with request.app.state.factory() as s:
         client, _ = _client(s, api_key, jurisdiction_id)
-        category = s.scalar(select(ServiceCategory).where(
-            ServiceCategory.community_id == client.community_id, ServiceCategory.code == service_code,
-            ServiceCategory.active.is_(True)))
+        category = s.scalar(
+            select(ServiceCategory).where(
+                ServiceCategory.community_id == client.community_id,
+                ServiceCategory.code == service_code,
+                ServiceCategory.active.is_(True),
+            )
+        )
         if category is None:
             raise Open311Error(404, texts.O311_NOT_FOUND_SERVICE.format(code=service_code))
         return ServiceDefinition(service_code=category.code, attributes=[])
 
 
-@router.post("/requests.json", response_model=list[CreatedRequest], status_code=201, responses=ERRORS,
-             summary="Create a service request (placed for the resident, 代下单)")
+@router.post(
+    "/requests.json",
+    response_model=list[CreatedRequest],
+    status_code=201,
+    responses=ERRORS,
+    summary="Create a service request (placed for the resident, 代下单)",
+)
 def create_request(
     request: Request,
     api_key: str | None = Form(None, description=API_KEY_DOC),
@@ -252,9 +278,13 @@ def create_request(
             for name, value in (("service_code", service_code), ("description", description)):
                 if not normalize_text(value):
                     raise Open311Error(400, texts.O311_MISSING.format(name=name))
-            category = s.scalar(select(ServiceCategory).where(
-                ServiceCategory.community_id == community.id, ServiceCategory.code == service_code,
-                ServiceCategory.active.is_(True)))
+            category = s.scalar(
+                select(ServiceCategory).where(
+                    ServiceCategory.community_id == community.id,
+                    ServiceCategory.code == service_code,
+                    ServiceCategory.active.is_(True),
+                )
+            )
             if category is None:
                 raise Open311Error(404, texts.O311_NOT_FOUND_SERVICE.format(code=service_code))
             if not normalize_text(phone):
@@ -264,37 +294,60 @@ def create_request(
             number = normalize_phone(phone)
             address = routing.resolve_address(s, community.id, address_string)
             resident = _resident_for(s, client, community, number, first_name, last_name, address)
-            req = lifecycle.submit(s, client.actor, lifecycle.NewRequest(
-                kind=RequestKind.SERVICE, description=description, category=category.code,
-                address=address_string, phone=number), for_resident_id=resident.id)
+            req = lifecycle.submit(
+                s,
+                client.actor,
+                lifecycle.NewRequest(
+                    kind=RequestKind.SERVICE,
+                    description=description,
+                    category=category.code,
+                    address=address_string,
+                    phone=number,
+                ),
+                for_resident_id=resident.id,
+            )
             auth.touch_api_key(s, client.key_id)
             request_id = req.id
     except lifecycle.Duplicate as exc:  # the hotline retried: answer with the request that exists
         request_id = exc.request_id
     except AddressQuestion as exc:
         options = f"（{'、'.join(exc.options)}）" if exc.options else ""
-        raise Open311Error(400, texts.O311_INVALID.format(name="address_string", message=exc.message + options)) from None
+        raise Open311Error(
+            400, texts.O311_INVALID.format(name="address_string", message=exc.message + options)
+        ) from None
     except NotFound as exc:
         raise Open311Error(404, exc.message) from None
     except DomainError as exc:  # InvalidInput (phone, description), Forbidden ...
         status = 403 if exc.code == "forbidden" else 400
         raise Open311Error(status, exc.message) from None
-    return [CreatedRequest(service_request_id=str(request_id), service_notice=texts.O311_NOTICE,
-                           account_id=account_id or None)]
+    return [
+        CreatedRequest(
+            service_request_id=str(request_id), service_notice=texts.O311_NOTICE, account_id=account_id or None
+        )
+    ]
 
 
 def _resident_for(s, client, community, phone, first_name, last_name, address) -> Resident:
     name = normalize_text(f"{last_name or ''}{first_name or ''}") or texts.O311_DEFAULT_RESIDENT_NAME
     existing = s.scalars(
-        select(Resident).join(Person, Person.id == Resident.person_id)
+        select(Resident)
+        .join(Person, Person.id == Resident.person_id)
         .where(Person.community_id == community.id, Person.phone == phone, Person.name == name)
         .order_by(Resident.id)
     ).first()
     if existing is not None:
         return existing
     return people.register_resident(
-        s, community, name, phone=phone, building_id=address.building_id, unit=address.unit, room=address.room,
-        consent=True, registered_by=client.actor)
+        s,
+        community,
+        name,
+        phone=phone,
+        building_id=address.building_id,
+        unit=address.unit,
+        room=address.room,
+        consent=True,
+        registered_by=client.actor,
+    )
 
 
 @router.get("/requests.json", response_model=list[ServiceRequest], responses=ERRORS, summary="Query service requests")
@@ -302,7 +355,9 @@ def list_requests(
     request: Request,
     api_key: str | None = Query(None, description=API_KEY_DOC),
     jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC),
-    service_request_id: str | None = Query(None, description="Comma-separated ids; when given, other filters are ignored"),
+    service_request_id: str | None = Query(
+        None, description="Comma-separated ids; when given, other filters are ignored"
+    ),
     service_code: str | None = Query(None, description="Comma-separated service codes"),
     start_date: str | None = Query(None, description="W3C datetime; requests submitted at or after it"),
     end_date: str | None = Query(None, description="W3C datetime; requests submitted before it"),
@@ -322,7 +377,8 @@ def list_requests(
             codes = _split(service_code)
             if codes:
                 query = query.join(ServiceCategory, ServiceCategory.id == ServiceRequestRow.category_id).where(
-                    ServiceCategory.code.in_(codes))
+                    ServiceCategory.code.in_(codes)
+                )
             statuses = _split(status)
             if any(v not in ("open", "closed") for v in statuses):
                 raise Open311Error(400, texts.O311_BAD_STATUS)
@@ -338,16 +394,26 @@ def list_requests(
                 query = query.where(ServiceRequestRow.submitted_at >= start)
             if end is not None:
                 query = query.where(ServiceRequestRow.submitted_at < end)
-        rows = s.scalars(query.order_by(ServiceRequestRow.submitted_at.desc(), ServiceRequestRow.id.desc())
-                         .limit(settings.open311_max_results)).all()
+        rows = s.scalars(
+            query.order_by(ServiceRequestRow.submitted_at.desc(), ServiceRequestRow.id.desc()).limit(
+                settings.open311_max_results
+            )
+        ).all()
         return [_as_open311(r, tz) for r in rows]
 
 
-@router.get("/requests/{service_request_id}.json", response_model=list[ServiceRequest], responses=ERRORS,
-            summary="One service request")
-def get_request(request: Request, service_request_id: str,
-                api_key: str | None = Query(None, description=API_KEY_DOC),
-                jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC)):
+@router.get(
+    "/requests/{service_request_id}.json",
+    response_model=list[ServiceRequest],
+    responses=ERRORS,
+    summary="One service request",
+)
+def get_request(
+    request: Request,
+    service_request_id: str,
+    api_key: str | None = Query(None, description=API_KEY_DOC),
+    jurisdiction_id: str | None = Query(None, description=JURISDICTION_DOC),
+):
     with request.app.state.factory() as s:
         client, community = _client(s, api_key, jurisdiction_id)
         not_found = Open311Error(404, texts.O311_NOT_FOUND_REQUEST.format(id=service_request_id))
@@ -357,4 +423,3 @@ def get_request(request: Request, service_request_id: str,
         if req is None or req.community_id != community.id:
             raise not_found
         return [_as_open311(req, community.timezone)]
-

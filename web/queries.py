@@ -1,5 +1,6 @@
 """Read-only queries for the dashboard: the filtered request list, a request's page, the
 volunteers to dispatch to, the charts' figures. Writes go through `community.lifecycle`."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ from community.models import (
     Volunteer,
     VolunteerTeam,
 )
-from community.queues import QUEUE_NAMES, _flags
+from community.queues import _flags
 from community.stats import LOW_RATING_MAX_SCORE, past_due_clause, red_flag_clause
 
 
@@ -50,9 +51,16 @@ class Filters:
     q: str = ""
 
     def query_args(self) -> dict[str, str]:
-        out = {"queue": self.queue, "state": self.state, "grid": self.grid_id, "team": self.team_id,
-               "category": self.category_id, "overdue": "1" if self.overdue else None,
-               "low": "1" if self.low_rating else None, "q": self.q or None}
+        out = {
+            "queue": self.queue,
+            "state": self.state,
+            "grid": self.grid_id,
+            "team": self.team_id,
+            "category": self.category_id,
+            "overdue": "1" if self.overdue else None,
+            "low": "1" if self.low_rating else None,
+            "q": self.q or None,
+        }
         return {k: str(v) for k, v in out.items() if v is not None}
 
 
@@ -99,11 +107,16 @@ def _where(f: Filters, community_id: int, now: datetime) -> list:
         where.append(low)
     if f.q:
         text = f.q.strip()
-        options = [Request.description.contains(text, autoescape=True),
-                   Request.address_text.contains(text, autoescape=True),
-                   Request.item.contains(text, autoescape=True),
-                   Request.resident_id.in_(select(Resident.id).join(Person, Person.id == Resident.person_id)
-                                           .where(Person.name.contains(text, autoescape=True)))]
+        options = [
+            Request.description.contains(text, autoescape=True),
+            Request.address_text.contains(text, autoescape=True),
+            Request.item.contains(text, autoescape=True),
+            Request.resident_id.in_(
+                select(Resident.id)
+                .join(Person, Person.id == Resident.person_id)
+                .where(Person.name.contains(text, autoescape=True))
+            ),
+        ]
         digits = text.lstrip("#")
         if text.startswith("#") and digits.isdigit() and len(digits) < 10:
             options = [Request.id == int(digits)]  # "#12": exactly request 12
@@ -113,17 +126,31 @@ def _where(f: Filters, community_id: int, now: datetime) -> list:
     return where
 
 
-def list_requests(session: Session, community_id: int, f: Filters, *, page: int, page_size: int,
-                  now: datetime | None = None) -> tuple[list[Row], int]:
+def list_requests(
+    session: Session, community_id: int, f: Filters, *, page: int, page_size: int, now: datetime | None = None
+) -> tuple[list[Row], int]:
     now = now or clock.now()
     where = _where(f, community_id, now)
-    total = session.scalar(
-        select(func.count()).select_from(Request).outerjoin(Rating, Rating.request_id == Request.id).where(*where)
-    ) or 0
+    total = (
+        session.scalar(
+            select(func.count()).select_from(Request).outerjoin(Rating, Rating.request_id == Request.id).where(*where)
+        )
+        or 0
+    )
     resident_person, volunteer_person = aliased(Person), aliased(Person)
     rows = session.execute(
-        select(Request, ServiceCategory.name, Grid.name, Building.name, resident_person.name, resident_person.phone,
-               volunteer_person.name, Rating.score, red_flag_clause(now), past_due_clause(now))
+        select(
+            Request,
+            ServiceCategory.name,
+            Grid.name,
+            Building.name,
+            resident_person.name,
+            resident_person.phone,
+            volunteer_person.name,
+            Rating.score,
+            red_flag_clause(now),
+            past_due_clause(now),
+        )
         .join(Resident, Resident.id == Request.resident_id)
         .join(resident_person, resident_person.id == Resident.person_id)
         .outerjoin(Rating, Rating.request_id == Request.id)
@@ -138,9 +165,20 @@ def list_requests(session: Session, community_id: int, f: Filters, *, page: int,
         .offset(max(0, (page - 1) * page_size))
     ).all()
     items = [
-        Row(r.id, r.kind.value, r.state.value, category, grid, building, (r.description or "")[:40],
-            resident, mask_phone(r.contact_phone or phone), volunteer, now - r.submitted_at,
-            _flags(r, score, bool(red), bool(due)))
+        Row(
+            r.id,
+            r.kind.value,
+            r.state.value,
+            category,
+            grid,
+            building,
+            (r.description or "")[:40],
+            resident,
+            mask_phone(r.contact_phone or phone),
+            volunteer,
+            now - r.submitted_at,
+            _flags(r, score, bool(red), bool(due)),
+        )
         for r, category, grid, building, resident, phone, volunteer, score, red, due in rows
     ]
     return items, total
@@ -155,14 +193,20 @@ class Choices:
 
 def choices(session: Session, community_id: int) -> Choices:
     def pairs(model):
-        return [(i, n) for i, n in session.execute(
-            select(model.id, model.name).where(model.community_id == community_id).order_by(model.id))]
+        return [
+            (i, n)
+            for i, n in session.execute(
+                select(model.id, model.name).where(model.community_id == community_id).order_by(model.id)
+            )
+        ]
+
     return Choices(pairs(Grid), pairs(VolunteerTeam), pairs(ServiceCategory))
 
 
 def get_request(session: Session, community_id: int, request_id: int) -> Request | None:
     req = session.scalar(
-        select(Request).where(Request.id == request_id, Request.community_id == community_id)
+        select(Request)
+        .where(Request.id == request_id, Request.community_id == community_id)
         .options(selectinload(Request.events), selectinload(Request.rating))
     )
     return req
@@ -176,8 +220,11 @@ def event_actors(session: Session, events: list[Event]) -> dict[int, str]:
 
 
 def followups_of(session: Session, request_id: int) -> list[FollowUp]:
-    return list(session.scalars(select(FollowUp).where(FollowUp.request_id == request_id)
-                                .order_by(FollowUp.due_at, FollowUp.id)))
+    return list(
+        session.scalars(
+            select(FollowUp).where(FollowUp.request_id == request_id).order_by(FollowUp.due_at, FollowUp.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -198,14 +245,32 @@ def volunteers_for(session: Session, req: Request) -> list[VolunteerChoice]:
     available volunteers below their load limit, the ones `lifecycle.dispatch` accepts;
     the list stays short in a community of 10,000 volunteers."""
     candidates = routing.rank_candidates(
-        session, grid_id=req.grid_id, building_id=req.building_id, category_id=req.category_id,
-        community_id=req.community_id, exclude=frozenset({req.volunteer_id} if req.volunteer_id else ()),
-        limit=DISPATCH_CHOICES)
-    vols = {v.id: v for v in session.scalars(
-        select(Volunteer).where(Volunteer.id.in_([c.volunteer_id for c in candidates]))
-        .options(selectinload(Volunteer.teams)))}
-    return [VolunteerChoice(c.volunteer_id, c.name, "、".join(t.name for t in vols[c.volunteer_id].teams),
-                            c.load, vols[c.volunteer_id].max_load) for c in candidates]
+        session,
+        grid_id=req.grid_id,
+        building_id=req.building_id,
+        category_id=req.category_id,
+        community_id=req.community_id,
+        exclude=frozenset({req.volunteer_id} if req.volunteer_id else ()),
+        limit=DISPATCH_CHOICES,
+    )
+    vols = {
+        v.id: v
+        for v in session.scalars(
+            select(Volunteer)
+            .where(Volunteer.id.in_([c.volunteer_id for c in candidates]))
+            .options(selectinload(Volunteer.teams))
+        )
+    }
+    return [
+        VolunteerChoice(
+            c.volunteer_id,
+            c.name,
+            "、".join(t.name for t in vols[c.volunteer_id].teams),
+            c.load,
+            vols[c.volunteer_id].max_load,
+        )
+        for c in candidates
+    ]
 
 
 # --- charts -----------------------------------------------------------------------------------
@@ -213,10 +278,15 @@ def volunteers_for(session: Session, req: Request) -> list[VolunteerChoice]:
 
 def requests_per_day(session: Session, community_id: int, start: date, end: date, tz: str) -> list[tuple[date, int]]:
     """Requests submitted per local day in [start, end)."""
-    lo, hi = clock.from_local(datetime.combine(start, datetime.min.time()), tz), clock.from_local(
-        datetime.combine(end, datetime.min.time()), tz)
-    stamps = session.scalars(select(Request.submitted_at).where(
-        Request.community_id == community_id, Request.submitted_at >= lo, Request.submitted_at < hi))
+    lo, hi = (
+        clock.from_local(datetime.combine(start, datetime.min.time()), tz),
+        clock.from_local(datetime.combine(end, datetime.min.time()), tz),
+    )
+    stamps = session.scalars(
+        select(Request.submitted_at).where(
+            Request.community_id == community_id, Request.submitted_at >= lo, Request.submitted_at < hi
+        )
+    )
     counts = Counter(clock.to_local(s, tz).date() for s in stamps)
     days = (end - start).days
     return [(start + timedelta(days=i), counts.get(start + timedelta(days=i), 0)) for i in range(days)]
@@ -226,15 +296,20 @@ CLAIM_BUCKET_LIMITS_MIN = (30, 120, 360, 1440)
 
 
 def time_to_claim_buckets(session: Session, community_id: int, lo: datetime, hi: datetime) -> list[int]:
-    rows = session.execute(select(Request.published_at, Request.claimed_at).where(
-        Request.community_id == community_id, Request.submitted_at >= lo, Request.submitted_at < hi,
-        Request.published_at.is_not(None), Request.claimed_at.is_not(None))).all()
+    rows = session.execute(
+        select(Request.published_at, Request.claimed_at).where(
+            Request.community_id == community_id,
+            Request.submitted_at >= lo,
+            Request.submitted_at < hi,
+            Request.published_at.is_not(None),
+            Request.claimed_at.is_not(None),
+        )
+    ).all()
     buckets = [0] * (len(CLAIM_BUCKET_LIMITS_MIN) + 1)
     for published, claimed in rows:
         minutes = (claimed - published).total_seconds() / 60
-        index = next((i for i, limit in enumerate(CLAIM_BUCKET_LIMITS_MIN) if minutes < limit),
-                     len(CLAIM_BUCKET_LIMITS_MIN))
+        index = next(
+            (i for i, limit in enumerate(CLAIM_BUCKET_LIMITS_MIN) if minutes < limit), len(CLAIM_BUCKET_LIMITS_MIN)
+        )
         buckets[index] += 1
     return buckets
-
-

@@ -3,9 +3,26 @@
 Request states, kinds, event and queue names come from `community.texts` so the bot, the
 ledger and the dashboard use the same words.
 """
-from community.texts import EVENT_NAMES, FOLLOWUP_NAMES, KIND_NAMES, QUEUE_FLAG_NAMES, QUEUE_LABELS, ROLE_NAMES, STATE_NAMES
 
-__all__ = ["EVENT_NAMES", "FOLLOWUP_NAMES", "KIND_NAMES", "QUEUE_FLAG_NAMES", "QUEUE_LABELS", "ROLE_NAMES", "STATE_NAMES"]
+from community.texts import (
+    EVENT_NAMES,
+    FOLLOWUP_NAMES,
+    KIND_NAMES,
+    QUEUE_FLAG_NAMES,
+    QUEUE_LABELS,
+    ROLE_NAMES,
+    STATE_NAMES,
+)
+
+__all__ = [
+    "EVENT_NAMES",
+    "FOLLOWUP_NAMES",
+    "KIND_NAMES",
+    "QUEUE_FLAG_NAMES",
+    "QUEUE_LABELS",
+    "ROLE_NAMES",
+    "STATE_NAMES",
+]
 
 APP_TITLE = "暖心 · 社区工作台"
 NAV_OVERVIEW = "概览"

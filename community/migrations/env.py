@@ -1,5 +1,6 @@
 """Alembic environment: runs on the engine handed over by `community.db.upgrade`,
 or on DATABASE_URL when called from the alembic command line."""
+
 from alembic import context
 
 from community.db import make_engine

@@ -1,13 +1,14 @@
 """Every custom action, run as Rasa runs it: a constructed rasa_sdk `Tracker`, a
 `CollectingDispatcher`, the real domain.yml, and the community database (SQLite and
 PostgreSQL). Assertions are on what the resident would read and on what ends up stored."""
+
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
@@ -44,17 +45,33 @@ def world(db):
     store.use_factory(None)
 
 
-def tracker(sender: int | str, text: str = "", intent: str = "inform", entities=(), slots=None, turn_slots=None,
-            active_loop: str | None = None, requested_slot: str | None = None) -> Tracker:
+def tracker(
+    sender: int | str,
+    text: str = "",
+    intent: str = "inform",
+    entities=(),
+    slots=None,
+    turn_slots=None,
+    active_loop: str | None = None,
+    requested_slot: str | None = None,
+) -> Tracker:
     """A tracker whose latest user turn said `text`; `turn_slots` were set by that turn."""
     turn_slots = turn_slots or {}
-    all_slots = {name: None for name in DOMAIN["slots"]} | (slots or {}) | turn_slots
+    all_slots = dict.fromkeys(DOMAIN["slots"]) | (slots or {}) | turn_slots
     all_slots["requested_slot"] = requested_slot
     message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": list(entities)}
     events = [{"event": "user", "text": text, "parse_data": message}]
     events += [{"event": "slot", "name": k, "value": v} for k, v in turn_slots.items()]
-    return Tracker(str(sender), all_slots, message, events, False, None,
-                   {"name": active_loop} if active_loop else {}, "action_listen")
+    return Tracker(
+        str(sender),
+        all_slots,
+        message,
+        events,
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
+    )
 
 
 async def run(action, t: Tracker):
@@ -78,8 +95,11 @@ def button_titles(messages) -> list[str]:
 def submit_service(db, who: str, description: str = "厨房水管漏水") -> int:
     with db.factory() as s, s.begin():
         person = s.scalar(select(Person).where(Person.name == who))
-        return lifecycle.submit(s, actor_for_person(s, person), NewRequest(
-            kind=RequestKind.SERVICE, description=description, category="维修")).id
+        return lifecycle.submit(
+            s,
+            actor_for_person(s, person),
+            NewRequest(kind=RequestKind.SERVICE, description=description, category="维修"),
+        ).id
 
 
 # --- starting a request ----------------------------------------------------------------------
@@ -87,9 +107,13 @@ def submit_service(db, who: str, description: str = "厨房水管漏水") -> int
 
 @pytest.mark.anyio
 async def test_begin_forgets_old_slots_and_fills_in_the_record(world):
-    t = tracker(world["wang"], "我要预约理发 明天上午", intent="order_service",
-                entities=[{"entity": "service", "value": "理发"}],
-                slots={"address": "5号楼3单元602", "item": "旧的心愿", "confirmed": True})
+    t = tracker(
+        world["wang"],
+        "我要预约理发 明天上午",
+        intent="order_service",
+        entities=[{"entity": "service", "value": "理发"}],
+        slots={"address": "5号楼3单元602", "item": "旧的心愿", "confirmed": True},
+    )
     messages, events = await run(forms.ActionBeginService(), t)
     values = slot_values(events)
     assert messages == []
@@ -118,8 +142,15 @@ async def test_begin_for_someone_who_never_consented_stores_nothing(world):
 
 async def validate(world, form, text, turn_slots, slots=None, requested=None, intent="inform"):
     action = forms.ValidateServiceForm() if form == "service_form" else forms.ValidateWishForm()
-    t = tracker(world["wang"], text, intent=intent, slots=slots, turn_slots=turn_slots,
-                active_loop=form, requested_slot=requested)
+    t = tracker(
+        world["wang"],
+        text,
+        intent=intent,
+        slots=slots,
+        turn_slots=turn_slots,
+        active_loop=form,
+        requested_slot=requested,
+    )
     messages, events = await run(action, t)
     return said(messages), slot_values(events), messages
 
@@ -135,8 +166,9 @@ async def test_service_words_map_to_the_menu_and_unknown_ones_are_refused(world)
 @pytest.mark.anyio
 async def test_typed_payloads_go_through_the_same_checks(world):
     # /inform{"address": "火星"} typed by hand: the entity reaches the form like any other value
-    text, values, _ = await validate(world, "service_form", '/inform{"address": "火星"}', {"address": "火星"},
-                                     requested="address")
+    text, values, _ = await validate(
+        world, "service_form", '/inform{"address": "火星"}', {"address": "火星"}, requested="address"
+    )
     assert values["address"] is None and text == ""  # not taken; the form asks "几号楼…" again
     text, values, _ = await validate(world, "wish_form", '/inform{"item": "<b>x</b>"}', {"item": "<b>x</b>"})
     assert values["item"] is None and text == texts.BAD_ITEM
@@ -151,14 +183,24 @@ async def test_typed_payloads_go_through_the_same_checks(world):
 async def test_a_bad_value_riding_along_keeps_what_the_slot_had(world):
     """Giving a phone number, the NLU also read it as an address: the address already
     given stays, and nobody is asked about an address they did not give."""
-    t = tracker(world["wang"], "13987654321", turn_slots={"phone": "13987654321", "address": "13987654321"},
-                active_loop="service_form", requested_slot="phone")
+    t = tracker(
+        world["wang"],
+        "13987654321",
+        turn_slots={"phone": "13987654321", "address": "13987654321"},
+        active_loop="service_form",
+        requested_slot="phone",
+    )
     t.events.insert(0, {"event": "slot", "name": "address", "value": "2号楼1单元201"})
     messages, events = await run(forms.ValidateServiceForm(), t)
     assert slot_values(events) == {"phone": "13987654321", "address": "2号楼1单元201"} and messages == []
     # at the read-back a refused change is explained and the old value kept
-    t = tracker(world["wang"], "地址改成99号楼", turn_slots={"address": "99号楼"}, active_loop="service_form",
-                requested_slot="confirmed")
+    t = tracker(
+        world["wang"],
+        "地址改成99号楼",
+        turn_slots={"address": "99号楼"},
+        active_loop="service_form",
+        requested_slot="confirmed",
+    )
     t.events.insert(0, {"event": "slot", "name": "address", "value": "2号楼1单元201"})
     messages, events = await run(forms.ValidateServiceForm(), t)
     assert slot_values(events)["address"] == "2号楼1单元201" and "99号楼" in said(messages)
@@ -222,10 +264,14 @@ async def test_change_keeps_the_form_at_the_read_back(world):
 async def test_time_buttons_carry_values_the_validator_accepts(world):
     messages, _ = await run(forms.ActionAskPreferredTime(), tracker(world["wang"]))
     buttons = messages[0]["buttons"]
-    assert [b["title"] for b in buttons] == [texts.TIME_ASAP, texts.TIME_TODAY_AFTERNOON,
-                                             texts.TIME_TOMORROW_MORNING, texts.TIME_TOMORROW_AFTERNOON]
+    assert [b["title"] for b in buttons] == [
+        texts.TIME_ASAP,
+        texts.TIME_TODAY_AFTERNOON,
+        texts.TIME_TOMORROW_MORNING,
+        texts.TIME_TOMORROW_AFTERNOON,
+    ]
     for b in buttons[1:]:
-        value = yaml.safe_load(b["payload"][len("/inform"):])["time"]
+        value = yaml.safe_load(b["payload"][len("/inform") :])["time"]
         _, values, _ = await validate(world, "service_form", b["title"], {"preferred_time": value})
         assert values["preferred_time"] == value
 
@@ -240,8 +286,14 @@ async def test_service_question_shows_the_menu_and_phone_question_asks_for_the_c
 
 @pytest.mark.anyio
 async def test_read_back_lists_everything_and_change_asks_what(world):
-    slots = {"request_kind": "service", "service": "维修", "description": "厨房水管漏水", "address": "3号楼2单元502",
-             "preferred_time": "2026-11-24T09:00:00+08:00", "phone": "13812345678"}
+    slots = {
+        "request_kind": "service",
+        "service": "维修",
+        "description": "厨房水管漏水",
+        "address": "3号楼2单元502",
+        "preferred_time": "2026-11-24T09:00:00+08:00",
+        "phone": "13812345678",
+    }
     messages, _ = await run(forms.ActionAskConfirmed(), tracker(world["wang"], slots=slots, active_loop="service_form"))
     text = said(messages)
     for part in ("维修", "厨房水管漏水", "3号楼2单元502", "11-24 09:00", "13812345678"):
@@ -266,15 +318,28 @@ def finished_request(db) -> int:
 
 @pytest.mark.anyio
 async def test_submit_stores_the_request_and_the_outbox_confirms(db, world):
-    slots = {"request_kind": "service", "service": "维修", "description": "厨房水管漏水", "address": "3号楼2单元502",
-             "preferred_time": "2026-11-24T09:00:00+08:00", "phone": "13812345678", "confirmed": True}
-    messages, events = await run(forms.ActionSubmitRequest(), tracker(world["wang"], "确认提交", intent="affirm", slots=slots))
+    slots = {
+        "request_kind": "service",
+        "service": "维修",
+        "description": "厨房水管漏水",
+        "address": "3号楼2单元502",
+        "preferred_time": "2026-11-24T09:00:00+08:00",
+        "phone": "13812345678",
+        "confirmed": True,
+    }
+    messages, events = await run(
+        forms.ActionSubmitRequest(), tracker(world["wang"], "确认提交", intent="affirm", slots=slots)
+    )
     assert [m["custom"] for m in messages] == [forms.OUTBOX_SPEAKS]  # the bot sends the outbox's 已收到
     assert all(v is None for v in slot_values(events).values())
     with db.factory() as s:
         req = s.scalar(select(Request))
         assert (req.kind, req.category.name, req.address_text, req.contact_phone) == (
-            RequestKind.SERVICE, "维修", "3号楼2单元502", "13812345678")
+            RequestKind.SERVICE,
+            "维修",
+            "3号楼2单元502",
+            "13812345678",
+        )
         assert req.preferred_time == datetime(2026, 11, 24, 1, 0)
         received = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "received"))
         assert s.get(Person, received.person_id).telegram_id == world["wang"] and str(req.id) in received.text
@@ -291,8 +356,10 @@ async def test_submit_refusal_is_said_and_nothing_is_stored(db, world):
 
 @pytest.mark.anyio
 async def test_stop_ends_the_form_and_forgets_the_draft(world):
-    messages, events = await run(forms.ActionStopForm(), tracker(world["wang"], "算了", intent="deny",
-                                                                 slots={"address": "3号楼"}, active_loop="service_form"))
+    messages, events = await run(
+        forms.ActionStopForm(),
+        tracker(world["wang"], "算了", intent="deny", slots={"address": "3号楼"}, active_loop="service_form"),
+    )
     assert said(messages) == texts.STOPPED
     assert ActiveLoop(None) in events and slot_values(events)["address"] is None
 
@@ -304,7 +371,9 @@ async def test_stop_ends_the_form_and_forgets_the_draft(world):
 async def test_status_lists_only_my_requests(db, world):
     mine = submit_service(db, "王奶奶")
     theirs = submit_service(db, "陈大爷", "楼道灯坏了")
-    messages, _ = await run(manage.ActionCheckStatus(), tracker(world["wang"], "我的单子怎么样了", intent="check_status"))
+    messages, _ = await run(
+        manage.ActionCheckStatus(), tracker(world["wang"], "我的单子怎么样了", intent="check_status")
+    )
     text = said(messages)
     assert f"编号 {mine}" in text and f"编号 {theirs}" not in text and "待接单" in text
     assert button_titles(messages) == [texts.BUTTON_URGE, texts.BUTTON_CANCEL]
@@ -317,13 +386,19 @@ async def test_cancel_picks_the_only_request_and_cancels_after_yes(db, world):
     rid = submit_service(db, "王奶奶")
     _, events = await run(manage.ActionBeginCancel(), tracker(world["wang"], "取消订单", intent="cancel_request"))
     assert slot_values(events)["request_choice"] == str(rid)
-    messages, _ = await run(manage.ActionAskCancelConfirmed(), tracker(world["wang"], slots={"request_choice": str(rid)}))
+    messages, _ = await run(
+        manage.ActionAskCancelConfirmed(), tracker(world["wang"], slots={"request_choice": str(rid)})
+    )
     assert str(rid) in said(messages) and button_titles(messages) == [texts.BUTTON_YES_CANCEL, texts.BUTTON_NO_CANCEL]
-    messages, _ = await run(manage.ActionCancelRequest(), tracker(
-        world["wang"], "不取消", intent="deny", slots={"request_choice": str(rid), "cancel_confirmed": False}))
+    messages, _ = await run(
+        manage.ActionCancelRequest(),
+        tracker(world["wang"], "不取消", intent="deny", slots={"request_choice": str(rid), "cancel_confirmed": False}),
+    )
     assert said(messages) == texts.NOT_CANCELLED.format(id=rid)
-    await run(manage.ActionCancelRequest(), tracker(
-        world["wang"], "确定", intent="affirm", slots={"request_choice": str(rid), "cancel_confirmed": True}))
+    await run(
+        manage.ActionCancelRequest(),
+        tracker(world["wang"], "确定", intent="affirm", slots={"request_choice": str(rid), "cancel_confirmed": True}),
+    )
     with db.factory() as s:
         assert s.get(Request, rid).state == RequestState.CANCELLED
 
@@ -334,13 +409,22 @@ async def test_someone_elses_request_number_is_refused(db, world):
     submit_service(db, "王奶奶", "灯不亮")
     theirs = submit_service(db, "陈大爷", "楼道灯坏了")
     validator = manage.ValidateCancelForm()
-    t = tracker(world["wang"], str(theirs), turn_slots={"request_choice": str(theirs)},
-                active_loop="cancel_form", requested_slot="request_choice")
+    t = tracker(
+        world["wang"],
+        str(theirs),
+        turn_slots={"request_choice": str(theirs)},
+        active_loop="cancel_form",
+        requested_slot="request_choice",
+    )
     messages, events = await run(validator, t)
     assert slot_values(events)["request_choice"] is None and said(messages) == texts.BAD_CHOICE
     # and forging the slot straight into the final action changes nothing either
-    messages, _ = await run(manage.ActionCancelRequest(), tracker(
-        world["wang"], "确定", intent="affirm", slots={"request_choice": str(theirs), "cancel_confirmed": True}))
+    messages, _ = await run(
+        manage.ActionCancelRequest(),
+        tracker(
+            world["wang"], "确定", intent="affirm", slots={"request_choice": str(theirs), "cancel_confirmed": True}
+        ),
+    )
     assert said(messages) == core.ERR_NOT_YOUR_REQUEST
     with db.factory() as s:
         assert s.get(Request, theirs).state == RequestState.OPEN
@@ -349,8 +433,12 @@ async def test_someone_elses_request_number_is_refused(db, world):
 @pytest.mark.anyio
 async def test_cancel_with_nothing_to_cancel_says_so(world):
     validator = manage.ValidateCancelForm()
-    assert await validator.required_slots(["request_choice", "cancel_confirmed"], CollectingDispatcher(),
-                                          tracker(world["wang"]), DOMAIN) == []
+    assert (
+        await validator.required_slots(
+            ["request_choice", "cancel_confirmed"], CollectingDispatcher(), tracker(world["wang"]), DOMAIN
+        )
+        == []
+    )
     messages, _ = await run(manage.ActionCancelRequest(), tracker(world["wang"], "取消", intent="cancel_request"))
     assert said(messages) == texts.NONE_TO_CANCEL
 
@@ -372,15 +460,26 @@ async def test_urge_tells_the_leader_once_an_hour(db, world):
 @pytest.mark.anyio
 async def test_rating_by_words_is_recorded_with_the_comment(db, world):
     rid = finished_request(db)
-    _, events = await run(manage.ActionBeginRate(), tracker(world["wang"], "张师傅修得很好 给五星", intent="rate_service",
-                                                          turn_slots={"score": "5"}))
+    _, events = await run(
+        manage.ActionBeginRate(),
+        tracker(world["wang"], "张师傅修得很好 给五星", intent="rate_service", turn_slots={"score": "5"}),
+    )
     values = slot_values(events)
     assert values["request_choice"] == str(rid) and "修得很好" in values["rate_comment"]
-    _, events = await run(manage.ValidateRateForm(), tracker(world["wang"], "五星", turn_slots={"score": "五星"},
-                                                             active_loop="rate_form", requested_slot="score"))
+    _, events = await run(
+        manage.ValidateRateForm(),
+        tracker(world["wang"], "五星", turn_slots={"score": "五星"}, active_loop="rate_form", requested_slot="score"),
+    )
     assert slot_values(events)["score"] == "5"
-    await run(manage.ActionRateRequest(), tracker(world["wang"], "五星", intent="rate_service", slots={
-        "request_choice": str(rid), "score": "5", "rate_comment": "张师傅修得很好 给五星"}))
+    await run(
+        manage.ActionRateRequest(),
+        tracker(
+            world["wang"],
+            "五星",
+            intent="rate_service",
+            slots={"request_choice": str(rid), "score": "5", "rate_comment": "张师傅修得很好 给五星"},
+        ),
+    )
     with db.factory() as s:
         rating = s.scalar(select(Rating))
         assert (rating.score, rating.request_id) == (5, rid) and "修得很好" in rating.comment
@@ -390,9 +489,11 @@ async def test_rating_by_words_is_recorded_with_the_comment(db, world):
 @pytest.mark.anyio
 async def test_bad_scores_are_refused(db, world):
     finished_request(db)
-    for bad in ("8", "十分", "/rate_service{\"score\": 99}"):
-        messages, events = await run(manage.ValidateRateForm(), tracker(
-            world["wang"], bad, turn_slots={"score": bad}, active_loop="rate_form", requested_slot="score"))
+    for bad in ("8", "十分", '/rate_service{"score": 99}'):
+        messages, events = await run(
+            manage.ValidateRateForm(),
+            tracker(world["wang"], bad, turn_slots={"score": bad}, active_loop="rate_form", requested_slot="score"),
+        )
         assert slot_values(events)["score"] is None and said(messages) == texts.BAD_SCORE
 
 
@@ -428,8 +529,11 @@ def test_parse_time_reads_only_normalised_values():
 
 @pytest.mark.anyio
 async def test_plain_questions(world):
-    for action, expected in [(forms.ActionAskItem(), texts.ASK_ITEM), (forms.ActionAskDescription(), texts.ASK_DESCRIPTION),
-                             (forms.ActionAskAddress(), texts.ASK_ADDRESS)]:
+    for action, expected in [
+        (forms.ActionAskItem(), texts.ASK_ITEM),
+        (forms.ActionAskDescription(), texts.ASK_DESCRIPTION),
+        (forms.ActionAskAddress(), texts.ASK_ADDRESS),
+    ]:
         messages, events = await run(action, tracker(world["wang"]))
         assert said(messages) == expected and events == []
 
@@ -452,17 +556,26 @@ async def test_urge_begins_with_the_request_named_in_the_message(db, world):
     _, events = await run(manage.ActionBeginUrge(), tracker(world["wang"], "催一下", intent="urge"))
     assert slot_values(events)["request_choice"] is None  # two open: the form asks which
     validator = manage.ValidateUrgeForm()
-    assert await validator.required_slots(["request_choice"], CollectingDispatcher(), tracker(world["wang"]),
-                                          DOMAIN) == ["request_choice"]
-    assert await validator.required_slots(["request_choice"], CollectingDispatcher(), tracker(world["chen"]),
-                                          DOMAIN) == []  # 陈大爷 has nothing open
+    assert await validator.required_slots(
+        ["request_choice"], CollectingDispatcher(), tracker(world["wang"]), DOMAIN
+    ) == ["request_choice"]
+    assert (
+        await validator.required_slots(["request_choice"], CollectingDispatcher(), tracker(world["chen"]), DOMAIN) == []
+    )  # 陈大爷 has nothing open
 
 
 def test_numbers_are_read_only_where_they_name_a_number():
     assert manage.numbers_in("催一下") == [] and manage.numbers_in("看一看第二个") == [2]
     assert manage.numbers_in("取消编号十二") == [12] and manage.numbers_in("十二号那个") == [12]
     assert manage.numbers_in("12") == [12] and manage.numbers_in("#７") == [7]
-    assert [manage.parse_score(t) for t in ("五星", "给4分", "三颗星", "5", "一下子", "十分满意")] == [5, 4, 3, 5, None, None]
+    assert [manage.parse_score(t) for t in ("五星", "给4分", "三颗星", "5", "一下子", "十分满意")] == [
+        5,
+        4,
+        3,
+        5,
+        None,
+        None,
+    ]
 
 
 @pytest.mark.anyio
@@ -470,21 +583,41 @@ async def test_slots_cleared_for_a_new_order_are_not_complained_about(world):
     """Starting a form right after a misunderstanding: the begin action clears the slots and
     Rasa hands the cleared (None) values to validation; the resident must not get a burst of
     “没有找到“”这项服务”, “请简单说一下…”, … before the first question."""
-    cleared = {slot: None for slot in ("service", "description", "address", "preferred_time", "phone")}
-    messages, events = await run(forms.ValidateServiceForm(), tracker(
-        world["wang"], "/order_service", intent="order_service", turn_slots=cleared, active_loop="service_form"))
+    cleared = dict.fromkeys(("service", "description", "address", "preferred_time", "phone"))
+    messages, events = await run(
+        forms.ValidateServiceForm(),
+        tracker(
+            world["wang"], "/order_service", intent="order_service", turn_slots=cleared, active_loop="service_form"
+        ),
+    )
     assert messages == [] and all(v is None for v in slot_values(events).values())
 
 
 @pytest.mark.anyio
 async def test_a_misunderstood_problem_that_names_a_service_starts_the_order(world):
-    messages, events = await run(forms.ActionNotUnderstood(), tracker(
-        world["wang"], "热水器不出热水了", intent="nlu_fallback", entities=[{"entity": "service", "value": "热水器"}]))
+    messages, events = await run(
+        forms.ActionNotUnderstood(),
+        tracker(
+            world["wang"],
+            "热水器不出热水了",
+            intent="nlu_fallback",
+            entities=[{"entity": "service", "value": "热水器"}],
+        ),
+    )
     assert messages == [] and FollowupAction("service_form") in events
     values = slot_values(events)
     assert values["request_kind"] == "service" and values["description"] == "热水器不出热水了"
-    messages, events = await run(forms.ActionNotUnderstood(), tracker(world["wang"], "今天天气不错", intent="nlu_fallback"))
+    messages, events = await run(
+        forms.ActionNotUnderstood(), tracker(world["wang"], "今天天气不错", intent="nlu_fallback")
+    )
     assert [m["response"] for m in messages] == ["utter_default"] and events == []
-    messages, events = await run(forms.ActionNotUnderstood(), tracker(
-        world["wang"], '/inform{"service": "维修"}', intent="inform", entities=[{"entity": "service", "value": "维修"}]))
+    messages, events = await run(
+        forms.ActionNotUnderstood(),
+        tracker(
+            world["wang"],
+            '/inform{"service": "维修"}',
+            intent="inform",
+            entities=[{"entity": "service", "value": "维修"}],
+        ),
+    )
     assert [m["response"] for m in messages] == ["utter_default"] and events == []  # a typed payload starts nothing

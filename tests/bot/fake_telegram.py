@@ -1,5 +1,6 @@
 """A fake transport for python-telegram-bot: a real Bot and Application, but every Bot API
 call is recorded and answered here, so handlers can be tested without any server."""
+
 import json
 from itertools import count
 
@@ -35,11 +36,19 @@ class FakeRequest(BaseRequest):
         if name == "getMe":
             result = BOT_USER
         elif name in ("sendMessage", "editMessageText"):
-            result = {"message_id": params.get("message_id", next(self._ids)), "date": 0,
-                      "chat": {"id": params["chat_id"], "type": "private"}, "text": params["text"]}
+            result = {
+                "message_id": params.get("message_id", next(self._ids)),
+                "date": 0,
+                "chat": {"id": params["chat_id"], "type": "private"},
+                "text": params["text"],
+            }
         elif name == "sendDocument":
-            result = {"message_id": next(self._ids), "date": 0, "chat": {"id": params["chat_id"], "type": "private"},
-                      "document": {"file_id": "doc", "file_unique_id": "doc"}}
+            result = {
+                "message_id": next(self._ids),
+                "date": 0,
+                "chat": {"id": params["chat_id"], "type": "private"},
+                "document": {"file_id": "doc", "file_unique_id": "doc"},
+            }
         else:
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -61,14 +70,24 @@ _update_ids = count(1)
 
 
 def press(app: Application, telegram_id: int, data: str, message_id: int = 5) -> Update:
-    return Update.de_json({
-        "update_id": next(_update_ids),
-        "callback_query": {
-            "id": str(next(_update_ids)), "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
-            "chat_instance": "ci", "data": data,
-            "message": {"message_id": message_id, "date": 0, "chat": {"id": telegram_id, "type": "private"}, "text": "卡片"},
+    return Update.de_json(
+        {
+            "update_id": next(_update_ids),
+            "callback_query": {
+                "id": str(next(_update_ids)),
+                "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": message_id,
+                    "date": 0,
+                    "chat": {"id": telegram_id, "type": "private"},
+                    "text": "卡片",
+                },
+            },
         },
-    }, app.bot)
+        app.bot,
+    )
 
 
 def message(app: Application, telegram_id: int, text: str, message_id: int = 7) -> Update:
@@ -76,11 +95,17 @@ def message(app: Application, telegram_id: int, text: str, message_id: int = 7) 
     entities = []
     if text.startswith("/"):
         entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return Update.de_json({
-        "update_id": next(_update_ids),
-        "message": {
-            "message_id": message_id, "date": 0, "text": text, "entities": entities,
-            "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
-            "chat": {"id": telegram_id, "type": "private"},
+    return Update.de_json(
+        {
+            "update_id": next(_update_ids),
+            "message": {
+                "message_id": message_id,
+                "date": 0,
+                "text": text,
+                "entities": entities,
+                "from": {"id": telegram_id, "is_bot": False, "first_name": "用户"},
+                "chat": {"id": telegram_id, "type": "private"},
+            },
         },
-    }, app.bot)
+        app.bot,
+    )

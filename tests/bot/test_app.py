@@ -1,12 +1,12 @@
 """The bot process as a whole (fake Telegram transport): the outbox sender delivers offer
 cards the domain wrote, a press claims through the callbacks, the sender then delivers the
 winner's contact and edits the other cards, and start/stop leave nothing running."""
+
 import asyncio
 import time
 from datetime import datetime
 
 import pytest
-
 from sqlalchemy import select
 
 from bot.app import build_application
@@ -14,7 +14,7 @@ from bot.config import BotSettings
 from community import clock, lifecycle
 from community.actors import actor_for_person
 from community.lifecycle import NewRequest
-from community.models import OutboxMessage, Person, RequestKind
+from community.models import OutboxMessage, RequestKind
 from tests.bot.fake_telegram import FakeRequest, press
 from tests.builders import build_world
 
@@ -41,8 +41,9 @@ def test_offer_claim_and_edits_flow_through_the_running_bot(db):
     with db.factory() as s, s.begin():
         world = build_world(s)
         wang = world.residents["王奶奶"].person
-        rid = lifecycle.submit(s, actor_for_person(s, wang), NewRequest(
-            kind=RequestKind.SERVICE, description="水管漏水", category="维修")).id
+        rid = lifecycle.submit(
+            s, actor_for_person(s, wang), NewRequest(kind=RequestKind.SERVICE, description="水管漏水", category="维修")
+        ).id
         zhang_tg = world.volunteers["张师傅"].person.telegram_id
         liu_tg = world.volunteers["刘师傅"].person.telegram_id
 
@@ -58,8 +59,9 @@ def test_offer_claim_and_edits_flow_through_the_running_bot(db):
             assert card["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"claim:{rid}"
             await app.process_update(press(app, zhang_tg, f"claim:{rid}"))
             assert await wait_until(lambda: any("13912345678" in p["text"] for p in sent_to(zhang_tg)))
-            assert await wait_until(lambda: any("已被认领" in p["text"] and p["chat_id"] == liu_tg
-                                                for p in request.of("editMessageText")))
+            assert await wait_until(
+                lambda: any("已被认领" in p["text"] and p["chat_id"] == liu_tg for p in request.of("editMessageText"))
+            )
         finally:
             await app.post_shutdown(app)
             await app.shutdown()

@@ -1,6 +1,7 @@
 """Button presses through a real PTB Application (fake transport): the right person's press
 works, everyone else's is refused politely and changes nothing, and every query is
 answered."""
+
 import asyncio
 
 import pytest
@@ -21,8 +22,11 @@ def world(db):
     with db.factory() as s, s.begin():
         w = build_world(s)
         resident = w.residents["王奶奶"]
-        w.request_id = lifecycle.submit(s, actor_for_person(s, resident.person), NewRequest(
-            kind=RequestKind.SERVICE, description="水管漏水", category="维修")).id
+        w.request_id = lifecycle.submit(
+            s,
+            actor_for_person(s, resident.person),
+            NewRequest(kind=RequestKind.SERVICE, description="水管漏水", category="维修"),
+        ).id
     return w
 
 
@@ -38,6 +42,7 @@ def run(db, make_updates):
             await app.process_update(update)
         await app.shutdown()
         return request
+
     return asyncio.run(go())
 
 
@@ -95,6 +100,7 @@ def test_unregistered_user_is_told_how_to_join(db, world):
         app, request = await make_app(CallbackQueryHandler(Callbacks(db.factory).handle))
         await app.process_update(press(app, 424242, f"claim:{world.request_id}"))
         return request
+
     request = asyncio.run(go())
     assert "邀请链接" in request.of("answerCallbackQuery")[0]["text"]
 

@@ -1,4 +1,5 @@
 """One slow chat does not hold up the others; one chat's updates keep their order."""
+
 import asyncio
 
 from telegram import Chat, Message, Update

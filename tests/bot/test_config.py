@@ -1,4 +1,5 @@
 """Running the bot: settings are checked before anything starts, and the mode follows them."""
+
 import subprocess
 import sys
 
@@ -9,8 +10,9 @@ from bot.config import BotSettings
 
 
 def run_main(env):
-    return subprocess.run([sys.executable, "-m", "bot"], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", **env}
+    )
 
 
 def test_missing_or_malformed_settings_are_named():

@@ -2,10 +2,10 @@
 node): real HTTP, real polling, real callback queries. Volunteers race for a card, the
 loser's card turns into "已被认领", the winner finishes, the resident rates; a forged press
 is refused. What each party received is read back from the emulator."""
+
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
 
 from bot.app import build_application
 from bot.config import BotSettings
@@ -33,12 +33,20 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
     with db.factory() as s, s.begin():
         world = build_world(s)
         wang = world.residents["王奶奶"].person
-        rid = lifecycle.submit(s, actor_for_person(s, wang), NewRequest(
-            kind=RequestKind.SERVICE, description="厨房水管漏水", category="维修")).id
-        zhang, liu, resident = user(world.volunteers["张师傅"].person), user(world.volunteers["刘师傅"].person), user(wang)
+        rid = lifecycle.submit(
+            s,
+            actor_for_person(s, wang),
+            NewRequest(kind=RequestKind.SERVICE, description="厨房水管漏水", category="维修"),
+        ).id
+        zhang, liu, resident = (
+            user(world.volunteers["张师傅"].person),
+            user(world.volunteers["刘师傅"].person),
+            user(wang),
+        )
 
-    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
-                           outbox_idle_seconds=0.05, rasa_url="")
+    settings = BotSettings(
+        telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
+    )
     app = build_application(settings, db.factory, request=EmulatorRequest())
     client = emulator.client(timeout=15)
     async with polling(app):
@@ -52,17 +60,21 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
             # 刘师傅 presses at the same moment, on the card as his phone still shows it. The bot
             # handles different chats concurrently: either may win, exactly one does.
             second = await press_as_shown(client, liu, card_l, f"claim:{rid}")
-            answers = {who: await client.until(lambda q=q: client.callback_answer(q), what="an answer")
-                       for who, q in ((zhang, first), (liu, second))}
+            answers = {
+                who: await client.until(lambda q=q: client.callback_answer(q), what="an answer")
+                for who, q in ((zhang, first), (liu, second))
+            }
             [winner] = [who for who, a in answers.items() if "接单成功" in a["text"]]
             loser, loser_card = (liu, card_l) if winner is zhang else (zhang, card_z)
             assert "已被其他志愿者认领" in answers[loser]["text"]
             contact = await client.wait_for(winner.id, lambda m: "13912345678" in m.text)
             assert "1号楼1单元101" in contact.text
             edited = await client.until(
-                lambda: _find(client.history(loser.id),
-                              lambda m: m.message_id == loser_card.message_id and "已被认领" in m.text),
-                what="the loser's card edited")
+                lambda: _find(
+                    client.history(loser.id), lambda m: m.message_id == loser_card.message_id and "已被认领" in m.text
+                ),
+                what="the loser's card edited",
+            )
             assert edited.callback_data == []  # the 接单 button is gone
             await client.wait_for(resident.id, lambda m: winner.first_name in m.text and "接单" in m.text)
 
@@ -89,9 +101,17 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
 async def press_as_shown(client, who: User, card, data: str) -> str:
     """A callback query for `card` as it was received, with any callback_data: what a phone
     showing a stale card, or a tampered client, sends."""
-    query = {"botToken": client.token, "from": who.as_dict(), "data": data,
-             "message": {"message_id": card.message_id, "date": 0, "chat": {"id": who.id, "type": "private"},
-                         "text": card.text}}
+    query = {
+        "botToken": client.token,
+        "from": who.as_dict(),
+        "data": data,
+        "message": {
+            "message_id": card.message_id,
+            "date": 0,
+            "chat": {"id": who.id, "type": "private"},
+            "text": card.text,
+        },
+    }
     return (await client._post("/sendCallback", query))["callback_query_id"]
 
 
@@ -111,15 +131,18 @@ async def test_wish_from_a_new_resident_to_rating_and_an_order_cancelled(db, emu
         zhang, liu = user(world.volunteers["张师傅"].person), user(world.volunteers["刘师傅"].person)
         chen = user(world.residents["陈大爷"].person)
     newcomer = User(id=990_001, first_name="李奶奶")
-    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
-                           outbox_idle_seconds=0.05, rasa_url="")
+    settings = BotSettings(
+        telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
+    )
     app = build_application(settings, db.factory, request=EmulatorRequest())
     client = emulator.client(timeout=15)
 
     async def tap(who: User, data: str):
         """Press the newest message in the chat (as it is now) that carries this button."""
+
         async def latest():
             return next((m for m in reversed(await client.history(who.id)) if data in m.callback_data), None)
+
         message = await client.until(latest, what=f"a button {data} for {who.first_name}")
         return await client.press(who, who.id, data, message.message_id)
 

@@ -2,6 +2,7 @@
 real Rasa server with the trained model, the real action server, one community database.
 Residents type Chinese; what every party received is read back from the emulator and the
 outcome from the database."""
+
 import re
 
 import pytest
@@ -27,8 +28,12 @@ def daytime(rasa_stack):
 
 def bot_and_client(rasa_stack, emulator: EmulatorServer):
     """The bot on the emulator and the live Rasa, and a client for the users."""
-    settings = BotSettings(telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url,
-                           outbox_idle_seconds=0.05, rasa_url=rasa_stack.rasa.rasa_url)
+    settings = BotSettings(
+        telegram_bot_token=emulator.token,
+        telegram_base_url=emulator.base_url,
+        outbox_idle_seconds=0.05,
+        rasa_url=rasa_stack.rasa.rasa_url,
+    )
     return build_application(settings, rasa_stack.factory, request=EmulatorRequest()), emulator.client(timeout=30)
 
 
@@ -71,8 +76,11 @@ def request_number(message_text: str) -> int:
 
 async def test_a_new_resident_makes_a_wish_by_text_volunteers_race_and_she_rates(rasa_stack, emulator, daytime):
     world, factory = rasa_stack.world, rasa_stack.factory
-    staff, zhang, liu = user_of(world.staff.person), user_of(world.volunteers["张师傅"].person), user_of(
-        world.volunteers["刘师傅"].person)
+    staff, zhang, liu = (
+        user_of(world.staff.person),
+        user_of(world.volunteers["张师傅"].person),
+        user_of(world.volunteers["刘师傅"].person),
+    )
     li = User(id=990_201, first_name="李奶奶")
     app, client = bot_and_client(rasa_stack, emulator)
     async with polling(app):
@@ -98,7 +106,9 @@ async def test_a_new_resident_makes_a_wish_by_text_volunteers_race_and_she_rates
             assert "13800001111" not in card_z.text and "201" not in card_z.text  # no phone, no door number
             first = await client.press(zhang, zhang.id, f"claim:{rid}", card_z.message_id)
             second = await client.press(liu, liu.id, f"claim:{rid}", card_l.message_id)
-            answers = [await client.until(lambda q=q: client.callback_answer(q), what="an answer") for q in (first, second)]
+            answers = [
+                await client.until(lambda q=q: client.callback_answer(q), what="an answer") for q in (first, second)
+            ]
             winners = [a for a in answers if "接单成功" in a["text"]]
             assert len(winners) == 1, answers
             winner = zhang if winners[0] is answers[0] else liu
@@ -117,7 +127,11 @@ async def test_a_new_resident_makes_a_wish_by_text_volunteers_race_and_she_rates
     with factory() as s:
         req = s.get(Request, rid)
         assert (req.kind, req.state, req.address_text, req.contact_phone) == (
-            RequestKind.WISH, RequestState.CLOSED, "2号楼1单元201", "13800001111")
+            RequestKind.WISH,
+            RequestState.CLOSED,
+            "2号楼1单元201",
+            "13800001111",
+        )
         assert req.volunteer.person.name == winner.first_name
         assert s.scalar(select(Rating.score).where(Rating.request_id == rid)) == 5
 
@@ -148,8 +162,9 @@ async def test_a_service_ordered_by_text_is_cancelled_and_a_forged_button_refuse
             rid = request_number(received.text)
 
             await client.send_text(chen, chen.id, "不用了 取消订单吧")
-            asked = await client.wait_for(chen.id, lambda m: dialogue.BUTTON_YES_CANCEL in m.button_texts
-                                          or "哪一个" in m.text)
+            asked = await client.wait_for(
+                chen.id, lambda m: dialogue.BUTTON_YES_CANCEL in m.button_texts or "哪一个" in m.text
+            )
             if "哪一个" in asked.text:  # he has other open requests (the session's other tests)
                 await tap(client, chen, asked, dialogue.CHOICE_BUTTON.format(id=rid, what="维修"))
                 asked = await client.wait_for(chen.id, lambda m: dialogue.BUTTON_YES_CANCEL in m.button_texts)
@@ -164,4 +179,11 @@ async def test_a_service_ordered_by_text_is_cancelled_and_a_forged_button_refuse
 
 
 def requests_of(session, telegram_id: int) -> list[Request]:
-    return list(session.scalars(select(Request).join(Resident, Request.resident_id == Resident.id).join(Person, Resident.person_id == Person.id).where(Person.telegram_id == telegram_id)))
+    return list(
+        session.scalars(
+            select(Request)
+            .join(Resident, Request.resident_id == Resident.id)
+            .join(Person, Resident.person_id == Person.id)
+            .where(Person.telegram_id == telegram_id)
+        )
+    )

@@ -1,6 +1,7 @@
 """Volunteers and residents through the whole bot application (fake Telegram transport):
 joining by invite, teams, pausing, tasks; consent, the guided order that works without
 Rasa, my requests, cancelling; refusals for everyone else."""
+
 import asyncio
 from datetime import datetime
 
@@ -47,6 +48,7 @@ class Bot:
             for make in makers:
                 await self.app.process_update(make(self.app))
             await self.app.shutdown()
+
         asyncio.run(go())
         return self
 
@@ -97,7 +99,9 @@ def actor(s, person_id):
 
 def invite(db, world, team="repair2"):
     with db.factory() as s, s.begin():
-        return people.issue_invites(s, actor_for_person(s, s.get(Person, world.staff.person_id)), team_code=team)[0].code
+        return people.issue_invites(s, actor_for_person(s, s.get(Person, world.staff.person_id)), team_code=team)[
+            0
+        ].code
 
 
 # --- volunteers ---------------------------------------------------------------------------
@@ -138,8 +142,11 @@ def test_pause_resume_and_only_volunteers_may(db, world):
 
 def test_tasks_show_contact_and_buttons_and_me_shows_the_record(db, world):
     with db.factory() as s, s.begin():
-        rid = lifecycle.submit(s, actor(s, world.residents["王奶奶"].person_id), NewRequest(
-            kind=RequestKind.SERVICE, description="水管漏水", category="维修")).id
+        rid = lifecycle.submit(
+            s,
+            actor(s, world.residents["王奶奶"].person_id),
+            NewRequest(kind=RequestKind.SERVICE, description="水管漏水", category="维修"),
+        ).id
         lifecycle.claim(s, actor(s, world.volunteers["张师傅"].person_id), rid)
     zhang = tg(db, world.volunteers["张师傅"].person_id)
     bot = Bot(db).run(lambda app: command(app, zhang, "/tasks"), lambda app: command(app, zhang, "/me"))
@@ -189,16 +196,24 @@ def test_guided_order_without_rasa_from_consent_to_submission(db, world):
 
 def test_my_requests_cancel_and_a_forged_cancel(db, world):
     with db.factory() as s, s.begin():
-        mine = lifecycle.submit(s, actor(s, world.residents["王奶奶"].person_id), NewRequest(
-            kind=RequestKind.SERVICE, description="水管漏水", category="维修")).id
-        theirs = lifecycle.submit(s, actor(s, world.residents["陈大爷"].person_id), NewRequest(
-            kind=RequestKind.SERVICE, description="换灯泡", category="维修")).id
+        mine = lifecycle.submit(
+            s,
+            actor(s, world.residents["王奶奶"].person_id),
+            NewRequest(kind=RequestKind.SERVICE, description="水管漏水", category="维修"),
+        ).id
+        theirs = lifecycle.submit(
+            s,
+            actor(s, world.residents["陈大爷"].person_id),
+            NewRequest(kind=RequestKind.SERVICE, description="换灯泡", category="维修"),
+        ).id
     wang = tg(db, world.residents["王奶奶"].person_id)
     bot = Bot(db).run(lambda app: command(app, wang, "/my"))
     listing, buttons = bot.last(wang)
     assert f"编号 {mine}" in listing and f"编号 {theirs}" not in listing
     assert f"mycancel:{mine}" in buttons and f"urge:{mine}" in buttons
-    bot = Bot(db).run(lambda app: press(app, wang, f"mycancel:{theirs}"), lambda app: press(app, wang, f"mycancel:{mine}"))
+    bot = Bot(db).run(
+        lambda app: press(app, wang, f"mycancel:{theirs}"), lambda app: press(app, wang, f"mycancel:{mine}")
+    )
     said = [t for t, _ in bot.replies(wang)]
     assert any("不是您提交" in t for t in said)
     with db.factory() as s:
@@ -214,13 +229,24 @@ def test_unknown_button_is_still_answered(db, world):
 def test_resident_record_is_not_created_before_consent(db, world):
     Bot(db).run(lambda app: command(app, NEWCOMER, "/start"), lambda app: text(app, NEWCOMER, "帮我买菜"))
     with db.factory() as s:
-        assert s.scalar(select(func.count()).select_from(Resident).join(Person, Person.id == Resident.person_id).where(Person.telegram_id == NEWCOMER)) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Resident)
+                .join(Person, Person.id == Resident.person_id)
+                .where(Person.telegram_id == NEWCOMER)
+            )
+            == 0
+        )
 
 
 def test_after_finishing_a_note_or_photo_is_kept_and_not_sent_to_the_relay(db, world):
     with db.factory() as s, s.begin():
-        rid = lifecycle.submit(s, actor(s, world.residents["王奶奶"].person_id), NewRequest(
-            kind=RequestKind.SERVICE, description="水管漏水", category="维修")).id
+        rid = lifecycle.submit(
+            s,
+            actor(s, world.residents["王奶奶"].person_id),
+            NewRequest(kind=RequestKind.SERVICE, description="水管漏水", category="维修"),
+        ).id
         lifecycle.claim(s, actor(s, world.volunteers["张师傅"].person_id), rid)
     zhang = tg(db, world.volunteers["张师傅"].person_id)
 
@@ -239,8 +265,11 @@ def test_staff_reject_reason_goes_to_the_request_not_to_the_resident_chat(db, wo
     """In the whole application: after 驳回 the staff member's next text is the reason; the
     resident side must not answer it (no consent prompt, no Rasa)."""
     with db.factory() as s, s.begin():
-        rid = lifecycle.submit(s, actor(s, world.residents["王奶奶"].person_id), NewRequest(
-            kind=RequestKind.WISH, description="想要一台电视")).id
+        rid = lifecycle.submit(
+            s,
+            actor(s, world.residents["王奶奶"].person_id),
+            NewRequest(kind=RequestKind.WISH, description="想要一台电视"),
+        ).id
     staff = tg(db, world.staff.person_id)
 
     bot = Bot(db, relay=UntouchableRelay("a staff answer must not reach Rasa")).run(

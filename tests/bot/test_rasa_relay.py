@@ -2,6 +2,7 @@
 go over, replies and buttons come back, long payloads stay server-side and only their
 owner can press them, and when Rasa fails the resident gets the guided menu with nothing
 they typed lost."""
+
 import asyncio
 import json
 from datetime import datetime
@@ -49,13 +50,16 @@ class FakeRasa:
 def run(db, rasa: FakeRasa, *makers):
     relay = RasaRelay(db.factory, "http://rasa.test", transport=httpx.MockTransport(rasa))
     request = FakeRequest()
-    app = build_application(BotSettings(telegram_bot_token="1:T", rasa_url=""), db.factory, request=request, relay=relay)
+    app = build_application(
+        BotSettings(telegram_bot_token="1:T", rasa_url=""), db.factory, request=request, relay=relay
+    )
 
     async def go():
         await app.initialize()
         for make in makers:
             await app.process_update(make(app))
         await app.shutdown()
+
     asyncio.run(go())
     return request
 
@@ -66,8 +70,18 @@ def sent(request, chat_id):
 
 def test_text_goes_to_rasa_and_buttons_come_back_with_short_keys(db, resident):
     long_payload = '/inform{"item": "' + "轮椅" * 30 + '"}'
-    rasa = FakeRasa([{"recipient_id": str(resident), "text": "您想要什么东西？",
-                      "buttons": [{"title": "轮椅", "payload": long_payload}, {"title": "老花镜", "payload": "/inform{\"item\":\"老花镜\"}"}]}])
+    rasa = FakeRasa(
+        [
+            {
+                "recipient_id": str(resident),
+                "text": "您想要什么东西？",
+                "buttons": [
+                    {"title": "轮椅", "payload": long_payload},
+                    {"title": "老花镜", "payload": '/inform{"item":"老花镜"}'},
+                ],
+            }
+        ]
+    )
     request = run(db, rasa, lambda app: text(app, resident, "我想许个愿"))
     assert rasa.received[0]["sender"] == str(resident) and rasa.received[0]["message"] == "我想许个愿"
     assert rasa.received[0]["metadata"]["telegram"]["id"] == resident
@@ -96,12 +110,16 @@ def test_request_contact_reply_shows_the_share_button(db, resident):
     assert keyboard[0][0]["request_contact"] is True
 
 
-@pytest.mark.parametrize("rasa", [
-    FakeRasa(status=500),
-    FakeRasa(fail=httpx.ConnectError("connection refused")),
-    FakeRasa(fail=httpx.ReadTimeout("too slow")),
-    FakeRasa(replies=[]),
-], ids=["500", "down", "slow", "silent"])
+@pytest.mark.parametrize(
+    "rasa",
+    [
+        FakeRasa(status=500),
+        FakeRasa(fail=httpx.ConnectError("connection refused")),
+        FakeRasa(fail=httpx.ReadTimeout("too slow")),
+        FakeRasa(replies=[]),
+    ],
+    ids=["500", "down", "slow", "silent"],
+)
 def test_rasa_failure_falls_back_to_the_guided_menu_keeping_the_text(db, resident, rasa):
     request = run(db, rasa, lambda app: text(app, resident, "家里灯泡坏了帮忙换一下"))
     said = [p["text"] for p in sent(request, resident)]
@@ -109,8 +127,12 @@ def test_rasa_failure_falls_back_to_the_guided_menu_keeping_the_text(db, residen
     menu = sent(request, resident)[-1]
     assert any(b["callback_data"].startswith("order:") for row in menu["reply_markup"]["inline_keyboard"] for b in row)
     # Choosing a category offers the typed text back as the description.
-    request = run(db, FakeRasa(status=500), lambda app: text(app, resident, "家里灯泡坏了帮忙换一下"),
-                  lambda app: press(app, resident, "order:1"))
+    request = run(
+        db,
+        FakeRasa(status=500),
+        lambda app: text(app, resident, "家里灯泡坏了帮忙换一下"),
+        lambda app: press(app, resident, "order:1"),
+    )
     offer = sent(request, resident)[-1]
     assert "家里灯泡坏了" in offer["reply_markup"]["inline_keyboard"][0][0]["text"]
 

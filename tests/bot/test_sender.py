@@ -1,12 +1,12 @@
 """The outbox sender: delivers once, waits out quiet hours and 429s, gives up on blocked
 chats, retries transient errors a bounded number of times, and turns offer cards into
 "已被认领" by editing them (or never sends a card that was taken before delivery)."""
+
 import asyncio
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
 from telegram.error import Forbidden, RetryAfter, TimedOut
 
 from bot import sender as sender_module
@@ -78,7 +78,9 @@ def deliver(db, bot) -> int:
 
 
 def test_each_message_is_sent_once_with_its_keyboard(db, fake, person):
-    buttons = [[{"text": "接单", "action": "claim", "request_id": 7}, {"text": "不方便", "action": "decline", "request_id": 7}]]
+    buttons = [
+        [{"text": "接单", "action": "claim", "request_id": 7}, {"text": "不方便", "action": "decline", "request_id": 7}]
+    ]
     first = add(db, person, "【新便民服务】编号 7", buttons=buttons)
     second = add(db, person, "第二条")
     bot = FakeBot()
@@ -166,6 +168,17 @@ def test_every_lifecycle_button_fits_telegrams_64_bytes(db, fake):
 
     source = Path(sender_module.__file__).resolve().parent.parent / "community" / "lifecycle.py"
     actions = set(re.findall(r'button\([^,]+,\s*"(\w+)"', source.read_text(encoding="utf-8")))
-    assert {"claim", "decline", "start", "finish", "release", "publish", "reject", "confirm", "reopen", "rate"} <= actions
+    assert {
+        "claim",
+        "decline",
+        "start",
+        "finish",
+        "release",
+        "publish",
+        "reject",
+        "confirm",
+        "reopen",
+        "rate",
+    } <= actions
     for action in actions:
         assert len(encode({"action": action, "request_id": 10**12, "score": 5}).encode()) <= 64

@@ -2,6 +2,7 @@
 queues page by editing one message, the detail view shows staff the contact details and
 the buttons the state allows, questions (reject/cancel reason, 回访 note, 代下单) take the
 next text, and nobody but staff gets anything or changes anything."""
+
 import asyncio
 import io
 import re
@@ -41,8 +42,9 @@ class Calls(list):
         return [p for m, p in self if m == method]
 
     def texts(self) -> list[str]:
-        return [p["text"] for m, p in self if m in ("sendMessage", "editMessageText")] + \
-               [p["text"] for m, p in self if m == "answerCallbackQuery" and "text" in p]
+        return [p["text"] for m, p in self if m in ("sendMessage", "editMessageText")] + [
+            p["text"] for m, p in self if m == "answerCallbackQuery" and "text" in p
+        ]
 
     def last(self) -> dict:
         return [p for m, p in self if m in ("sendMessage", "editMessageText")][-1]
@@ -63,7 +65,8 @@ class Driver:
         self.loop = asyncio.new_event_loop()
         self.commits = 0
         self.app, self.request = self.loop.run_until_complete(
-            make_app(CallbackQueryHandler(Callbacks(db.factory).handle, pattern=DOMAIN_ACTIONS)))
+            make_app(CallbackQueryHandler(Callbacks(db.factory).handle, pattern=DOMAIN_ACTIONS))
+        )
         self.app.add_handler(CallbackQueryHandler(self._last_resort))  # as in bot/app.py
         register(self.app, db.factory, self._committed)
 
@@ -124,8 +127,11 @@ def bot(db, world):
 def submit(db, resident: str, description: str, kind=RequestKind.SERVICE, category="维修") -> int:
     with db.factory() as s, s.begin():
         person = s.scalar(select(Person).where(Person.name == resident))
-        return lifecycle.submit(s, actor_for_person(s, person), NewRequest(
-            kind=kind, description=description, category=category if kind == RequestKind.SERVICE else None)).id
+        return lifecycle.submit(
+            s,
+            actor_for_person(s, person),
+            NewRequest(kind=kind, description=description, category=category if kind == RequestKind.SERVICE else None),
+        ).id
 
 
 def act(db, who: str, fn, *args):
@@ -191,9 +197,23 @@ def test_detail_shows_staff_the_contact_and_the_buttons_the_state_allows(db, wor
     detail = bot.tap(staff, f"detail:{rid}").of("editMessageText")[0]
     text = detail["text"]
     assert text.startswith(f"【编号 {rid}】便民服务（维修） · 待接单")
-    for expected in ("王奶奶", WANG_PHONE, "1号楼1单元101", "第一网格", "一网格维修队", "· 提交 11-23 10:00", "· 发布 11-23 10:00"):
+    for expected in (
+        "王奶奶",
+        WANG_PHONE,
+        "1号楼1单元101",
+        "第一网格",
+        "一网格维修队",
+        "· 提交 11-23 10:00",
+        "· 发布 11-23 10:00",
+    ):
         assert expected in text
-    assert data_of(detail) == [f"reassign:{rid}", f"urgent:{rid}:1", f"staffcancel:{rid}", "queue:1:unclaimed", f"detail:{rid}"]
+    assert data_of(detail) == [
+        f"reassign:{rid}",
+        f"urgent:{rid}:1",
+        f"staffcancel:{rid}",
+        "queue:1:unclaimed",
+        f"detail:{rid}",
+    ]
 
     flagged = bot.tap(staff, f"urgent:{rid}:1")
     assert flagged.of("answerCallbackQuery")[0]["text"].startswith("已标记为紧急")
@@ -214,12 +234,26 @@ def test_detail_shows_staff_the_contact_and_the_buttons_the_state_allows(db, wor
     assert get(db, rid).state == RequestState.CLOSED
 
     wish = submit(db, "陈大爷", "想要一台收音机", kind=RequestKind.WISH)
-    assert data_of(bot.tap(staff, f"detail:{wish}").of("editMessageText")[0])[:2] == [f"publish:{wish}", f"reject:{wish}"]
+    assert data_of(bot.tap(staff, f"detail:{wish}").of("editMessageText")[0])[:2] == [
+        f"publish:{wish}",
+        f"reject:{wish}",
+    ]
 
 
 NOT_STAFF = ["zhang", "wang", "leader"]
-ATTEMPTS = ["/queue", "/queue review", "/stats", "/stats G1", "/export", "/invite 3", "/order",
-            "tap:detail:{rid}", "tap:urgent:{rid}:1", "tap:staffcancel:{rid}", "tap:queue:1:unclaimed"]
+ATTEMPTS = [
+    "/queue",
+    "/queue review",
+    "/stats",
+    "/stats G1",
+    "/export",
+    "/invite 3",
+    "/order",
+    "tap:detail:{rid}",
+    "tap:urgent:{rid}:1",
+    "tap:staffcancel:{rid}",
+    "tap:queue:1:unclaimed",
+]
 
 
 @pytest.mark.parametrize("who", NOT_STAFF)
@@ -237,7 +271,8 @@ def test_only_staff_get_anything_and_nothing_changes(db, world, bot, who):
         else:
             calls = bot.say(world.tg[who], attempt)
             assert [p["text"] for p in calls.of("sendMessage")] == [
-                "抱歉，这项功能仅供社区工作人员使用。如需帮助，请直接告诉我您的需求。"], attempt
+                "抱歉，这项功能仅供社区工作人员使用。如需帮助，请直接告诉我您的需求。"
+            ], attempt
         assert not calls.of("editMessageText") and not calls.of("sendDocument")
         assert all(WANG_PHONE not in t for t in calls.texts())
     assert counts(db) == before
@@ -262,8 +297,11 @@ def test_reject_reason_is_the_next_text_and_is_told_to_the_resident(db, world, b
     req = get(db, wish)
     assert req.state == RequestState.REJECTED and req.reason == "超出微心愿范围，建议申请临时救助"
     with db.factory() as s:
-        told = s.scalars(select(OutboxMessage.text).where(
-            OutboxMessage.chat_id == world.tg["wang"], OutboxMessage.kind == "rejected")).all()
+        told = s.scalars(
+            select(OutboxMessage.text).where(
+                OutboxMessage.chat_id == world.tg["wang"], OutboxMessage.kind == "rejected"
+            )
+        ).all()
     assert told == [f"很抱歉，您的微心愿（编号 {wish}）未通过审核。原因：超出微心愿范围，建议申请临时救助"]
     assert bot.commits == 1
     assert not bot.say(staff, "再说一句").of("sendMessage")  # the question is closed
@@ -305,7 +343,10 @@ def test_followup_note_clears_the_flag(db, world, bot):
     assert bot.say(staff, "已电话联系，明天重新上门").last()["text"] == f"已记录编号 {rid} 的回访。"
     assert get(db, rid).needs_followup is False
     with db.factory() as s:
-        assert s.scalar(select(Event.note).where(Event.request_id == rid, Event.action == "followup_done")) == "已电话联系，明天重新上门"
+        assert (
+            s.scalar(select(Event.note).where(Event.request_id == rid, Event.action == "followup_done"))
+            == "已电话联系，明天重新上门"
+        )
 
 
 # --- statistics, invites, export -------------------------------------------------------------
@@ -331,18 +372,22 @@ def test_stats_match_a_hand_built_scenario(db, world, bot, fake_clock):
     act(db, "陈大爷", lifecycle.rate, r2, 2)
 
     staff = world.tg["staff"]
-    assert bot.say(staff, "/stats").last()["text"] == "\n".join([
-        "【幸福里社区】诉求共 4 件",
-        "状态：待审核 1 · 待接单 1 · 已完结 2",
-        "接单用时中位数：20分钟（2 件）",  # 10 and 30
-        "办结用时中位数：1.5小时（2 件）",  # 60 and 120
-        "满意率：50.0%（1/2 件评 4–5 星），目标 95%，未达标",
-        "红色预警 0 件 · 超期未完成 0 件 · 差评 1 件 · 待回访 1 件",
-    ])
+    assert bot.say(staff, "/stats").last()["text"] == "\n".join(
+        [
+            "【幸福里社区】诉求共 4 件",
+            "状态：待审核 1 · 待接单 1 · 已完结 2",
+            "接单用时中位数：20分钟（2 件）",  # 10 and 30
+            "办结用时中位数：1.5小时（2 件）",  # 60 and 120
+            "满意率：50.0%（1/2 件评 4–5 星），目标 95%，未达标",
+            "红色预警 0 件 · 超期未完成 0 件 · 差评 1 件 · 待回访 1 件",
+        ]
+    )
     grid = bot.say(staff, "/stats g2").last()["text"]
     assert grid.startswith("【第二网格】诉求共 1 件") and "满意率：0.0%（0/1 件评 4–5 星）" in grid
     team = bot.say(staff, "/stats repair1").last()["text"]
-    assert team.startswith("【一网格维修队】诉求共 1 件") and "满意率：100.0%（1/1 件评 4–5 星），目标 95%，已达标" in team
+    assert (
+        team.startswith("【一网格维修队】诉求共 1 件") and "满意率：100.0%（1/1 件评 4–5 星），目标 95%，已达标" in team
+    )
     assert "没有编码为“G9”" in bot.say(staff, "/stats G9").last()["text"]
 
 
@@ -373,7 +418,7 @@ def test_export_sends_the_ledger_as_a_workbook(db, world, bot, fake_clock):
     calls = bot.say(world.tg["staff"], "/export 2026-11-01 2026-11-30")
     (doc,) = calls.of("sendDocument")
     assert doc["caption"] == "台账 2026-11-01 至 2026-11-30：诉求 2 件；1 位志愿者服务 2.5 小时。"
-    (method, files), = bot.request.uploads
+    ((method, files),) = bot.request.uploads
     filename, content, _ = files["document"]
     assert method == "sendDocument" and filename == "台账_2026-11-01_2026-11-30.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(content))
@@ -381,7 +426,7 @@ def test_export_sends_the_ledger_as_a_workbook(db, world, bot, fake_clock):
     rows = list(book["台账"].iter_rows(values_only=True))
     header = rows[0]
     assert [r[0] for r in rows[1:]] == [early, late]
-    first = dict(zip(header, rows[1]))
+    first = dict(zip(header, rows[1], strict=False))
     assert first["提交时间"] == datetime(2026, 11, 1, 1, 0) and first["志愿者"] == "张师傅"
     assert first["服务时长（小时）"] == 2.5 and first["积分"] == 25 and first["状态"] == "待确认"
     totals = list(book["志愿者时长"].iter_rows(values_only=True))
@@ -417,7 +462,11 @@ def test_order_for_a_known_resident_without_telegram(db, world, bot):
     assert data_of(done) == [f"detail:{rid}"]
     req = get(db, rid)
     assert (req.resident_id, req.kind, req.state, req.created_by_person_id) == (
-        wu.id, RequestKind.SERVICE, RequestState.OPEN, world.staff.person_id)
+        wu.id,
+        RequestKind.SERVICE,
+        RequestState.OPEN,
+        world.staff.person_id,
+    )
     assert req.address_text == "2号楼1单元101" and req.contact_phone == WANG_PHONE
     assert bot.commits == 1
     assert not bot.say(staff, "还有别的吗").of("sendMessage")  # the conversation is over
@@ -458,7 +507,9 @@ def test_order_for_a_shared_phone_keeps_the_other_residents_intact(db, world, bo
     with db.factory() as s:
         wang = s.get(Resident, world.residents["王奶奶"].id)
         assert (wang.person.name, wang.building.number, wang.room) == ("王奶奶", 1, "101")
-        newcomer = s.scalar(select(Resident).join(Person, Person.id == Resident.person_id).where(Person.name == "王奶奶的老伴"))
+        newcomer = s.scalar(
+            select(Resident).join(Person, Person.id == Resident.person_id).where(Person.name == "王奶奶的老伴")
+        )
         assert newcomer is not None and newcomer.person_id != wang.person_id
         assert s.scalar(select(Request.contact_phone).where(Request.resident_id == newcomer.id)) == WANG_PHONE
 

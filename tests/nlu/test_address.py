@@ -1,14 +1,14 @@
 """Unit tests of nlu/address.py and nlu/services.py (pure Python, cn2an)."""
+
 import pytest
 
-
-from nlu.address import (  # noqa: E402
+from nlu.address import (
     chinese_run_to_digits,
     normalize_address,
     normalize_phone,
     normalize_score,
 )
-from nlu.services import SERVICE_MENU, canonical_service  # noqa: E402
+from nlu.services import SERVICE_MENU, canonical_service
 
 
 @pytest.mark.parametrize(

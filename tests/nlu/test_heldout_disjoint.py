@@ -4,12 +4,11 @@ Compares the examples after the same normalisation the pipeline applies
 (Traditional -> Simplified, NFKC, whitespace) and lower-casing (the count-vector
 featurizers lower-case), so 再見 in one file and 再见 in the other count as the same.
 """
+
 import re
 from pathlib import Path
 
-
-
-from nlu.normalize import normalize_text  # noqa: E402
+from nlu.normalize import normalize_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_FILES = [ROOT / "data/nlu.yml"]

@@ -3,9 +3,7 @@
 Needs opencc-python-reimplemented and jionlp besides cn2an (see nlu/REPORT.md).
 """
 
-
-
-from nlu.normalize import normalize_text, normalize_with_offsets  # noqa: E402
+from nlu.normalize import normalize_text, normalize_with_offsets
 
 
 def test_traditional_to_simplified():

@@ -1,10 +1,10 @@
 """Unit tests of nlu/timeparse.py against a fixed "now" (needs jionlp)."""
+
 import datetime as dt
 
 import pytest
 
-
-from nlu.timeparse import TZ, find_times, parse_time  # noqa: E402
+from nlu.timeparse import TZ, find_times, parse_time
 
 # Wednesday 12 March 2025, 10:00 in Shanghai
 NOW = dt.datetime(2025, 3, 12, 10, 0, tzinfo=TZ)
@@ -45,7 +45,7 @@ def test_naive_now_is_shanghai_wall_time():
 
 def test_now_in_another_zone_is_converted():
     # 2025-03-12 20:00 UTC is already the 13th in Shanghai
-    now_utc = dt.datetime(2025, 3, 12, 20, 0, tzinfo=dt.timezone.utc)
+    now_utc = dt.datetime(2025, 3, 12, 20, 0, tzinfo=dt.UTC)
     assert parse_time("明天", now_utc).value == "2025-03-14T00:00:00+08:00"
 
 

@@ -1,4 +1,5 @@
 """The accelerated clock shared by the demo's processes through the environment."""
+
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,8 +19,9 @@ class Real:
 
 def test_from_env_scales_real_time():
     real = Real(1000.0)
-    clock = ScaledClock.from_env({"NUANXIN_CLOCK_START": "2026-11-23T00:00:00", "NUANXIN_CLOCK_SPEED": "60",
-                                  "NUANXIN_CLOCK_EPOCH": "990"})
+    clock = ScaledClock.from_env(
+        {"NUANXIN_CLOCK_START": "2026-11-23T00:00:00", "NUANXIN_CLOCK_SPEED": "60", "NUANXIN_CLOCK_EPOCH": "990"}
+    )
     clock.real = real
     assert clock() == START + timedelta(minutes=10)  # 10 real seconds × 60
     real.t = 1060

@@ -1,6 +1,7 @@
 """The shortened demo day, end to end: the real processes (honcho: Rasa and the action server
 when the dialogue model is ready, the bot; the Bot API emulator), scripted Telegram users,
 an accelerated clock through the night. Checked from the database afterwards."""
+
 import os
 import signal
 import subprocess
@@ -19,7 +20,6 @@ from community.stats import compute_stats
 from sim import day
 from sim.demo import DAY, DemoOptions, run_demo
 from sim.stack import ROOT, RUN_MARK
-
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -45,9 +45,17 @@ def _pids_with_env(needle: str) -> list[int]:
 def short_day(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("day")
     options = DemoOptions(
-        workdir=workdir, stories=day.short_day(9), chart=workdir / "day.png", quiet=True, fixed_ports=False,
-        speed=240, night_speed=3600, end_local=DAY + timedelta(days=1, hours=11), day_timeout=150,
-        rasa={"1": True, "0": False}.get(os.environ.get("NUANXIN_SIM_RASA", "")))  # else: on if the model is current
+        workdir=workdir,
+        stories=day.short_day(9),
+        chart=workdir / "day.png",
+        quiet=True,
+        fixed_ports=False,
+        speed=240,
+        night_speed=3600,
+        end_local=DAY + timedelta(days=1, hours=11),
+        day_timeout=150,
+        rasa={"1": True, "0": False}.get(os.environ.get("NUANXIN_SIM_RASA", "")),
+    )  # else: on if the model is current
     started = time.monotonic()
     result = run_demo(options)
     result.wall = time.monotonic() - started
@@ -108,7 +116,11 @@ def test_statistics_match_the_events(short_day):
         states = Counter(str(r.state) for r in s.scalars(select(Request)))
         fired = Counter(f.kind for f in s.scalars(select(FollowUp).where(FollowUp.fired_at.is_not(None))))
     assert stats.total == len(stories)
-    assert {k: v for k, v in stats.by_state.items() if v} == dict(states) == dict(Counter(st.expected_state for st in stories))
+    assert (
+        {k: v for k, v in stats.by_state.items() if v}
+        == dict(states)
+        == dict(Counter(st.expected_state for st in stories))
+    )
     rated = [st.score for st in stories if st.score and st.expected_state == "closed"]
     assert stats.satisfaction.rated == len(rated)
     assert stats.satisfaction.satisfied == sum(score >= 4 for score in rated)
@@ -133,8 +145,14 @@ def test_ctrl_c_stops_every_process(tmp_path, how):
     the middle of the day: the launcher stops honcho's process groups and the emulator;
     nothing that carried the run's environment survives."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "demo", "--short", "--no-rasa", "--workdir", str(tmp_path)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "demo", "--short", "--no-rasa", "--workdir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     needle = f"DATABASE_URL=sqlite:///{tmp_path / 'nuanxin.db'}"
     seen = b""
     deadline = time.monotonic() + 90

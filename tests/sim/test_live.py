@@ -1,5 +1,6 @@
 """`make run` with a token: settings are checked (the bad one named, exit 2) before honcho
 starts the Procfile's processes."""
+
 import os
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from sim.stack import HONCHO, ROOT
 
 def run_sim(**env):
     base = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "WEBHOOK_URL")}
-    return subprocess.run([sys.executable, "-m", "sim", "run"], cwd=ROOT, env={**base, **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", "run"], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_a_malformed_token_is_named_and_exits_2():
@@ -28,17 +30,24 @@ def test_a_malformed_database_url_is_named():
 
 def test_settings_problems_names_each_setting():
     assert settings_problems({"TELEGRAM_BOT_TOKEN": "123456:ABCdef"}) == []
-    assert any("WEBHOOK_URL" in p for p in settings_problems(
-        {"TELEGRAM_BOT_TOKEN": "123456:ABCdef", "WEBHOOK_URL": "http://example.org/hook"}))
-    assert any("DATABASE_URL" in p for p in settings_problems(
-        {"TELEGRAM_BOT_TOKEN": "123456:ABCdef", "DATABASE_URL": "mysql://x@y/z"}))
+    assert any(
+        "WEBHOOK_URL" in p
+        for p in settings_problems({"TELEGRAM_BOT_TOKEN": "123456:ABCdef", "WEBHOOK_URL": "http://example.org/hook"})
+    )
+    assert any(
+        "DATABASE_URL" in p
+        for p in settings_problems({"TELEGRAM_BOT_TOKEN": "123456:ABCdef", "DATABASE_URL": "mysql://x@y/z"})
+    )
 
 
 def test_the_procfiles_name_the_processes_honcho_starts():
     for procfile in ("Procfile", "Procfile.offline"):
         check = subprocess.run([str(HONCHO), "check", "-f", procfile], cwd=ROOT, capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-        names = {line.split(":", 1)[0] for line in (ROOT / procfile).read_text().splitlines()
-                 if line and not line.startswith("#")}
+        names = {
+            line.split(":", 1)[0]
+            for line in (ROOT / procfile).read_text().splitlines()
+            if line and not line.startswith("#")
+        }
         assert {"rasa", "actions", "bot"} <= names
     assert processes(rasa=False)[0] == "bot" and "rasa" in processes(rasa=True)

@@ -1,5 +1,6 @@
 """Fixtures for the web dashboard and the Open311 API: the test community from
 tests/builders.py, an app on the test database, a signed-in staff client, an API key."""
+
 import warnings
 from dataclasses import dataclass
 
@@ -47,13 +48,21 @@ class Web:
             person = s.get(Person, self.world.staff.person_id)
             return auth.create_api_key(s, person.community_id, name, person)
 
-    def submit(self, resident: str, description: str, *, kind=RequestKind.SERVICE, category: str | None = "维修",
-               item: str | None = None) -> int:
+    def submit(
+        self,
+        resident: str,
+        description: str,
+        *,
+        kind=RequestKind.SERVICE,
+        category: str | None = "维修",
+        item: str | None = None,
+    ) -> int:
         with transaction(self.db.factory) as s:
             res = s.get(Resident, self.world.residents[resident].id)
             actor = actor_for_person(s, res.person)
-            return lifecycle.submit(s, actor, lifecycle.NewRequest(
-                kind=kind, description=description, category=category, item=item)).id
+            return lifecycle.submit(
+                s, actor, lifecycle.NewRequest(kind=kind, description=description, category=category, item=item)
+            ).id
 
     def staff_actor(self, s):
         return actor_for_person(s, s.get(Person, self.world.staff.person_id))

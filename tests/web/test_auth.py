@@ -1,5 +1,6 @@
 """Who gets in: one-time login links, signed expiring sessions, CSRF on every form, one
 community per staff member, API keys."""
+
 from datetime import timedelta
 
 import pytest

@@ -2,6 +2,7 @@
 by `make browser`) driven by Playwright, against uvicorn serving the app on a free port and
 a temporary SQLite database. A staff member logs in with a one-time link, filters a queue,
 dispatches a request and sees the change in its history."""
+
 import shutil
 import socket
 import threading
@@ -49,8 +50,12 @@ def server(tmp_path):
         wang = actor_for_person(s, s.get(Resident, world.residents["王奶奶"].id).person)
         chen = actor_for_person(s, s.get(Resident, world.residents["陈大爷"].id).person)
         ids = {
-            "g1": lifecycle.submit(s, wang, lifecycle.NewRequest(kind="service", description="厨房水管漏水", category="维修")).id,
-            "g2": lifecycle.submit(s, chen, lifecycle.NewRequest(kind="service", description="楼道灯泡坏了", category="维修")).id,
+            "g1": lifecycle.submit(
+                s, wang, lifecycle.NewRequest(kind="service", description="厨房水管漏水", category="维修")
+            ).id,
+            "g2": lifecycle.submit(
+                s, chen, lifecycle.NewRequest(kind="service", description="楼道灯泡坏了", category="维修")
+            ).id,
         }
         token = auth.create_login_token(s, s.get(Person, world.staff.person_id), SETTINGS)
     port = _free_port()
@@ -80,7 +85,7 @@ def page():
 
 
 def test_staff_log_in_filter_dispatch_and_see_the_history(server, page):
-    base, ids = server["base"], server["ids"]
+    base = server["base"]
     expect = playwright_api.expect
 
     # Not signed in: sent to the login page.

@@ -1,5 +1,6 @@
 """The dashboard as staff use it: queues and filters, a request's page, the actions (all
 through community.lifecycle), charts and the ledger export."""
+
 import csv
 import io
 import re
@@ -12,7 +13,7 @@ from community import clock, lifecycle
 from community.actors import actor_for_person
 from community.clock import FakeClock, use_clock
 from community.db import transaction
-from community.models import Event, Person, Request, RequestKind, RequestState, Resident, Volunteer, WebSession
+from community.models import Event, Request, RequestKind, RequestState, Resident, Volunteer, WebSession
 from web.queries import mask_phone
 
 
@@ -101,7 +102,7 @@ def test_request_page_shows_history_rating_and_followups(web):
         lifecycle.finish(s, _volunteer_actor(s, web, "张师傅"), request_id, hours=2, note="换了新阀门")
         lifecycle.rate(s, _resident_actor(s, web, "王奶奶"), request_id, 2, "来得太晚")
     page = web.staff_client().get(f"/requests/{request_id}").text
-    history = page[page.index('id="history"'):]
+    history = page[page.index('id="history"') :]
     for words in ("提交", "接单", "完成", "评价", "需要回访", "张师傅（志愿者）", "王奶奶（居民）", "换了新阀门"):
         assert words in history, words
     assert "2 星" in page and "来得太晚" in page
@@ -168,8 +169,10 @@ def test_followup_done_and_closed(web):
     client = web.staff_client()
     empty = client.post(f"/requests/{request_id}/followup", data={"csrf_token": _csrf(web), "note": ""})
     assert empty.status_code == 409 and "请简单记录回访的情况" in empty.text
-    page = client.post(f"/requests/{request_id}/followup",
-                       data={"csrf_token": _csrf(web), "note": "电话回访，居民说已修好", "close": "1"}).text
+    page = client.post(
+        f"/requests/{request_id}/followup",
+        data={"csrf_token": _csrf(web), "note": "电话回访，居民说已修好", "close": "1"},
+    ).text
     assert "回访已记录，诉求已关闭" in page
     assert '<span id="state">已完结</span>' in page and "电话回访，居民说已修好" in page
     assert "这条诉求需要回访" not in page
@@ -183,13 +186,14 @@ def test_staff_note_any_request_and_it_shows_in_the_history(web):
     assert 'id="note"' in client.get(f"/requests/{request_id}").text
     page = client.post(f"/requests/{request_id}/note", data={"csrf_token": _csrf(web), "note": "居民下午在家"}).text
     assert "备注已添加" in page
-    history = page[page.index('id="history"'):]
+    history = page[page.index('id="history"') :]
     assert "补充说明" in history and "居民下午在家" in history
     empty = client.post(f"/requests/{request_id}/note", data={"csrf_token": _csrf(web), "note": "  "})
     assert empty.status_code == 409  # the lifecycle's refusal, shown; nothing written
     with web.db.factory() as s:
         assert s.scalars(select(Event.note).where(Event.request_id == request_id, Event.action == "note")).all() == [
-            "居民下午在家"]
+            "居民下午在家"
+        ]
 
 
 def test_unknown_action_and_request_are_not_found(web):
@@ -212,11 +216,11 @@ def test_overview_counts_and_charts(web):
         page = web.staff_client().get("/?days=7").text
     assert '<div class="num" id="card-total">2</div>' in page
     assert "100.0%" in page  # one rated, satisfied
-    per_day = page[page.index('id="chart-per-day"'):page.index('id="chart-claim"')]
+    per_day = page[page.index('id="chart-per-day"') : page.index('id="chart-claim"')]
     assert per_day.count('class="bar"') == 7 and 'data-value="2"' in per_day
-    claim = page[page.index('id="chart-claim"'):page.index('id="chart-sat-grid"')]
+    claim = page[page.index('id="chart-claim"') : page.index('id="chart-sat-grid"')]
     assert "30分钟–2小时：1" in claim
-    sat_grid = page[page.index('id="chart-sat-grid"'):page.index('id="chart-sat-team"')]
+    sat_grid = page[page.index('id="chart-sat-grid"') : page.index('id="chart-sat-team"')]
     assert "第一网格：100.0%（1/1）" in sat_grid and 'class="target"' in sat_grid
     assert web.staff_client().get("/?days=0").status_code == 400
 
@@ -229,7 +233,7 @@ def test_satisfaction_below_target_is_marked(web):
             lifecycle.finish(s, _volunteer_actor(s, web, "张师傅"), request_id, hours=1)
             lifecycle.rate(s, _resident_actor(s, web, "王奶奶"), request_id, score)
     page = web.staff_client().get("/").text
-    team = page[page.index('id="chart-sat-team"'):]
+    team = page[page.index('id="chart-sat-team"') :]
     assert "一网格维修队：50.0%（1/2）" in team
     assert 'fill="#e67e22"' in team  # below the 95% target
     assert 'class="num below" id="card-satisfaction">50.0%' in page
@@ -252,7 +256,12 @@ def test_ledger_export_xlsx_and_csv(web):
     ledger = list(book["台账"].values)
     assert ledger[0][0] == "编号" and ledger[1][0] == request_id
     row = dict(zip(ledger[0], ledger[1], strict=True))
-    assert row["志愿者"] == "张师傅" and row["服务时长（小时）"] == 2 and row["评分"] == 5 and row["评价内容"] == "师傅很细心"
+    assert (
+        row["志愿者"] == "张师傅"
+        and row["服务时长（小时）"] == 2
+        and row["评分"] == 5
+        and row["评价内容"] == "师傅很细心"
+    )
     assert row["接单时间"] is not None and row["完成时间"] is not None
     totals = list(book["志愿者时长"].values)
     assert totals[1][0] == "张师傅" and totals[1][2] == "一网格维修队" and totals[1][4] == 2 and totals[1][5] == 20
@@ -261,7 +270,10 @@ def test_ledger_export_xlsx_and_csv(web):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1][0] == str(request_id) and "师傅很细心" in rows[1]
     earlier = {"start": (today - timedelta(days=10)).isoformat(), "end": (today - timedelta(days=5)).isoformat()}
-    assert len(list(csv.reader(io.StringIO(client.get("/export/ledger.csv", params=earlier).content.decode("utf-8-sig"))))) == 1
+    assert (
+        len(list(csv.reader(io.StringIO(client.get("/export/ledger.csv", params=earlier).content.decode("utf-8-sig")))))
+        == 1
+    )
     bad = client.get("/export/ledger.csv", params={"start": "2026-13-01", "end": "x"})
     assert bad.status_code == 400 and "日期格式不正确" in bad.text
     backwards = client.get("/export/ledger.xlsx", params={"start": "2026-11-20", "end": "2026-11-01"})
@@ -322,14 +334,12 @@ def test_production_needs_a_secret_key():
     assert WebSettings(web_env="production", web_secret_key="k" * 40).secret_key() == "k" * 40
 
 
-
-
 def test_dispatch_choices_are_the_volunteers_who_can_take_it(web):
     request_id = web.submit("陈大爷", "楼道灯泡坏了")  # building 4, grid G2
     with transaction(web.db.factory) as s:
         s.get(Volunteer, web.world.volunteers["刘师傅"].id).available = False
     page = web.staff_client().get(f"/requests/{request_id}").text
-    select_html = page[page.index('id="volunteer-select"'):page.index("</select>")]
+    select_html = page[page.index('id="volunteer-select"') : page.index("</select>")]
     names = re.findall(r">(\S+?)（", select_html)
     assert names[0] == "孙师傅"  # the grid's repair volunteer first
     assert "刘师傅" not in names  # paused: lifecycle.dispatch would refuse him anyway

@@ -1,5 +1,6 @@
 """`python -m web` serves the dashboard on the embedded defaults (any DATABASE_URL, schema
 upgraded on start), and refuses to start in production without a secret key."""
+
 import os
 import socket
 import subprocess
@@ -26,8 +27,14 @@ def _env(tmp_path, **extra) -> dict:
 
 def test_python_m_web_serves_the_login_page(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "web"], cwd=ROOT, env=_env(tmp_path, WEB_PORT=str(port)),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web"],
+        cwd=ROOT,
+        env=_env(tmp_path, WEB_PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -52,7 +59,13 @@ def test_python_m_web_serves_the_login_page(tmp_path):
 
 
 def test_production_without_a_secret_key_does_not_start(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "web"], cwd=ROOT, env=_env(tmp_path, WEB_ENV="production"),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "web"],
+        cwd=ROOT,
+        env=_env(tmp_path, WEB_ENV="production"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "WEB_SECRET_KEY is not set" in result.stderr and "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
 """Open311 GeoReport v2 as a 12345 hotline system uses it, and every error it can get."""
+
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,15 @@ def api(web):
 
 
 def _post(client, key, **overrides):
-    data = {"api_key": key, "service_code": "repair", "description": "厨房水龙头漏水", "address_string": "3号楼2单元502",
-            "phone": "13811112222", "last_name": "赵", "first_name": "秀英"}
+    data = {
+        "api_key": key,
+        "service_code": "repair",
+        "description": "厨房水龙头漏水",
+        "address_string": "3号楼2单元502",
+        "phone": "13811112222",
+        "last_name": "赵",
+        "first_name": "秀英",
+    }
     data.update(overrides)
     return client.post(f"{BASE}/requests.json", data={k: v for k, v in data.items() if v is not None})
 
@@ -44,7 +52,9 @@ def test_services_list_is_the_service_menu(api):
 def test_service_definition(api):
     client, key = api
     assert client.get(f"{BASE}/services/repair.json", params={"api_key": key}).json() == {
-        "service_code": "repair", "attributes": []}
+        "service_code": "repair",
+        "attributes": [],
+    }
     assert "nope" in _error(client.get(f"{BASE}/services/nope.json", params={"api_key": key}), 404)
 
 
@@ -87,7 +97,10 @@ def test_create_request_goes_through_the_lifecycle(web, api):
         resident = req.resident.person
         assert resident.name == "赵秀英" and resident.telegram_id is None
         assert req.created_by_person_id == web.world.staff.person_id  # 代下单 by the key's issuer
-        assert [e.action for e in s.scalars(select(Event).where(Event.request_id == request_id))] == ["submit", "publish"]
+        assert [e.action for e in s.scalars(select(Event).where(Event.request_id == request_id))] == [
+            "submit",
+            "publish",
+        ]
     detail = client.get(f"{BASE}/requests/{request_id}.json", params={"api_key": key}).json()
     assert detail[0]["status"] == "open" and detail[0]["service_code"] == "repair"
     assert detail[0]["address"] == "3号楼2单元502" and detail[0]["agency_responsible"] == "一网格维修队"
@@ -101,8 +114,12 @@ def test_same_caller_is_one_resident_but_a_family_member_is_another(web, api):
     _post(client, key, description="卫生间灯不亮")
     _post(client, key, description="帮忙换个门锁", first_name="建国")  # same phone, another person
     with web.db.factory() as s:
-        names = s.scalars(select(Person.name).join(Resident, Resident.person_id == Person.id)
-                          .where(Person.phone == "13811112222").order_by(Person.id)).all()
+        names = s.scalars(
+            select(Person.name)
+            .join(Resident, Resident.person_id == Person.id)
+            .where(Person.phone == "13811112222")
+            .order_by(Person.id)
+        ).all()
     assert names == ["赵秀英", "赵建国"]
 
 
@@ -113,12 +130,15 @@ def test_a_retried_post_returns_the_same_request(api):
     assert second.status_code == 201 and second.json()[0]["service_request_id"] == first
 
 
-@pytest.mark.parametrize("field,status,words", [
-    ("service_code", 400, "service_code"),
-    ("description", 400, "description"),
-    ("phone", 400, "phone"),
-    ("address_string", 400, "address_string"),
-])
+@pytest.mark.parametrize(
+    "field,status,words",
+    [
+        ("service_code", 400, "service_code"),
+        ("description", 400, "description"),
+        ("phone", 400, "phone"),
+        ("address_string", 400, "address_string"),
+    ],
+)
 def test_create_request_missing_fields(web, api, field, status, words):
     client, key = api
     assert words in _error(_post(client, key, **{field: None}), status)
@@ -193,9 +213,12 @@ def test_other_communities_requests_are_not_found(web, other_staff):
 def test_openapi_document_describes_open311_errors(web):
     doc = web.client().get("/openapi.json").json()
     paths = doc["paths"]
-    assert set(p for p in paths if p.startswith(BASE)) == {
-        f"{BASE}/services.json", f"{BASE}/services/{{service_code}}.json", f"{BASE}/requests.json",
-        f"{BASE}/requests/{{service_request_id}}.json"}
+    assert {p for p in paths if p.startswith(BASE)} == {
+        f"{BASE}/services.json",
+        f"{BASE}/services/{{service_code}}.json",
+        f"{BASE}/requests.json",
+        f"{BASE}/requests/{{service_request_id}}.json",
+    }
     assert not [p for p in paths if not p.startswith(BASE)]  # the HTML pages are not an API
     post = paths[f"{BASE}/requests.json"]["post"]
     assert set(post["responses"]) == {"201", "400", "403", "404"}

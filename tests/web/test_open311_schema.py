@@ -1,6 +1,7 @@
 """Property-based check of the Open311 endpoints against the app's own OpenAPI document
 (schemathesis): whatever a client sends, the answer is never a server error and always
 matches the documented status codes, content types and response schemas."""
+
 import atexit
 import shutil
 import tempfile
@@ -71,8 +72,10 @@ def test_open311_matches_its_openapi_document(case, api_key):
     response = case.call()
     # Business rules (a resolvable address, a valid phone, a code on the menu) are not in the
     # schema, so schema-valid data may still get a documented 400/404: don't demand a 2xx.
-    case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
-                                             content_type_conformance, response_schema_conformance])
+    case.validate_response(
+        response,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
     if response.status_code >= 400:
         body = response.json()
         assert body[0]["code"] == response.status_code and body[0]["description"]
