@@ -32,10 +32,10 @@ from sqlalchemy import func, insert, select
 
 from bot.app import build_application
 from bot.config import BotSettings
-from bot.emulator import EmulatorRequest, EmulatorServer, User, polling
 from community import clock
 from community.db import make_engine, session_factory, upgrade
 from community.models import Community, OutboxMessage, Person, Request, Resident
+from sim.emulator import EmulatorRequest, EmulatorServer, User, polling
 from tests.builders import build_world
 
 RESIDENTS = 50

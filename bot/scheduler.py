@@ -21,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from community import clock, followups
+from community import clock, followup_runner, followups
 from community.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class FollowUpScheduler:
         self.factory = factory
         self.scheduler = scheduler or BackgroundScheduler(timezone=UTC)
         self.runs = 0
-        self.last_report: followups.RunReport | None = None
+        self.last_report: followup_runner.RunReport | None = None
         # APScheduler 3's shutdown(wait=True) holds its job-store lock while it waits for a
         # running job; a job that then calls get_job/modify_job deadlocks. Runs check this
         # flag under `_arm_lock` before touching the scheduler, and shutdown sets it first.
@@ -64,7 +64,7 @@ class FollowUpScheduler:
 
     def tick(self) -> None:
         try:
-            self.last_report = followups.run_due(self.factory)
+            self.last_report = followup_runner.run_due(self.factory)
             self.runs += 1
             if self.last_report.total or self.last_report.care_requests:
                 log.info("follow-ups fired: %s", self.last_report)

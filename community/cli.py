@@ -20,7 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
+console = Console(soft_wrap=True)  # long lines stay whole (piped output, tests)
 DEMO_DATA = PROJECT_ROOT / "data" / "community"
 
 
@@ -112,7 +112,7 @@ def invite(
             issuer = s.scalars(query).first()
             if issuer is None:
                 _fail(texts.CLI_NO_STAFF)
-            invites = people.issue_invites(s, actor_for_person(s, issuer), count, team, days)
+            invites = people.issue_invites(s, actor_for_person(s, issuer, channel="cli"), count, team, days)
             bot = get_settings().bot_username
             table = Table(title=texts.CLI_INVITES_TITLE.format(days=days))
             table.add_column("邀请码")
@@ -290,7 +290,13 @@ def care(
             tz = get_settings().timezone
             first_utc = clock.from_local(local, tz)
             schedule = care_visits.schedule_visits(
-                s, actor_for_person(s, issuer), resident.resident.id, category, description, every, first_utc
+                s,
+                actor_for_person(s, issuer, channel="cli"),
+                resident.resident.id,
+                category,
+                description,
+                every,
+                first_utc,
             )
             console.print(
                 texts.CLI_CARE_SET.format(
@@ -299,81 +305,6 @@ def care(
             )
     except DomainError as exc:
         _fail(exc.message)
-
-
-def _staff_person(s, phone: str | None):
-    from sqlalchemy import select
-
-    from community.models import Person, Staff
-    from community.validation import normalize_phone
-
-    query = select(Person).join(Staff, Staff.person_id == Person.id).where(Staff.active.is_(True)).order_by(Staff.id)
-    if phone:
-        query = query.where(Person.phone == normalize_phone(phone))
-    return s.scalars(query).first()
-
-
-@app.command("web-login")
-def web_login(
-    phone: str = typer.Option(..., help="The staff member's phone number"),
-) -> None:
-    """Print a one-time login link for the staff web dashboard (valid for a few minutes)."""
-    from web import auth
-    from web import texts as web_texts
-    from web.config import get_web_settings
-
-    settings = get_web_settings()
-    try:
-        with transaction(_factory()) as s:
-            person = _staff_person(s, phone)
-            if person is None:
-                _fail(web_texts.CLI_NO_STAFF_PHONE.format(phone=phone))
-            token = auth.create_login_token(s, person, settings)
-    except DomainError as exc:
-        _fail(exc.message)
-    console.print(web_texts.CLI_WEB_LOGIN.format(name=person.name, minutes=settings.web_login_token_minutes))
-    print(f"{settings.base_url}/login?token={token}")
-
-
-@app.command("api-key")
-def api_key(
-    name: str = typer.Option(..., help="Who uses the key, e.g. 12345热线"),
-    staff_phone: str = typer.Option(
-        None, help="Staff member in whose name requests are placed (default: the first one)"
-    ),
-) -> None:
-    """Issue an Open311 API key (shown once; only its hash is stored)."""
-    from web import auth
-    from web import texts as web_texts
-
-    try:
-        with transaction(_factory()) as s:
-            person = _staff_person(s, staff_phone)
-            if person is None:
-                _fail(texts.CLI_NO_STAFF)
-            key = auth.create_api_key(s, person.community_id, name, person)
-    except DomainError as exc:
-        _fail(exc.message)
-    console.print(web_texts.CLI_API_KEY.format(name=name, staff=person.name))
-    print(key)
-
-
-@app.command()
-def web() -> None:
-    """Serve the staff web dashboard and the Open311 API (same as `python -m web`)."""
-    from web.__main__ import main as serve
-
-    serve()
-
-
-@app.command()
-def demo(
-    database: Path = typer.Option(PROJECT_ROOT / "var" / "demo.db", help="SQLite file, recreated each run"),
-) -> None:
-    """Play a short community day through the domain core and print queues and statistics."""
-    from community.demo import run_demo
-
-    run_demo(database, console)
 
 
 def main() -> None:

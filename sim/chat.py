@@ -22,9 +22,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from bot.emulator import BotMessage, EmulatorClient
 from sim import day as dayscript
 from sim.demo import console_progress, prepare
+from sim.emulator import BotMessage, EmulatorClient
 from sim.hub import STYLE, Hub, Party
 from sim.stack import ROOT, Stack, StackConfig, free_port, rasa_problem
 

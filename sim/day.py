@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.emulator import BotMessage
+from sim.emulator import BotMessage
 from sim.hub import Hub, Party, Stuck
 
 ID_PATTERN = re.compile(r"(?:编号\s*|#)(\d+)")

@@ -160,8 +160,8 @@ def run_demo(options: DemoOptions | None = None, console: Console | None = None)
 
 
 async def _play(stack: Stack, options: DemoOptions, console: Console, invites) -> DemoResult:
-    from bot.emulator import EmulatorClient
     from community.db import make_engine, session_factory
+    from sim.emulator import EmulatorClient
 
     cfg = stack.config
     engine = make_engine(cfg.database_url)

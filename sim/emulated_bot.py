@@ -1,6 +1,6 @@
 """`python -m sim.emulated_bot`: the bot process (`python -m bot`) against the local Bot API
 emulator. The same application, sender and scheduler; only the request class differs
-(bot.emulator.EmulatorRequest adapts the emulator's answers to the Bot API's). Settings come
+(sim.emulator.EmulatorRequest adapts the emulator's answers to the Bot API's). Settings come
 from the environment as for `python -m bot` (TELEGRAM_BASE_URL = the emulator's .../bot).
 Prints READY_LINE once polling has started, for the launcher."""
 
@@ -19,8 +19,8 @@ def main() -> None:
 
     from bot.app import build_application
     from bot.config import BotSettings
-    from bot.emulator import EmulatorRequest
     from bot.rasa import wait_until_ready
+    from sim.emulator import EmulatorRequest
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)

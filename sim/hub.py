@@ -20,8 +20,8 @@ from datetime import datetime
 from rich.console import Console
 from rich.markup import escape
 
-from bot.emulator import BotMessage, EmulatorClient, User, _chat, _inline_rows
 from community import clock
+from sim.emulator import BotMessage, EmulatorClient, User, _chat, _inline_rows
 
 STYLE = {"resident": "cyan", "volunteer": "green", "staff": "magenta", "leader": "yellow", "system": "bright_black"}
 LABEL = {"resident": "居民", "volunteer": "志愿者", "staff": "工作人员", "leader": "网格长", "system": "系统"}

@@ -143,7 +143,7 @@ class Stack:
     def start(self) -> Stack:
         """Emulator, then honcho; returns when the bot is polling and (if on) Rasa is ready.
         The clock stays frozen at sim_start until `start_clock()`."""
-        from bot.emulator import EmulatorServer
+        from sim.emulator import EmulatorServer
 
         os.environ[RUN_MARK] = self.run_id  # the emulator (a child of ours) carries it too
         try:

@@ -1,16 +1,13 @@
 """The admin command line as a staff member uses it, and the demo behind `make run`."""
 
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from typer.testing import CliRunner
 
 from community.cli import DEMO_DATA, app
-from community.models import Community, Invite, Request
+from community.models import Community, Invite
 from community.settings import get_settings
 
 runner = CliRunner()
@@ -69,29 +66,6 @@ def test_load_staff_invites_queue_and_stats(cli_db):
     assert code == 0 and "诉求总数 0" in out and "第一网格" not in out
     code, out = invoke("stats", "--grid", "G404")
     assert code == 1 and "G404" in out
-
-
-def test_make_run_demo_plays_a_day_and_ends_with_statistics(tmp_path):
-    db = tmp_path / "demo.db"
-    env = {**os.environ, "COLUMNS": "200"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "community", "demo", "--database", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    assert out.count("抢到了") == 1 and out.count("已被其他志愿者认领") == 9  # ten racers, one winner
-    assert "不用重复提交" in out and "没有找到“99号楼”" in out and "分钟前已经催过了" in out
-    assert "满意率" in out and "66.7%（2/3" in out
-    with create_engine(f"sqlite:///{db}").connect() as conn:
-        states = dict(conn.execute(text("select state, count(*) from requests group by state")).all())
-        unsent = conn.execute(text("select count(*) from outbox where status != 'sent'")).scalar()
-    assert states == {"closed": 3, "open": 2, "cancelled": 1}
-    assert unsent == 0
-    assert count(f"sqlite:///{db}", Request) == 6
 
 
 def test_staff_set_up_weekly_care_visits_from_the_command_line(cli_db):

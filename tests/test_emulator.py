@@ -1,4 +1,4 @@
-"""The offline Telegram Bot API emulator (bot/emulator.py): a real PTB 22 Application polls
+"""The offline Telegram Bot API emulator (sim/emulator.py): a real PTB 22 Application polls
 telegram-test-api under node, and EmulatorClient plays the user. Needs node and the npm
 package (`make emulator`; `make test` installs it): without them these tests fail, saying so.
 """
@@ -10,8 +10,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from telegram.error import BadRequest
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot import emulator
-from bot.emulator import EmulatorRequest, EmulatorServer, EmulatorUnavailable, User, polling
+from sim import emulator
+from sim.emulator import EmulatorRequest, EmulatorServer, EmulatorUnavailable, User, polling
 
 ALICE = User(id=1001, first_name="小红", username="xiaohong")
 

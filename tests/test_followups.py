@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community import care, clock, followups, lifecycle
+from community import care, clock, followup_runner, followups, lifecycle
 from community.actors import actor_for_person
 from community.lifecycle import NewRequest
 from community.models import (
@@ -48,7 +48,7 @@ def act(db, person_id, fn, *args, **kwargs):
 def at(db, fake, **delta):
     """Move the clock to START + delta and run the scheduler's work once."""
     fake.current = START + timedelta(**delta)
-    return followups.run_due(db.factory)
+    return followup_runner.run_due(db.factory)
 
 
 def kinds(db, person_id, since_id=0):

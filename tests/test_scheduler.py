@@ -100,17 +100,17 @@ def test_shutdown_while_a_run_is_in_progress_finishes_instead_of_deadlocking(db,
     starts, and shutdown must still return."""
     import threading
 
-    from community import followups
+    from community import followup_runner
 
     in_run = threading.Event()
-    real_run_due = followups.run_due
+    real_run_due = followup_runner.run_due
 
     def slow_run_due(factory, *args, **kwargs):
         in_run.set()
         time.sleep(0.5)
         return real_run_due(factory, *args, **kwargs)
 
-    monkeypatch.setattr(followups, "run_due", slow_run_due)
+    monkeypatch.setattr(followup_runner, "run_due", slow_run_due)
     open_request(db)
     scheduler = FollowUpScheduler(db.factory)
     scheduler.start()

@@ -1,20 +1,7 @@
-"""`python -m web`: the staff dashboard and Open311 API on WEB_HOST:WEB_PORT (default
-127.0.0.1:8000), on DATABASE_URL (default the embedded SQLite file)."""
+"""`python -m web` serves the dashboard and the Open311 API; `python -m web --help` lists the
+web's admin commands (login links, API keys)."""
 
-import uvicorn
-
-from web.app import create_app
-from web.config import get_web_settings
-
-
-def main() -> None:
-    settings = get_web_settings()
-    try:
-        app = create_app(settings=settings)
-    except RuntimeError as exc:  # e.g. production without WEB_SECRET_KEY: say what to set, no traceback
-        raise SystemExit(f"nuanxin web: {exc}") from None
-    uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="info")
-
+from web.cli import app
 
 if __name__ == "__main__":
-    main()
+    app()

@@ -3,34 +3,19 @@ GeoReport v2 API. `create_app()` takes a session factory so tests run it on thei
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from community import clock
-from web import texts
+from web import dashboard, open311, texts
 from web.config import WebSettings, get_web_settings
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
-TEMPLATES.env.globals["t"] = texts
-TEMPLATES.env.filters["local"] = lambda dt, tz="Asia/Shanghai", fmt="%Y-%m-%d %H:%M": (
-    clock.to_local(dt, tz).strftime(fmt) if dt else texts.NONE_YET
-)
-
-
-def error_page(request, status: int, message: str) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "error.html", {"message": message, "staff": None}, status_code=status)
+from web.rendering import error_page
 
 
 def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettings | None = None) -> FastAPI:
-    from web import dashboard, open311
-
     settings = settings or get_web_settings()
     settings.secret_key()  # fail at start, with the fix in the message, if production has no key
     if factory is None:
@@ -45,7 +30,7 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
         version="2",
         description=(
             "Open311 GeoReport v2 endpoints of the Nuanxin community-service assistant, for city hotline "
-            "systems (12345). Every call needs an `api_key` (issued with `python -m community api-key`). "
+            "systems (12345). Every call needs an `api_key` (issued with `python -m web api-key`). "
             "Service codes are the community's service menu codes. Errors are "
             '`[{"code": <HTTP status>, "description": "..."}]`.'
         ),

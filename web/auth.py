@@ -1,14 +1,14 @@
 """Who may use the dashboard and the API.
 
-- Staff sign in with a one-time login link made by the admin CLI (`python -m community
-  web-login --phone …`): the token works once and for a few minutes; only its SHA-256 is
+- Staff sign in with a one-time login link made by the web's CLI (`python -m web
+  login-link --phone …`): the token works once and for a few minutes; only its SHA-256 is
   stored.
 - Signing in creates a `WebSession` row; the browser gets an HttpOnly cookie holding the
   session key signed with WEB_SECRET_KEY (itsdangerous). The server checks the signature,
   the row, its expiry and that the person is still active staff on every request.
 - Every POST form carries the session's CSRF token in a hidden field, compared in
   constant time.
-- Open311 clients send an API key (`python -m community api-key --name …`); only its
+- Open311 clients send an API key (`python -m web api-key --name …`); only its
   SHA-256 is stored.
 """
 
@@ -134,7 +134,12 @@ def load_session(session: Session, cookie: str | None, settings: WebSettings) ->
     if person is None:
         return None
     return StaffSession(
-        row.id, person.id, person.name, person.community_id, row.csrf_token, actor_for_person(session, person)
+        row.id,
+        person.id,
+        person.name,
+        person.community_id,
+        row.csrf_token,
+        actor_for_person(session, person, channel="web"),
     )
 
 
@@ -183,7 +188,7 @@ def check_api_key(session: Session, key: str | None) -> ApiClient | None:
     issuer = _active_staff(session, row.issued_by_person_id)
     if issuer is None or issuer.community_id != row.community_id:
         return None
-    return ApiClient(row.id, row.name, row.community_id, actor_for_person(session, issuer))
+    return ApiClient(row.id, row.name, row.community_id, actor_for_person(session, issuer, channel="open311"))
 
 
 def touch_api_key(session: Session, key_id: int) -> None:

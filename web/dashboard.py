@@ -23,7 +23,7 @@ from community.models import Community, Person, RequestState
 from community.queues import QUEUE_NAMES
 from community.stats import compute_stats
 from web import auth, charts, queries, texts
-from web.app import TEMPLATES, error_page
+from web.rendering import TEMPLATES, error_page
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = ("publish", "reject", "dispatch", "urgent", "unurgent", "note", "followup")

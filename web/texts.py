@@ -33,7 +33,7 @@ SIGNED_IN_AS = "{name}（{community}）"
 
 # --- login ---------------------------------------------------------------------------------
 LOGIN_TITLE = "登录社区工作台"
-LOGIN_HELP = "请使用管理员生成的一次性登录链接登录（python -m community web-login --phone 手机号）。"
+LOGIN_HELP = "请使用管理员生成的一次性登录链接登录（python -m web login-link --phone 手机号）。"
 LOGIN_CONFIRM = "点击下方按钮登录。登录链接只能使用一次。"
 LOGIN_BUTTON = "登录"
 LOGIN_INVALID = "登录链接无效、已使用或已过期，请联系管理员重新生成。"
@@ -216,7 +216,8 @@ O311_STATUS_NOTES = {
 }
 O311_SERVICE_DESCRIPTION = "{name}（预计 {hours} 小时内办结）"
 
-# --- admin command line (python -m community web-login / api-key) -------------------------
+# --- admin command line (python -m web login-link / api-key) -------------------------
 CLI_NO_STAFF_PHONE = "没有手机号为 {phone} 的在职社区工作人员。"
 CLI_WEB_LOGIN = "{name} 的工作台登录链接（{minutes} 分钟内有效，只能使用一次）："
 CLI_API_KEY = "已为“{name}”生成 Open311 API 密钥（以{staff}的名义代下单）。请妥善保存，之后无法再次查看："
+CLI_NO_STAFF = "还没有社区工作人员，请先运行：python -m community add-staff --name 姓名 --telegram-id 数字ID"

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.emulator import EmulatorServer, EmulatorUnavailable
+from sim.emulator import EmulatorServer, EmulatorUnavailable
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import pytest
 
 from bot.app import build_application
 from bot.config import BotSettings
-from bot.emulator import EmulatorRequest, User, polling
 from community import clock, lifecycle
 from community.actors import actor_for_person
 from community.lifecycle import NewRequest
 from community.models import Request, RequestKind, RequestState
+from sim.emulator import EmulatorRequest, User, polling
 from tests.builders import build_world
 
 

@@ -12,9 +12,9 @@ from actions import texts as dialogue
 from bot import texts
 from bot.app import build_application
 from bot.config import BotSettings
-from bot.emulator import EmulatorClient, EmulatorRequest, EmulatorServer, User, polling
 from community import clock
 from community.models import Person, Rating, Request, RequestKind, RequestState, Resident
+from sim.emulator import EmulatorClient, EmulatorRequest, EmulatorServer, User, polling
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 

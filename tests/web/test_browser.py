@@ -93,7 +93,7 @@ def test_staff_log_in_filter_dispatch_and_see_the_history(server, page):
     assert page.url == f"{base}/login"
     expect(page.locator("main")).to_contain_text("一次性登录链接")
 
-    # The one-time link from `python -m community web-login`.
+    # The one-time link from `python -m web login-link`.
     page.goto(f"{base}/login?token={server['token']}")
     page.click("#login")
     expect(page.locator("h2")).to_have_text("社区概况")

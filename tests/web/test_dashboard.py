@@ -284,11 +284,11 @@ def test_cli_web_login_and_api_key(tmp_path, monkeypatch):
     """The admin CLI prints a login link and an API key that work against the same database."""
     from typer.testing import CliRunner
 
-    from community import cli
     from community.db import make_engine, session_factory, upgrade
     from community.settings import get_settings
     from tests.builders import build_world
     from tests.web.conftest import SETTINGS
+    from web import cli
     from web.app import create_app
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
@@ -301,9 +301,9 @@ def test_cli_web_login_and_api_key(tmp_path, monkeypatch):
     get_settings.cache_clear()
     try:
         runner = CliRunner()
-        unknown = runner.invoke(cli.app, ["web-login", "--phone", "13811110000"])
+        unknown = runner.invoke(cli.app, ["login-link", "--phone", "13811110000"])
         assert unknown.exit_code == 1 and "没有手机号为 13811110000 的在职社区工作人员" in unknown.output
-        result = runner.invoke(cli.app, ["web-login", "--phone", "13700000000"])
+        result = runner.invoke(cli.app, ["login-link", "--phone", "13700000000"])
         assert result.exit_code == 0, result.output
         link = re.search(r"http://127\.0\.0\.1:8000/login\?token=(\S+)", result.output)
         assert link

@@ -9,7 +9,7 @@ in package-lock.json; `make emulator` installs it) run by node, plus what python
             await client.send_command(alice, alice.id, "/start join-ABC")
             reply = await client.wait_for(alice.id, lambda m: "欢迎" in m.text)
 
-- `EmulatorServer` starts and stops the node process (bot/emulator_server.js).
+- `EmulatorServer` starts and stops the node process (sim/emulator_server.js).
 - `EmulatorRequest` is the PTB request class: it turns the emulator's answers into what the
   Bot API would answer (each adaptation names the emulator quirk it fixes).
 - `EmulatorClient` plays Telegram users through the emulator's own client API.
