@@ -51,7 +51,7 @@ from bench.synth import (  # noqa: E402
     throwaway_database,
 )
 from community import lifecycle  # noqa: E402
-from community.actors import actor_for_person, actor_for_telegram  # noqa: E402
+from community.actors import SYSTEM, actor_for_person, actor_for_telegram  # noqa: E402
 from community.db import make_engine, session_factory, upgrade  # noqa: E402
 from community.errors import AlreadyClaimed  # noqa: E402
 from community.lifecycle import NewRequest  # noqa: E402
@@ -141,6 +141,8 @@ class Bench:
                         ),
                     ).id
                 )
+                # Widened, as after two hours unclaimed: every grid volunteer may claim it.
+                lifecycle.escalate(s, SYSTEM, ids[-1], 1, 2)
             return ids
 
     def attempt(self, barrier: threading.Barrier | None, claimer: Claimer, request_id: int) -> Attempt:

@@ -18,16 +18,18 @@ class Actor:
     staff_id: int | None = None
     leader_grid_ids: frozenset[int] = field(default_factory=frozenset)
     is_system: bool = False
+    # Where the action came from, for the audit log: chat | web | cli | open311 | system.
+    channel: str = "chat"
 
     @property
     def is_staff(self) -> bool:
         return self.staff_id is not None or self.is_system
 
 
-SYSTEM = Actor(person_id=None, community_id=None, is_system=True)
+SYSTEM = Actor(person_id=None, community_id=None, is_system=True, channel="system")
 
 
-def actor_for_person(session: Session, person: Person) -> Actor:
+def actor_for_person(session: Session, person: Person, channel: str = "chat") -> Actor:
     leader_of = session.scalars(select(Grid.id).where(Grid.leader_person_id == person.id)).all()
     return Actor(
         person_id=person.id,
@@ -36,6 +38,7 @@ def actor_for_person(session: Session, person: Person) -> Actor:
         volunteer_id=person.volunteer.id if person.volunteer else None,
         staff_id=person.staff.id if person.staff and person.staff.active else None,
         leader_grid_ids=frozenset(leader_of),
+        channel=channel,
     )
 
 

@@ -29,7 +29,16 @@ from sqlalchemy.orm import Session
 from community import clock, followups, routing, texts
 from community.actors import SYSTEM as SYSTEM_ACTOR
 from community.actors import Actor
-from community.errors import AlreadyClaimed, Forbidden, IllegalTransition, InvalidInput, NotFound, OverLoad, TooSoon
+from community.errors import (
+    AlreadyClaimed,
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    OverLoad,
+    TooSoon,
+)
 from community.models import (
     ACTIVE_STATES,
     Building,
@@ -70,11 +79,81 @@ TRANSITIONS: dict[str, tuple[frozenset[RequestState], RequestState]] = {
     "cancel": (frozenset({S.SUBMITTED, S.OPEN, S.CLAIMED, S.IN_PROGRESS}), S.CANCELLED),
 }
 # Actions that change no state but still need the request in one of these states.
+BEFORE_DONE = frozenset({S.SUBMITTED, S.OPEN, S.CLAIMED, S.IN_PROGRESS})
 PRECONDITIONS: dict[str, frozenset[RequestState]] = {
     "rate": frozenset({S.DONE, S.CLOSED}),
-    "urge": frozenset({S.SUBMITTED, S.OPEN, S.CLAIMED, S.IN_PROGRESS}),
+    "urge": BEFORE_DONE,
     "escalate": frozenset({S.OPEN, S.CLAIMED}),
     "decline": frozenset({S.OPEN}),
+    "flag_urgent": BEFORE_DONE,
+    "unflag_urgent": BEFORE_DONE,
+    "edit": BEFORE_DONE,
+    "note": frozenset(RequestState),
+    "complete_followup": frozenset(RequestState),
+}
+
+# Who may take each action (besides the state it needs). The relations an actor can have
+# to a request, all looked up in the database:
+#   owner     the resident the request is for
+#   offered   a volunteer holding an offer card for it (or, once the offer was widened,
+#             eligible by the routing tiers)
+#   assignee  the volunteer holding it now (or who did the work, after done)
+#   leader    grid leader of the request's grid
+#   staff     active staff of the request's community (the scheduler acts as staff)
+ROLES: dict[str, frozenset[str]] = {
+    "publish": frozenset({"staff"}),
+    "reject": frozenset({"staff"}),
+    "claim": frozenset({"offered"}),
+    "decline": frozenset({"offered"}),
+    "dispatch": frozenset({"staff", "leader"}),
+    "start": frozenset({"assignee"}),
+    "release": frozenset({"assignee"}),
+    "finish": frozenset({"assignee"}),
+    "confirm": frozenset({"owner", "staff"}),
+    "reopen": frozenset({"owner", "staff"}),
+    "close_unrated": frozenset({"staff"}),
+    "cancel": frozenset({"owner", "staff"}),
+    "rate": frozenset({"owner"}),
+    "urge": frozenset({"owner"}),
+    "escalate": frozenset({"staff"}),
+    "flag_urgent": frozenset({"staff"}),
+    "unflag_urgent": frozenset({"staff"}),
+    "edit": frozenset({"staff"}),
+    "note": frozenset({"staff", "assignee"}),
+    "complete_followup": frozenset({"staff", "leader"}),
+}
+# A role that may take an action only in some of the states the action allows.
+ROLE_STATES: dict[tuple[str, str], frozenset[RequestState]] = {
+    ("note", "assignee"): frozenset({S.DONE, S.CLOSED}),  # the volunteer's note comes after the work
+}
+# The order adapters show actions in (buttons, lists). Scheduler-only actions are left out.
+DISPLAY_ORDER = (
+    "claim",
+    "decline",
+    "start",
+    "finish",
+    "release",
+    "publish",
+    "reject",
+    "dispatch",
+    "confirm",
+    "reopen",
+    "rate",
+    "urge",
+    "flag_urgent",
+    "unflag_urgent",
+    "edit",
+    "note",
+    "complete_followup",
+    "cancel",
+)
+_FORBIDDEN_MESSAGES = {
+    frozenset({"staff"}): texts.ERR_NOT_STAFF,
+    frozenset({"staff", "leader"}): texts.ERR_NOT_STAFF_OR_LEADER,
+    frozenset({"assignee"}): texts.ERR_NOT_YOUR_TASK,
+    frozenset({"staff", "assignee"}): texts.ERR_NOT_YOUR_TASK,
+    frozenset({"owner"}): texts.ERR_NOT_YOUR_REQUEST,
+    frozenset({"owner", "staff"}): texts.ERR_NOT_YOUR_REQUEST,
 }
 
 RATING_EMA_WEIGHT = 0.3  # weight of the newest rating in Volunteer.rating_recent
@@ -134,6 +213,93 @@ def _check(req: Request, action: str) -> None:
         )
 
 
+# --- the one authority: what may this actor do with this request now ------------------------
+
+
+def _holds_offer(session: Session, actor: Actor, req: Request) -> bool:
+    """An offer card was sent to this volunteer (declining it does not take it back; a
+    card withdrawn because someone else claimed still counts, so its holder hears "already
+    claimed"), or the offer was widened and the volunteer is eligible by the routing tiers.
+    The volunteer who accepted and then released it is not offered it again."""
+    if actor.volunteer_id is None:
+        return False
+    status = session.scalar(
+        select(Offer.status).where(Offer.request_id == req.id, Offer.volunteer_id == actor.volunteer_id)
+    )
+    if status in (OfferStatus.OFFERED, OfferStatus.DECLINED, OfferStatus.WITHDRAWN):
+        return True
+    if status is None and req.escalation_level >= 1:
+        return routing.is_candidate(
+            session,
+            actor.volunteer_id,
+            grid_id=req.grid_id,
+            category_id=req.category_id,
+            community_id=req.community_id,
+        )
+    return False
+
+
+def _has_role(session: Session, actor: Actor, req: Request, role: str) -> bool:
+    match role:
+        case "staff":
+            return actor.is_system or (actor.is_staff and actor.community_id == req.community_id)
+        case "owner":
+            return actor.resident_id is not None and actor.resident_id == req.resident_id
+        case "assignee":
+            return actor.volunteer_id is not None and actor.volunteer_id == req.volunteer_id
+        case "leader":
+            return req.grid_id is not None and req.grid_id in actor.leader_grid_ids
+        case "offered":
+            return _holds_offer(session, actor, req)
+    raise ValueError(f"unknown role {role}")
+
+
+def denial(session: Session, actor: Actor, req: Request, action: str) -> DomainError | None:
+    """Why `actor` may not take `action` on `req` now, or None if they may. Role and
+    ownership come first (someone with no business here learns nothing about the state),
+    then the state, then what else the action needs."""
+    needed = ROLES[action]
+    if action == "claim" and req.state in ACTIVE_STATES and _has_role(session, actor, req, "assignee"):
+        return IllegalTransition(texts.ERR_ALREADY_YOURS)
+    roles = [role for role in sorted(needed) if _has_role(session, actor, req, role)]
+    if not roles:
+        if action in ("claim", "decline"):
+            return Forbidden(texts.ERR_NOT_OFFERED if actor.volunteer_id else texts.ERR_NOT_VOLUNTEER)
+        return Forbidden(_FORBIDDEN_MESSAGES[needed])
+    states = TRANSITIONS[action][0] if action in TRANSITIONS else PRECONDITIONS[action]
+    role_states = frozenset().union(*(ROLE_STATES.get((action, role), states) for role in roles))
+    if req.state not in states & role_states:
+        if action == "claim" and req.state in (S.CLAIMED, S.IN_PROGRESS, S.DONE, S.CLOSED):
+            return AlreadyClaimed(texts.ERR_ALREADY_CLAIMED)
+        return IllegalTransition(
+            texts.ERR_WRONG_STATE.format(state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES[action])
+        )
+    if action == "rate" and session.scalar(select(Rating.id).where(Rating.request_id == req.id)):
+        return IllegalTransition(texts.ERR_ALREADY_RATED)
+    if action == "flag_urgent" and req.priority:
+        return IllegalTransition(texts.ERR_ALREADY_URGENT)
+    if action == "unflag_urgent" and not req.priority:
+        return IllegalTransition(texts.ERR_NOT_URGENT)
+    if action == "complete_followup" and not req.needs_followup:
+        return IllegalTransition(texts.ERR_NO_FOLLOWUP_PENDING.format(id=req.id))
+    return None
+
+
+def allowed_actions(session: Session, actor: Actor, req: Request) -> list[str]:
+    """Every action `actor` may take on `req` now, in display order. Adapters (bot
+    buttons, the web's action forms, Rasa actions) render from this and never re-derive it;
+    each action re-checks with `denial` when it is taken."""
+    if not actor.is_system and req.community_id != actor.community_id:
+        return []
+    return [action for action in DISPLAY_ORDER if denial(session, actor, req, action) is None]
+
+
+def _authorize(session: Session, actor: Actor, req: Request, action: str) -> None:
+    refusal = denial(session, actor, req, action)
+    if refusal is not None:
+        raise refusal
+
+
 def _record(session: Session, req: Request, actor: Actor, role: str, action: str, from_state, note: str = "") -> None:
     session.add(
         Event(
@@ -141,6 +307,7 @@ def _record(session: Session, req: Request, actor: Actor, role: str, action: str
             at=clock.now(),
             actor_person_id=actor.person_id,
             actor_role="system" if actor.is_system else role,
+            channel=actor.channel,
             action=action,
             from_state=from_state.value if from_state else None,
             to_state=req.state.value,
@@ -172,22 +339,13 @@ def _move(session: Session, req: Request, actor: Actor, role: str, action: str, 
     followups.replan(session, req, before)
 
 
-def _require_staff(actor: Actor) -> None:
-    if not actor.is_staff:
-        raise Forbidden(texts.ERR_NOT_STAFF)
+def _owner_or_staff(actor: Actor, req: Request) -> str:
+    """The role an event records for an action open to the resident and to staff."""
+    return "staff" if actor.is_staff else "resident"
 
 
-def _require_owner_or_staff(actor: Actor, req: Request) -> str:
-    if actor.is_staff:
-        return "staff"
-    if actor.resident_id is not None and actor.resident_id == req.resident_id:
-        return "resident"
-    raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
-
-
-def _require_assignee(actor: Actor, req: Request) -> None:
-    if actor.volunteer_id is None or actor.volunteer_id != req.volunteer_id:
-        raise Forbidden(texts.ERR_NOT_YOUR_TASK)
+def _staff_or_leader(session: Session, actor: Actor, req: Request) -> str:
+    return "staff" if _has_role(session, actor, req, "staff") else "grid_leader"
 
 
 def _summary(req: Request, length: int = 40) -> str:
@@ -462,19 +620,19 @@ def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
 
 
 def publish(session: Session, actor: Actor, request_id: int) -> Request:
-    _require_staff(actor)
     req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "publish")
     _publish(session, req, actor, "staff")
     _notify_resident(session, req, "published", texts.N_PUBLISHED.format(id=req.id))
     return req
 
 
 def reject(session: Session, actor: Actor, request_id: int, reason: str) -> Request:
-    _require_staff(actor)
+    req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "reject")
     reason = normalize_text(reason)
     if not reason:
         raise InvalidInput(texts.ERR_REASON_REQUIRED)
-    req = _lock(session, actor, request_id)
     _move(session, req, actor, "staff", "reject", reason)
     req.reason = reason
     _notify_resident(session, req, "rejected", texts.N_REJECTED.format(id=req.id, reason=reason))
@@ -486,14 +644,8 @@ def reject(session: Session, actor: Actor, request_id: int, reason: str) -> Requ
 
 def claim(session: Session, actor: Actor, request_id: int) -> Request:
     """接单: first one wins; the rest get AlreadyClaimed ("已被其他志愿者认领")."""
-    if actor.volunteer_id is None:
-        raise Forbidden(texts.ERR_NOT_VOLUNTEER)
     req = _lock(session, actor, request_id)
-    if req.state in ACTIVE_STATES and req.volunteer_id == actor.volunteer_id:
-        raise IllegalTransition(texts.ERR_ALREADY_YOURS)
-    if req.state in (S.CLAIMED, S.IN_PROGRESS, S.DONE, S.CLOSED):
-        raise AlreadyClaimed(texts.ERR_ALREADY_CLAIMED)
-    _check(req, "claim")
+    _authorize(session, actor, req, "claim")
     volunteer = _lock_volunteer(session, actor.volunteer_id)
     _check_can_take(volunteer)
     req.volunteer_id = volunteer.id
@@ -528,9 +680,8 @@ def _after_assign(session: Session, req: Request, volunteer: Volunteer, template
 
 def decline(session: Session, actor: Actor, request_id: int) -> None:
     """不方便: the volunteer passes on an offer; the card is edited, the request unchanged."""
-    if actor.volunteer_id is None:
-        raise Forbidden(texts.ERR_NOT_VOLUNTEER)
     req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "decline")
     offer_row = session.scalar(
         select(Offer).where(Offer.request_id == req.id, Offer.volunteer_id == actor.volunteer_id)
     )
@@ -542,9 +693,7 @@ def decline(session: Session, actor: Actor, request_id: int) -> None:
 def dispatch(session: Session, actor: Actor, request_id: int, volunteer_id: int) -> Request:
     """派单/改派 by staff or the grid leader of the request's grid."""
     req = _lock(session, actor, request_id)
-    if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
-        raise Forbidden(texts.ERR_NOT_STAFF_OR_LEADER)
-    _check(req, "dispatch")
+    _authorize(session, actor, req, "dispatch")
     target = session.get(Volunteer, volunteer_id)
     if target is None or target.person.community_id != req.community_id:
         raise InvalidInput(texts.ERR_TARGET_NOT_VOLUNTEER)
@@ -566,7 +715,7 @@ def dispatch(session: Session, actor: Actor, request_id: int, volunteer_id: int)
         old.active_load -= 1
         note = f"{old.person.name} → {new.person.name}"
         notify(session, old.person, "reassigned", texts.N_TAKEN_FROM_VOLUNTEER.format(id=req.id), request=req)
-    _record(session, req, actor, "staff" if actor.is_staff else "grid_leader", "dispatch", before, note)
+    _record(session, req, actor, _staff_or_leader(session, actor, req), "dispatch", before, note)
     _after_assign(session, req, new, texts.N_DISPATCHED_VOLUNTEER, reply=False)
     followups.replan(session, req, before, reassigned=True)
     return req
@@ -575,7 +724,7 @@ def dispatch(session: Session, actor: Actor, request_id: int, volunteer_id: int)
 def start(session: Session, actor: Actor, request_id: int) -> Request:
     """出发了."""
     req = _lock(session, actor, request_id)
-    _require_assignee(actor, req)
+    _authorize(session, actor, req, "start")
     _move(session, req, actor, "volunteer", "start")
     _notify_resident(session, req, "started", texts.N_STARTED.format(id=req.id, volunteer=req.volunteer.person.name))
     return req
@@ -584,7 +733,7 @@ def start(session: Session, actor: Actor, request_id: int) -> Request:
 def release(session: Session, actor: Actor, request_id: int, reason: str = "") -> Request:
     """放弃: the request goes back to open and is offered again (not to the same person)."""
     req = _lock(session, actor, request_id)
-    _require_assignee(actor, req)
+    _authorize(session, actor, req, "release")
     reason = normalize_text(reason)
     volunteer = req.volunteer
     _move(session, req, actor, "volunteer", "release", reason)
@@ -605,8 +754,7 @@ def release(session: Session, actor: Actor, request_id: int, reason: str = "") -
 def finish(session: Session, actor: Actor, request_id: int, hours: float | None = None, note: str = "") -> Request:
     """已完成, with hours spent (default from the category) and an optional note."""
     req = _lock(session, actor, request_id)
-    _require_assignee(actor, req)
-    _check(req, "finish")
+    _authorize(session, actor, req, "finish")
     if hours is None:
         hours = req.category.default_hours if req.category else 1.0
     if not 0 < hours <= MAX_HOURS:
@@ -649,7 +797,8 @@ def finish(session: Session, actor: Actor, request_id: int, hours: float | None 
 def confirm(session: Session, actor: Actor, request_id: int) -> Request:
     """已解决: the resident (or staff after a 回访 call) closes a done request."""
     req = _lock(session, actor, request_id)
-    role = _require_owner_or_staff(actor, req)
+    _authorize(session, actor, req, "confirm")
+    role = _owner_or_staff(actor, req)
     _move(session, req, actor, role, "confirm")
     if req.volunteer:
         notify(
@@ -671,7 +820,8 @@ def confirm(session: Session, actor: Actor, request_id: int) -> Request:
 def reopen(session: Session, actor: Actor, request_id: int, note: str = "") -> Request:
     """没解决: back to open for another try, flagged for the grid leader's follow-up."""
     req = _lock(session, actor, request_id)
-    role = _require_owner_or_staff(actor, req)
+    _authorize(session, actor, req, "reopen")
+    role = _owner_or_staff(actor, req)
     _move(session, req, actor, role, "reopen", normalize_text(note))
     req.needs_followup = True
     previous = req.volunteer
@@ -691,11 +841,7 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput(texts.ERR_SCORE)
     req = _lock(session, actor, request_id)
-    if actor.resident_id is None or actor.resident_id != req.resident_id:
-        raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
-    _check(req, "rate")
-    if session.scalar(select(Rating.id).where(Rating.request_id == req.id)):
-        raise IllegalTransition(texts.ERR_ALREADY_RATED)
+    _authorize(session, actor, req, "rate")
     comment = normalize_text(comment)[:500]
     rating = Rating(
         request_id=req.id, volunteer_id=req.volunteer_id, score=score, comment=comment, created_at=clock.now()
@@ -736,8 +882,11 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
 def cancel(session: Session, actor: Actor, request_id: int, reason: str = "") -> Request:
     """The resident (own requests only) or staff cancels any time before done."""
     req = _lock(session, actor, request_id)
-    role = _require_owner_or_staff(actor, req)
+    _authorize(session, actor, req, "cancel")
+    role = _owner_or_staff(actor, req)
     reason = normalize_text(reason)
+    if role == "staff" and not reason and not actor.is_system:
+        raise InvalidInput(texts.ERR_REASON_REQUIRED_STAFF)
     volunteer = req.volunteer if req.state in ACTIVE_STATES else None
     _move(session, req, actor, role, "cancel", reason)
     req.reason = reason or None
@@ -751,9 +900,7 @@ def cancel(session: Session, actor: Actor, request_id: int, reason: str = "") ->
 def urge(session: Session, actor: Actor, request_id: int) -> Request:
     """催一下: tells the grid leader (staff if none), at most once per interval."""
     req = _lock(session, actor, request_id)
-    if actor.resident_id is None or actor.resident_id != req.resident_id:
-        raise Forbidden(texts.ERR_NOT_YOUR_REQUEST)
-    _check(req, "urge")
+    _authorize(session, actor, req, "urge")
     now = clock.now()
     interval = timedelta(seconds=get_settings().urge_interval_seconds)
     if req.last_urged_at and now - req.last_urged_at < interval:
@@ -819,8 +966,8 @@ def complain(session: Session, actor: Actor, text: str) -> Request | None:
 
 def close_unrated(session: Session, actor: Actor, request_id: int) -> Request:
     """No answer 72 h after done: closed as 未评价, never counted as satisfied."""
-    _require_staff(actor)
     req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "close_unrated")
     _move(session, req, actor, "staff", "close_unrated", "未评价")
     req.closed_unrated = True
     _notify_resident(session, req, "closed", texts.N_CLOSED_UNRATED.format(id=req.id))
@@ -831,15 +978,8 @@ def add_note(session: Session, actor: Actor, request_id: int, note: str) -> Requ
     """Staff note a request in any state (a call, a visit); the volunteer who did the work
     adds a note or a photo (a Telegram file id) after finishing."""
     req = _lock(session, actor, request_id)
-    if actor.is_staff:
-        role = "staff"
-    else:
-        _require_assignee(actor, req)
-        role = "volunteer"
-        if req.state not in (S.DONE, S.CLOSED):
-            raise IllegalTransition(
-                texts.ERR_WRONG_STATE.format(state=texts.STATE_NAMES[req.state], action=texts.ACTION_NAMES["note"])
-            )
+    _authorize(session, actor, req, "note")
+    role = "staff" if _has_role(session, actor, req, "staff") else "volunteer"
     note = normalize_text(note)[:1000]
     if not note:
         raise InvalidInput(texts.ERR_NOTE_EMPTY)
@@ -852,9 +992,8 @@ def add_note(session: Session, actor: Actor, request_id: int, note: str) -> Requ
 def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_waited: int) -> Request:
     """Unclaimed too long. Level 1: widen the offer and tell the grid leader; level 2:
     red flag in the staff queue and tell staff. Levels only go up."""
-    _require_staff(actor)
     req = _lock(session, actor, request_id)
-    _check(req, "escalate")
+    _authorize(session, actor, req, "escalate")
     if level not in (1, 2) or level <= req.escalation_level:
         return req
     req.escalation_level = level
@@ -887,23 +1026,65 @@ def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_
 def complete_followup(session: Session, actor: Actor, request_id: int, note: str) -> Request:
     """回访 done: staff or the grid leader called the resident back and record what came of it."""
     req = _lock(session, actor, request_id)
-    if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
-        raise Forbidden(texts.ERR_NOT_STAFF_OR_LEADER)
+    _authorize(session, actor, req, "complete_followup")
     note = normalize_text(note)
     if not note:
         raise InvalidInput(texts.ERR_FOLLOWUP_NOTE)
-    if not req.needs_followup:
-        raise IllegalTransition(texts.ERR_NO_FOLLOWUP_PENDING.format(id=req.id))
     req.needs_followup = False
-    _record(session, req, actor, "staff" if actor.is_staff else "grid_leader", "followup_done", req.state, note)
+    _record(session, req, actor, _staff_or_leader(session, actor, req), "followup_done", req.state, note)
     return req
 
 
 def flag_urgent(session: Session, actor: Actor, request_id: int, urgent: bool = True) -> Request:
-    _require_staff(actor)
     req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "flag_urgent" if urgent else "unflag_urgent")
     req.priority = 1 if urgent else 0
     _record(session, req, actor, "staff", "flag_urgent" if urgent else "unflag_urgent", req.state)
+    return req
+
+
+def edit(
+    session: Session,
+    actor: Actor,
+    request_id: int,
+    *,
+    description: str | None = None,
+    address: str | None = None,
+    preferred_time: datetime | None = None,
+    phone: str | None = None,
+) -> Request:
+    """Staff correct what a request says (after a call with the resident, a typo): its
+    description, address (re-routed to the new grid), preferred time or contact phone. The
+    volunteer holding it gets the corrected details."""
+    req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "edit")
+    changed = []
+    if description is not None and (text := check_description(description)) != req.description:
+        req.description = text
+        changed.append("description")
+    if address is not None:
+        addr = routing.resolve_address(session, req.community_id, address)
+        if (addr.building_id, addr.unit, addr.room) != (req.building_id, req.unit, req.room):
+            req.building_id, req.unit, req.room, req.address_text = addr.building_id, addr.unit, addr.room, addr.label
+            req.grid_id = addr.grid_id
+            req.team_id = routing.team_for(session, req.category_id, addr.grid_id)
+            changed.append("address")
+    if preferred_time is not None and preferred_time != req.preferred_time:
+        req.preferred_time = preferred_time
+        changed.append("preferred_time")
+    if phone is not None and (number := normalize_phone(phone)) != req.contact_phone:
+        req.contact_phone = number
+        changed.append("phone")
+    if not changed:
+        raise InvalidInput(texts.ERR_NOTHING_TO_EDIT)
+    req.updated_at = clock.now()
+    names = "、".join(texts.EDIT_FIELDS[name] for name in changed)
+    _record(session, req, actor, "staff", "edit", req.state, names)
+    if "preferred_time" in changed:
+        followups.replan(session, req, req.state, reassigned=True)  # reminders follow the new time
+    if req.volunteer is not None and req.state in ACTIVE_STATES:
+        template = texts.N_EDITED_VOLUNTEER.replace("{changes}", names)
+        notify(session, req.volunteer.person, "edited", _contact_text(session, req, template), request=req)
     return req
 
 

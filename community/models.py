@@ -342,6 +342,8 @@ class Event(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     actor_role: Mapped[str] = mapped_column(String(20))
+    # chat | web | cli | open311 | system: where a staff action was taken (the audit log).
+    channel: Mapped[str | None] = mapped_column(String(10))
     action: Mapped[str] = mapped_column(String(30))
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str | None] = mapped_column(String(20))
@@ -484,7 +486,7 @@ class ButtonPayload(Base):
 
 class WebLoginToken(Base):
     """A one-time, short-lived login link for the staff web dashboard, printed by the admin
-    CLI (`python -m community web-login`). Only a SHA-256 of the token is kept."""
+    CLI (`python -m web login-link`). Only a SHA-256 of the token is kept."""
 
     __tablename__ = "web_login_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)

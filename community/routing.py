@@ -286,3 +286,24 @@ def rank_candidates(
             for r in rows
         ]
     return found
+
+
+def is_candidate(
+    session: Session, volunteer_id: int, *, grid_id: int | None, category_id: int | None, community_id: int
+) -> bool:
+    """Would a widened offer (every tier) reach this volunteer, load and pauses aside? Used
+    to let a volunteer claim a widened request whose card went to others first."""
+    skilled = exists().where(
+        team_members.c.volunteer_id == Volunteer.id,
+        team_skills.c.team_id == team_members.c.team_id,
+        team_skills.c.category_id == category_id,
+    )
+    reach = [skilled] if category_id is not None else [true()]
+    if grid_id is not None:
+        reach.append(Volunteer.grid_id == grid_id)
+    found = session.scalar(
+        select(Volunteer.id)
+        .join(Person, Person.id == Volunteer.person_id)
+        .where(Volunteer.id == volunteer_id, Person.community_id == community_id, or_(*reach))
+    )
+    return found is not None

@@ -31,6 +31,12 @@ ERR_ALREADY_YOURS = "这一单您已经认领了，不用重复接单。"
 ERR_OVER_LOAD = "您手上已有 {load} 单未完成（上限 {limit} 单），请先完成或放弃一单再接新的。"
 ERR_VOLUNTEER_PAUSED = "您目前处于暂停接单状态，请先恢复接单。"
 ERR_NOT_VOLUNTEER = "只有已登记的志愿者才能接单。"
+ERR_NOT_OFFERED = "这一单没有派给您，暂时不能接。有需要请联系社区工作人员。"
+ERR_ALREADY_URGENT = "这条诉求已经标记为紧急了。"
+ERR_NOT_URGENT = "这条诉求没有标记为紧急。"
+ERR_NOTHING_TO_EDIT = "没有要修改的内容。"
+EDIT_FIELDS = {"description": "说明", "address": "地址", "preferred_time": "时间", "phone": "电话"}
+ERR_REASON_REQUIRED_STAFF = "工作人员取消诉求时请填写原因，方便居民了解情况。"
 ERR_NOT_STAFF = "只有社区工作人员可以进行这项操作。"
 ERR_NOT_STAFF_OR_LEADER = "只有社区工作人员或本网格网格长可以派单。"
 ERR_NOT_YOUR_TASK = "这一单不是由您认领的，无法操作。"
@@ -74,6 +80,10 @@ ACTION_NAMES = {
     "escalate": "升级",
     "decline": "婉拒",
     "note": "补充说明",
+    "flag_urgent": "标记紧急",
+    "unflag_urgent": "取消紧急",
+    "complete_followup": "完成回访",
+    "edit": "修改",
 }
 
 # How events read in a request's history: the action names, worded for a record.
@@ -83,8 +93,6 @@ EVENT_NAMES = {
     "reopen": "反馈没解决",
     "close_unrated": "未评价关闭",
     "overdue": "超期提醒",
-    "flag_urgent": "标记紧急",
-    "unflag_urgent": "取消紧急",
     "followup_requested": "需要回访",
     "followup_done": "完成回访",
     "complain": "投诉",
@@ -111,6 +119,7 @@ N_CLAIMED_VOLUNTEER = (
     "接单成功！编号 {id}\n内容：{summary}\n居民：{resident}\n电话：{phone}\n地址：{address}\n时间：{time}"
 )
 N_DISPATCHED_VOLUNTEER = "社区给您派了一单：\n" + N_CLAIMED_VOLUNTEER
+N_EDITED_VOLUNTEER = "社区更新了编号 {id} 的信息（{changes}），以这条为准：\n" + N_CLAIMED_VOLUNTEER
 N_TAKEN_FROM_VOLUNTEER = "编号 {id} 已由社区改派给其他志愿者，您无需再跟进，谢谢！"
 N_STARTED = "志愿者{volunteer}已出发，请您在家稍候（编号 {id}）。"
 N_DONE_RESIDENT = "志愿者{volunteer}已完成服务（编号 {id}）。问题解决了吗？请确认并给这次服务打个分。"

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from community import lifecycle
-from community.actors import actor_for_person
+from community.actors import SYSTEM, actor_for_person
 from community.errors import AlreadyClaimed, DomainError, OverLoad
 from community.lifecycle import NewRequest
 from community.models import Event, OutboxMessage, Person, Request, RequestKind, RequestState, Volunteer
@@ -46,6 +46,9 @@ def test_fifty_concurrent_claims_have_exactly_one_winner(db):
             actor_for_person(s, resident.person),
             NewRequest(kind=RequestKind.SERVICE, description="水管爆了", category="维修"),
         ).id
+        # Widened (as after two hours unclaimed): every grid volunteer may claim, not only
+        # the five who got the first cards.
+        lifecycle.escalate(s, SYSTEM, rid, 1, 2)
 
     results = _race(db, [(p, rid) for p in people])
 

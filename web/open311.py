@@ -102,7 +102,7 @@ ERRORS = {
     403: {"model": list[Error], "description": "api_key missing or invalid"},
     404: {"model": list[Error], "description": "Not found (service_code, service_request_id or jurisdiction_id)"},
 }
-API_KEY_DOC = "API key issued with `python -m community api-key --name …`"
+API_KEY_DOC = "API key issued with `python -m web api-key --name …`"
 JURISDICTION_DOC = "Optional; when given it must be the community's code"
 
 
