@@ -9,13 +9,14 @@ RASA_VENV := .venv-rasa
 PY        := $(VENV)/bin/python
 PIP_FLAGS := --quiet --disable-pip-version-check --progress-bar off
 
-.PHONY: help run demo chat test env rasa-env emulator model browser clean
+.PHONY: help run demo chat test lint env rasa-env emulator model browser clean
 
 help:
 	@echo "make run    # the product: offline demo day without TELEGRAM_BOT_TOKEN, real Telegram with it"
 	@echo "make demo   # a community day through the real bot, Rasa and the Bot API emulator; stats + chart"
 	@echo "make chat   # talk to the bot yourself in the terminal (resident, volunteer or staff)"
 	@echo "make test   # all tests (SQLite and PostgreSQL)"
+	@echo "make lint   # ruff format and lint, mypy"
 	@echo "make env    # only the Python 3.11 environment ($(VENV))"
 	@echo "make rasa-env  # only the Python 3.10 environment for Rasa ($(RASA_VENV))"
 	@echo "make emulator  # only the offline Telegram Bot API emulator (node_modules; needs node, npm)"
@@ -30,6 +31,11 @@ demo: env rasa-env emulator model
 
 chat: env rasa-env emulator model
 	@$(PY) -m sim chat $(SIM_ARGS)
+
+# ruff (format and lint); mypy joins once the core is typed (see pyproject.toml).
+lint: env
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
 
 test: env rasa-env node_modules/.installed model browser
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -61,7 +67,7 @@ $(RASA_VENV)/.installed: requirements-rasa.txt
 	@$(RASA_VENV)/bin/rasa --version >/dev/null && touch $@
 
 # The offline Telegram Bot API emulator (telegram-test-api, pinned in package-lock.json) that
-# bot/emulator.py runs under node for the bot's tests.
+# sim/emulator.py runs under node for the bot's tests.
 node_modules/.installed: package.json package-lock.json
 	@echo "==> Telegram Bot API emulator (node_modules)"
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are needed: install Node.js (>= 18)" >&2; exit 1; }
