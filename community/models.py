@@ -152,6 +152,9 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Set when Telegram answers 403 (the person blocked the bot or deleted the account):
+    # nothing more is sent and routing offers them nothing until they write to the bot again.
+    telegram_blocked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     resident: Mapped[Resident | None] = relationship(back_populates="person", foreign_keys="Resident.person_id")
     volunteer: Mapped[Volunteer | None] = relationship(back_populates="person")
