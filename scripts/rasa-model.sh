@@ -4,6 +4,11 @@
 # components in nlu/ and requirements-rasa.txt. The inputs' content hash is kept beside
 # the model, so a fresh checkout (new mtimes, same content) does not retrain.
 #
+# Like pip's wheel cache, trained models are also kept per input hash in a cache outside
+# the checkout (NUANXIN_MODEL_CACHE, default ~/.cache/nuanxin/models; empty disables it):
+# a fresh clone of the same content on the same machine reuses the model instead of
+# training it again. A machine that never trained these inputs trains them.
+#
 #   scripts/rasa-model.sh           train if needed, print the model path
 #   scripts/rasa-model.sh --check   exit 1 if the model is missing or stale, 0 otherwise
 set -euo pipefail
@@ -24,12 +29,24 @@ fingerprint() {
   } | sha256sum | cut -d' ' -f1
 }
 
+CACHE="${NUANXIN_MODEL_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/nuanxin/models}"
+KEEP_CACHED=6  # models kept in the cache, newest first
+
 current="$(fingerprint)"
 if [[ -f "$MODEL" && -f "$STAMP" && "$(cat "$STAMP")" == "$current" ]]; then
   [[ "${1:-}" == "--check" ]] || echo "$MODEL"
   exit 0
 fi
 [[ "${1:-}" == "--check" ]] && exit 1
+
+if [[ -n "$CACHE" && -f "$CACHE/$current.tar.gz" ]]; then
+  mkdir -p "$MODEL_DIR"
+  cp "$CACHE/$current.tar.gz" "$MODEL.tmp" && mv "$MODEL.tmp" "$MODEL"
+  echo "$current" > "$STAMP"
+  echo "==> Rasa model for these inputs taken from the cache ($CACHE)" >&2
+  echo "$MODEL"
+  exit 0
+fi
 
 if [[ ! -x "$RASA" ]]; then
   echo "no Rasa at $RASA: run 'make rasa-env' first" >&2
@@ -55,5 +72,10 @@ if (( status != 0 )); then
   exit 1
 fi
 echo "$current" > "$STAMP"
+if [[ -n "$CACHE" ]]; then
+  mkdir -p "$CACHE"
+  cp "$MODEL" "$CACHE/$current.tar.gz.tmp" && mv "$CACHE/$current.tar.gz.tmp" "$CACHE/$current.tar.gz"
+  ls -1t "$CACHE"/*.tar.gz 2>/dev/null | tail -n +$((KEEP_CACHED + 1)) | xargs -r rm -f
+fi
 echo "==> model trained in $(( $(date +%s) - start )) s: $MODEL" >&2
 echo "$MODEL"
