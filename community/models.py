@@ -527,3 +527,29 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ChatState(Base):
+    """What a chat front end keeps between messages (python-telegram-bot's persistence:
+    user_data, chat_data, bot_data and the state of each conversation), as JSON, so a
+    half-filled draft survives a restart of the bot process. `kind` is user, chat, bot or
+    conversation; `key` the user or chat id, or `<conversation name>:<key>`."""
+
+    __tablename__ = "chat_states"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class InboxUpdate(Base):
+    """An update received from Telegram, recorded before Telegram is told it arrived and
+    marked handled once it was: what a crash interrupted is handled again on the next start,
+    and a redelivered update is recognised (kept two days; Telegram keeps updates one)."""
+
+    __tablename__ = "inbox_updates"
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
