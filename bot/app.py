@@ -18,10 +18,13 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import staff, texts
+from bot import staff, texts, wizards
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
+from bot.errors import on_error
+from bot.inbox import Inbox, InboxBot, database_answers
+from bot.persistence import DatabasePersistence
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
 from bot.rasa import RasaRelay, wait_until_ready
 from bot.resident import ResidentHandlers
@@ -40,14 +43,30 @@ def build_application(
         engine = make_engine()
         upgrade(engine)
         factory = session_factory(engine)
-    builder = ApplicationBuilder().token(settings.telegram_bot_token).base_url(settings.telegram_base_url)
-    builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # the sender handles 429 itself
-    if request is not None:
-        builder = builder.request(request).get_updates_request(type(request)())
-    builder = builder.concurrent_updates(PerChatUpdateProcessor(settings.max_concurrent_updates))
+    inbox = Inbox(factory, bot_id=int(settings.telegram_bot_token.split(":")[0]))
+    bot = InboxBot(
+        inbox,
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_base_url,
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=type(request)() if request is not None else HTTPXRequest(),
+        rate_limiter=AIORateLimiter(max_retries=0),  # the sender handles 429 itself
+    )
+    processor = PerChatUpdateProcessor(
+        settings.max_concurrent_updates,
+        retry_seconds=settings.update_retry_seconds,
+        busy_notice_seconds=settings.busy_notice_seconds,
+    )
+    builder = ApplicationBuilder().bot(bot).concurrent_updates(processor)
+    builder = builder.persistence(DatabasePersistence(factory))  # drafts and conversations survive a restart
     app = builder.post_init(_start_background).post_shutdown(_stop_background).build()
+    processor.app, processor.inbox = app, inbox
+    processor.database_answers = lambda: database_answers(inbox.quick)
+    app.add_error_handler(on_error)
     app.bot_data["factory"] = factory
     app.bot_data["settings"] = settings
+    app.bot_data["inbox"] = inbox
+    wizards.set_timeout(app, settings.draft_timeout_seconds)
     sender = OutboxSender(app.bot, factory)
     app.bot_data["sender"] = sender
     wake = sender.wake.set
@@ -56,7 +75,8 @@ def build_application(
     if relay is not None:
         relay.on_reply = wake
     app.bot_data["relay"] = relay
-    volunteers = VolunteerHandlers(factory, wake)
+    callbacks = Callbacks(factory, on_commit=wake)
+    volunteers = VolunteerHandlers(factory, wake, callbacks)
     residents = ResidentHandlers(factory, wake, relay=relay)
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -67,8 +87,10 @@ def build_application(
         else:
             await residents.start(update, context)
 
+    # Group 0 holds everything but the wizards (their own groups before it, bot/wizards.py):
+    # the first handler that matches takes the update.
     app.add_handler(CommandHandler("start", start))
-    app.add_handler(CallbackQueryHandler(Callbacks(factory, on_commit=wake).handle, pattern=DOMAIN_ACTIONS))
+    app.add_handler(CallbackQueryHandler(callbacks.handle, pattern=DOMAIN_ACTIONS))
     volunteers.register(app)
     staff.register(app, factory, wake)
     if relay is not None:
@@ -83,6 +105,9 @@ async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _start_background(app: Application) -> None:
+    # What a crash left unhandled goes first, before anything new is fetched (bot/inbox.py).
+    await app.bot_data["inbox"].replay(app.bot, app.update_queue)
+    app.bot_data["draft_expiry"] = asyncio.create_task(wizards.expire_drafts_every(app))
     stop = asyncio.Event()
     scheduler = FollowUpScheduler(app.bot_data["factory"])
     scheduler.start()
@@ -95,6 +120,7 @@ async def _stop_background(app: Application) -> None:
     if "stop" not in app.bot_data:  # start-up failed before post_init: nothing was started
         return
     app.bot_data["stop"].set()
+    app.bot_data["draft_expiry"].cancel()
     await app.bot_data["sender_task"]
     await asyncio.to_thread(app.bot_data["scheduler"].shutdown)
 

@@ -3,11 +3,13 @@
 Every press is decoded (malformed → polite refusal), the presser is looked up in the
 database by Telegram id (never trusted from the payload), and the lifecycle checks role,
 ownership and state. Database work runs in a thread so the event loop keeps serving.
-Callback queries are always answered, with the Chinese refusal if there is one.
+Callback queries are always answered, with the Chinese refusal if there is one; anything
+unexpected is the application's error handler's (bot/errors.py). The 驳回 reason is asked by
+the staff wizard (bot/staff.py); after 已完成 and the hours, the volunteer's note wizard
+(bot/volunteer.py) asks for a note.
 """
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,9 +23,7 @@ from community.actors import Actor, actor_for_telegram
 from community.errors import AlreadyClaimed, DomainError
 from community.models import Request
 
-log = logging.getLogger(__name__)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
-NOTE_FOR = "note_request_id"  # user_data: the request a volunteer may add a note or photo to
 
 
 def _rate(s: Session, actor: Actor, press: Press):
@@ -38,7 +38,7 @@ def _dispatch(s: Session, actor: Actor, press: Press):
     return lifecycle.dispatch(s, actor, press.request_id, int(press.arg))
 
 
-# Presses that act at once. `finish`, `reject` and `reassign` first ask a question.
+# Presses that act at once. `finish` and `reassign` first ask which (with buttons).
 IMMEDIATE: dict[str, Callable[[Session, Actor, Press], object]] = {
     "claim": lambda s, a, p: lifecycle.claim(s, a, p.request_id),
     "decline": lambda s, a, p: lifecycle.decline(s, a, p.request_id),
@@ -52,7 +52,7 @@ IMMEDIATE: dict[str, Callable[[Session, Actor, Press], object]] = {
     "dispatch": _dispatch,
 }
 TOAST = {**texts.DONE, "hours": texts.DONE["finish"]}
-QUESTIONS = ("finish", "reject", "reassign")
+QUESTIONS = ("finish", "reassign")
 # The callback_data this module answers (other handlers own other prefixes).
 DOMAIN_ACTIONS = r"^(" + "|".join([*IMMEDIATE, *QUESTIONS]) + r"):"
 
@@ -62,43 +62,31 @@ class Callbacks:
         self.factory = factory
         self.on_commit = on_commit  # wakes the outbox sender
 
-    async def handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """Answer a press; True if it changed something."""
         query = update.callback_query
         press = decode(query.data)
         if press is None or (press.action not in IMMEDIATE and press.action not in QUESTIONS):
             await query.answer(texts.STALE_BUTTON, show_alert=True)
-            return
+            return False
         try:
-            reply = await asyncio.to_thread(self._apply, query.from_user.id, press, context)
+            reply = await asyncio.to_thread(self._apply, query.from_user.id, press)
         except AlreadyClaimed as exc:
             await query.answer(exc.message, show_alert=True)
             await query.edit_message_text(texts.TAKEN_CARD.format(id=press.request_id))  # the loser's card
-            return
+            return False
         except DomainError as exc:
             await query.answer(exc.message, show_alert=True)
-            return
-        except Exception:
-            log.exception("callback %s failed", query.data)
-            await query.answer(texts.SOMETHING_WRONG, show_alert=True)
-            return
-        self.on_commit()
-        if press.action == "hours":  # finished: a note or a photo is welcome, not required
-            context.user_data[NOTE_FOR] = press.request_id
-            await query.answer(reply)
-            await query.message.reply_text(
-                texts.ASK_NOTE.format(id=press.request_id),
-                reply_markup=InlineKeyboardMarkup(
-                    [[InlineKeyboardButton(texts.SKIP_NOTE, callback_data=f"skipnote:{press.request_id}")]]
-                ),
-            )
-            return
+            return False
         if isinstance(reply, tuple):  # a follow-up question with its own keyboard
             await query.answer()
             await query.message.reply_text(reply[0], reply_markup=reply[1])
-        else:
-            await query.answer(reply)
+            return False
+        self.on_commit()
+        await query.answer(reply)
+        return True
 
-    def _apply(self, telegram_id: int, press: Press, context) -> str | tuple:
+    def _apply(self, telegram_id: int, press: Press) -> str | tuple:
         with self.factory() as s, s.begin():
             actor = actor_for_telegram(s, telegram_id)
             if actor is None:
@@ -106,9 +94,9 @@ class Callbacks:
             if press.action in IMMEDIATE:
                 IMMEDIATE[press.action](s, actor, press)
                 return TOAST[press.action]
-            return self._question(s, actor, press, context)
+            return self._question(s, actor, press)
 
-    def _question(self, s: Session, actor: Actor, press: Press, context) -> tuple:
+    def _question(self, s: Session, actor: Actor, press: Press) -> tuple:
         """The presses that need an answer first; each re-checks what it can up front."""
         req = s.get(Request, press.request_id)
         if req is None or req.community_id != actor.community_id:
@@ -130,9 +118,6 @@ class Callbacks:
             return texts.ASK_HOURS.format(id=req.id), InlineKeyboardMarkup([row[:3], row[3:]])
         if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
             raise DomainError(lifecycle.texts.ERR_NOT_STAFF_OR_LEADER)
-        if press.action == "reject":
-            context.user_data["reject_request_id"] = req.id  # the next text message is the reason
-            return texts.ASK_REJECT_REASON.format(id=req.id), None
         candidates = routing.rank_candidates(
             s,
             grid_id=req.grid_id,

@@ -17,6 +17,12 @@ class BotSettings(BaseSettings):
     outbox_idle_seconds: float = 1.0
     # Updates from different chats handled at once (one chat's updates stay in order).
     max_concurrent_updates: int = 64
+    # A message that failed because the database did not answer is tried again this long.
+    update_retry_seconds: float = 600.0
+    # Still waiting for the database after this long: the chat hears "系统繁忙，稍后为您处理".
+    busy_notice_seconds: float = 5.0
+    # A guided order, staff question or note left untouched this long is dropped, politely.
+    draft_timeout_seconds: float = 24 * 3600.0
     # The Rasa server's REST channel (bind Rasa to 127.0.0.1: that endpoint has no auth).
     # Empty: no Rasa, residents use the guided order only.
     rasa_url: str = "http://127.0.0.1:5005"

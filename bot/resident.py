@@ -4,7 +4,8 @@ buttons that works without Rasa.
 Free text goes to Rasa (`bot.rasa.RasaRelay`) when it is reachable; when it is down or
 slow the resident gets an apology and this guided flow, and what they typed becomes the
 description draft, so nothing they wrote is lost. A 70-year-old can also use the buttons
-from the start: every step is one tap or one short message.
+from the start: every step is one tap or one short message. The guided order is a
+persistent ConversationHandler (bot/wizards.py): a half-filled order survives a restart.
 
 Callback data (same `action:<int>[:arg]` shape as bot/keyboards.py):
   consent:1 / consent:0, menu:0, order:<category id | 0 = 微心愿>, usetext:0, myaddr:0,
@@ -26,9 +27,17 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
-from bot import staff, texts
+from bot import texts, wizards
 from bot.keyboards import decode
 from community import clock, lifecycle, people, routing
 from community import texts as core
@@ -40,7 +49,8 @@ from community.validation import check_description, normalize_phone
 
 log = logging.getLogger(__name__)
 CALLBACKS = r"^(consent|menu|order|usetext|myaddr|addr|submit|abort|my|mycancel|urge):\d+$"
-ORDER = "order"  # context.user_data key of the guided order in progress
+WIZARD = wizards.Wizard("resident_order", texts.RES_DRAFT_EXPIRED)
+DESCRIPTION, ADDRESS, PHONE, CONFIRM = "description", "address", "phone", "confirm"
 PENDING_TEXT = "pending_text"  # what the resident typed when Rasa could not take it
 MY_PAGE = 8
 WORDS = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff5a]")  # something to read
@@ -57,6 +67,7 @@ class ResidentHandlers:
         self.relay = relay  # bot.rasa.RasaRelay, or None to use the guided flow only
 
     def register(self, app: Application) -> None:
+        app.add_handler(self.guided_order(), group=wizards.RESIDENT_GROUP)
         app.add_handler(CommandHandler(["help", "menu"], self.menu))
         app.add_handler(CommandHandler("my", self.my_requests))
         app.add_handler(CommandHandler("cancel", self.cancel))
@@ -66,6 +77,35 @@ class ResidentHandlers:
         # Stickers, voice, photos, locations …: an answer and the menu, never silence.
         app.add_handler(
             MessageHandler(filters.ALL & ~filters.COMMAND & ~filters.TEXT & filters.ChatType.PRIVATE, self.on_other)
+        )
+
+    def guided_order(self) -> ConversationHandler:
+        """category (the order:<id> button) → description → address (questions back) → phone
+        (if none on record) → confirm."""
+        typed = filters.TEXT & ~filters.COMMAND
+        return wizards.conversation(
+            WIZARD,
+            entry_points=[CallbackQueryHandler(self._begin, pattern=wizards.GUIDED_ORDER_ENTRY)],
+            states={
+                DESCRIPTION: [
+                    MessageHandler(typed, self._description),
+                    CallbackQueryHandler(self._use_pending_text, pattern=r"^usetext:0$"),
+                ],
+                ADDRESS: [
+                    MessageHandler(typed, self._typed_address),
+                    CallbackQueryHandler(self._registered_address_pressed, pattern=r"^myaddr:0$"),
+                    CallbackQueryHandler(self._building_pressed, pattern=r"^addr:\d+$"),
+                ],
+                PHONE: [MessageHandler(typed, self._typed_phone), MessageHandler(filters.CONTACT, self._shared_phone)],
+                CONFIRM: [
+                    CallbackQueryHandler(self._submit, pattern=r"^submit:0$"),
+                    MessageHandler(typed, self._confirm_again),
+                ],
+            },
+            fallbacks=[
+                CallbackQueryHandler(self._abort, pattern=r"^abort:0$"),
+                CommandHandler("cancel", self._abort),
+            ],
         )
 
     # --- entry, consent, menu -------------------------------------------------------------
@@ -97,7 +137,7 @@ class ResidentHandlers:
             ),
         )
 
-    # --- buttons ------------------------------------------------------------------------
+    # --- buttons outside the guided order ---------------------------------------------------
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -122,28 +162,10 @@ class ResidentHandlers:
             await query.answer(exc.message, show_alert=True)
 
     async def _dispatch(self, press, update: Update, context) -> None:
-        order = context.user_data.get(ORDER)
         match press.action:
             case "menu":
                 await self._choose_category(update)
-            case "order":
-                context.user_data[ORDER] = {"category_id": press.request_id or None, "step": "description"}
-                await self._ask_description(update, context)
-            case "usetext" if order:
-                order["description"] = context.user_data.pop(PENDING_TEXT, "")
-                await self._ask_address(update, context)
-            case "myaddr" if order:
-                order["address"] = await asyncio.to_thread(self._registered_address, update.effective_user.id)
-                await self._after_address(update, context)
-            case "addr" if order:
-                order["address"] = await asyncio.to_thread(self._building_name, press.request_id) + order.get(
-                    "address_rest", ""
-                )
-                await self._after_address(update, context)
-            case "submit" if order:
-                await self._submit(update, context)
-            case "abort":
-                context.user_data.pop(ORDER, None)
+            case "abort":  # the 取消 of a finished or expired guided order
                 await update.effective_message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
             case "my":
                 await self.my_requests(update, context)
@@ -151,10 +173,10 @@ class ResidentHandlers:
                 await self._act(update, lifecycle.cancel, press.request_id, None)  # the outbox says 已取消
             case "urge":
                 await self._act(update, lifecycle.urge, press.request_id, None)
-            case _:
+            case _:  # a step of a guided order that is no longer open
                 await update.effective_message.reply_text(texts.STALE_BUTTON)
 
-    # --- the guided order -------------------------------------------------------------------
+    # --- the guided order (a ConversationHandler; each step returns the next state) ---------
 
     async def _choose_category(self, update: Update) -> None:
         def work():
@@ -171,24 +193,96 @@ class ResidentHandlers:
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)] + [[_btn(texts.RES_MENU_WISH, "order:0")]]
         await update.effective_message.reply_text(texts.RES_CHOOSE_CATEGORY, reply_markup=InlineKeyboardMarkup(rows))
 
-    async def _ask_description(self, update: Update, context) -> None:
-        draft = context.user_data.get(PENDING_TEXT)
+    @wizards.step
+    async def _begin(self, update: Update, context) -> object:
+        """order:<category id> (0: a wish) starts a new order, replacing any open one."""
+        query = update.callback_query
+        category_id = decode(query.data).request_id or None
+        user_id = query.from_user.id
+        if not await asyncio.to_thread(self._has_consented, user_id):
+            await query.answer(texts.RES_NEED_CONSENT, show_alert=True)
+            return wizards.END
+        if category_id and not await asyncio.to_thread(self._category_offered, user_id, category_id):
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            return wizards.END
+        await query.answer()
+        wizards.open_draft(context, WIZARD.name, category_id=category_id)
+        pending = context.user_data.get(PENDING_TEXT)
         keyboard = None
-        if draft:
-            keyboard = InlineKeyboardMarkup([[_btn(texts.RES_USE_DRAFT.format(text=draft[:20]), "usetext:0")]])
+        if pending:
+            keyboard = InlineKeyboardMarkup([[_btn(texts.RES_USE_DRAFT.format(text=pending[:20]), "usetext:0")]])
         await update.effective_message.reply_text(texts.RES_ASK_DESCRIPTION, reply_markup=keyboard)
+        return DESCRIPTION
 
-    async def _ask_address(self, update: Update, context) -> None:
-        context.user_data[ORDER]["step"] = "address"
+    @wizards.step
+    async def _description(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        if order is None:
+            return wizards.PASS
+        try:
+            order["description"] = check_description(update.message.text.strip())
+        except DomainError as exc:
+            await update.message.reply_text(exc.message)
+            return None
+        return await self._ask_address(update, context)
+
+    @wizards.step
+    async def _use_pending_text(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        pending = context.user_data.get(PENDING_TEXT)
+        if order is None or not pending:
+            return wizards.PASS
+        await update.callback_query.answer()
+        try:
+            order["description"] = check_description(pending)
+        except DomainError as exc:
+            await update.effective_message.reply_text(exc.message)
+            return None
+        context.user_data.pop(PENDING_TEXT, None)
+        return await self._ask_address(update, context)
+
+    async def _ask_address(self, update: Update, context) -> object:
         known = await asyncio.to_thread(self._registered_address, update.effective_user.id)
         keyboard = (
             InlineKeyboardMarkup([[_btn(texts.RES_USE_ADDRESS.format(address=known), "myaddr:0")]]) if known else None
         )
         await update.effective_message.reply_text(texts.RES_ASK_ADDRESS, reply_markup=keyboard)
+        return ADDRESS
 
-    async def _after_address(self, update: Update, context) -> None:
+    @wizards.step
+    async def _typed_address(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        if order is None:
+            return wizards.PASS
+        order["address"] = update.message.text.strip()
+        return await self._after_address(update, context, order)
+
+    @wizards.step
+    async def _registered_address_pressed(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        known = await asyncio.to_thread(self._registered_address, update.effective_user.id)
+        if order is None or not known:
+            return wizards.PASS
+        await update.callback_query.answer()
+        order["address"] = known
+        return await self._after_address(update, context, order)
+
+    @wizards.step
+    async def _building_pressed(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        if order is None:
+            return wizards.PASS
+        query = update.callback_query
+        name = await asyncio.to_thread(self._building_name, query.from_user.id, decode(query.data).request_id)
+        if name is None:
+            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            return None
+        await query.answer()
+        order["address"] = name + order.get("address_rest", "")
+        return await self._after_address(update, context, order)
+
+    async def _after_address(self, update: Update, context, order: dict) -> object:
         """Check the address now (questions go back to the resident), then the phone."""
-        order = context.user_data[ORDER]
         try:
             order["address_label"] = await asyncio.to_thread(self._resolve, update.effective_user.id, order["address"])
         except AddressQuestion as question:
@@ -199,9 +293,8 @@ class ResidentHandlers:
                 ids = await asyncio.to_thread(self._building_ids, update.effective_user.id, question.options)
                 keyboard = InlineKeyboardMarkup([[_btn(name, f"addr:{bid}")] for name, bid in ids])
             await update.effective_message.reply_text(question.message, reply_markup=keyboard)
-            return
+            return ADDRESS
         if not await asyncio.to_thread(self._known_phone, update.effective_user.id):
-            order["step"] = "phone"
             await update.effective_message.reply_text(
                 texts.RES_ASK_PHONE,
                 reply_markup=ReplyKeyboardMarkup(
@@ -210,12 +303,35 @@ class ResidentHandlers:
                     resize_keyboard=True,
                 ),
             )
-            return
-        await self._confirm(update, context)
+            return PHONE
+        return await self._confirm(update, order)
 
-    async def _confirm(self, update: Update, context) -> None:
-        order = context.user_data[ORDER]
-        order["step"] = "confirm"
+    @wizards.step
+    async def _typed_phone(self, update: Update, context) -> object:
+        if wizards.draft(context, WIZARD.name) is None:
+            return wizards.PASS
+        return await self._phone(update, context, update.message.text)
+
+    @wizards.step
+    async def _shared_phone(self, update: Update, context) -> object:
+        if wizards.draft(context, WIZARD.name) is None:
+            return wizards.PASS
+        contact = update.message.contact
+        if contact.user_id and contact.user_id != update.effective_user.id:
+            await update.message.reply_text(texts.RES_OWN_CONTACT)  # someone else's card: ask for theirs
+            return None
+        return await self._phone(update, context, contact.phone_number)
+
+    async def _phone(self, update: Update, context, raw: str) -> object:
+        try:
+            await asyncio.to_thread(self._store_phone, update.effective_user.id, raw)
+        except DomainError as exc:
+            await update.message.reply_text(exc.message)
+            return None
+        await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
+        return await self._confirm(update, wizards.draft(context, WIZARD.name))
+
+    async def _confirm(self, update: Update, order: dict) -> object:
         category = await asyncio.to_thread(self._category_name, order["category_id"])
         await update.effective_message.reply_text(
             texts.RES_CONFIRM.format(
@@ -223,9 +339,22 @@ class ResidentHandlers:
             ),
             reply_markup=InlineKeyboardMarkup([[_btn(texts.RES_SUBMIT, "submit:0"), _btn(texts.RES_ABORT, "abort:0")]]),
         )
+        return CONFIRM
 
-    async def _submit(self, update: Update, context) -> None:
-        order = context.user_data.pop(ORDER)
+    @wizards.step
+    async def _confirm_again(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        if order is None:
+            return wizards.PASS
+        await update.message.reply_text(texts.RES_PRESS_TO_CONFIRM)
+        return await self._confirm(update, order)
+
+    @wizards.step
+    async def _submit(self, update: Update, context) -> object:
+        order = wizards.draft(context, WIZARD.name)
+        if order is None:
+            return wizards.PASS
+        await update.callback_query.answer()
 
         def work():
             with self.factory() as s, s.begin():
@@ -247,73 +376,67 @@ class ResidentHandlers:
         try:
             await asyncio.to_thread(work)
         except DomainError as exc:
+            wizards.close_draft(context, WIZARD.name)
             await update.effective_message.reply_text(exc.message)
-            return
+            return wizards.END
+        wizards.close_draft(context, WIZARD.name)
         self.on_commit()  # the "已收到" confirmation is in the outbox; wake the sender
         await update.effective_message.reply_text(texts.RES_SUBMITTED, reply_markup=ReplyKeyboardRemove())
+        return wizards.END
+
+    @wizards.step
+    async def _abort(self, update: Update, context) -> object:
+        if update.callback_query:
+            await update.callback_query.answer()
+        wizards.close_draft(context, WIZARD.name)
+        await update.effective_message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
+        return wizards.END
 
     # --- typed text and contacts --------------------------------------------------------------
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if staff.pending_question(context.user_data):
-            return  # a staff member answering a question (e.g. a reject reason): not for us
+        """Text no wizard took: Rasa's, or the guided menu when Rasa cannot answer."""
         text = update.message.text.strip()
         if not WORDS.search(text):  # only emoji or punctuation: nothing for Rasa to understand
             await update.message.reply_text(texts.RES_NO_WORDS)
             await self.menu(update, context)
             return
-        order = context.user_data.get(ORDER)
         if not await asyncio.to_thread(self._has_consented, update.effective_user.id):
             context.user_data[PENDING_TEXT] = text  # kept for after consent
             await self.start(update, context)
             return
-        if order and order.get("step") == "description":
-            try:
-                order["description"] = check_description(text)
-            except DomainError as exc:
-                await update.message.reply_text(exc.message)
-                return
-            await self._ask_address(update, context)
-        elif order and order.get("step") == "address":
-            order["address"] = text
-            await self._after_address(update, context)
-        elif order and order.get("step") == "phone":
-            await self._save_phone(update, context, text)
-        elif self.relay is not None and await self.relay.forward(update, context):
+        if self.relay is not None and await self.relay.forward(update, context):
             return  # Rasa answered
-        else:
-            context.user_data[PENDING_TEXT] = text
-            await update.message.reply_text(texts.RES_FALLBACK if self.relay else texts.RES_GUIDED)
-            await self._choose_category(update)
+        context.user_data[PENDING_TEXT] = text
+        await update.message.reply_text(texts.RES_FALLBACK if self.relay else texts.RES_GUIDED)
+        await self._choose_category(update)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.message.reply_text(texts.RES_NOT_TEXT)
         await self.menu(update, context)
 
     async def on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A shared phone number outside the guided order: saved, and Rasa's form gets it."""
         contact = update.message.contact
         if contact.user_id and contact.user_id != update.effective_user.id:
             await update.message.reply_text(texts.RES_OWN_CONTACT)  # someone else's card: ask for theirs
             return
-        await self._save_phone(update, context, contact.phone_number)
-
-    async def _save_phone(self, update: Update, context, raw: str) -> None:
-        def work():
-            phone = normalize_phone(raw)
-            with self.factory() as s, s.begin():
-                person = s.scalar(select(Person).where(Person.telegram_id == update.effective_user.id))
-                person.phone = phone
-
         try:
-            await asyncio.to_thread(work)
+            phone = await asyncio.to_thread(self._store_phone, update.effective_user.id, contact.phone_number)
         except DomainError as exc:
             await update.message.reply_text(exc.message)
             return
-        if context.user_data.get(ORDER):
+        if self.relay is None or not await self.relay.forward(update, context, text=phone):
             await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
-            await self._confirm(update, context)
-        elif self.relay is None or not await self.relay.forward(update, context, text=normalize_phone(raw)):
-            await update.message.reply_text(texts.RES_PHONE_SAVED, reply_markup=ReplyKeyboardRemove())
+
+    def _store_phone(self, telegram_id: int, raw: str) -> str:
+        phone = normalize_phone(raw)
+        with self.factory() as s, s.begin():
+            person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            if person is None:
+                raise DomainError(texts.RES_NEED_CONSENT)
+            person.phone = phone
+        return phone
 
     # --- my requests -----------------------------------------------------------------------------
 
@@ -363,11 +486,8 @@ class ResidentHandlers:
         )
 
     async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/cancel: stop what is being filled in; else show the requests that can be cancelled."""
-        if context.user_data.pop(ORDER, None):
-            await update.message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
-        else:
-            await self.my_requests(update, context)
+        """/cancel with no guided order open (that one is the wizard's): what can be cancelled."""
+        await self.my_requests(update, context)
 
     async def _act(self, update: Update, fn, request_id: int, done_text: str | None) -> None:
         def work():
@@ -414,12 +534,17 @@ class ResidentHandlers:
             ).all()
             return [(name, bid) for name, bid in rows]
 
-    def _building_name(self, building_id: int) -> str:
+    def _building_name(self, telegram_id: int, building_id: int) -> str | None:
         with self.factory() as s:
+            actor = actor_for_telegram(s, telegram_id)
             b = s.get(Building, building_id)
-            if b is None:
-                raise DomainError(texts.STALE_BUTTON)
-            return b.name
+            return b.name if b is not None and actor is not None and b.community_id == actor.community_id else None
+
+    def _category_offered(self, telegram_id: int, category_id: int) -> bool:
+        with self.factory() as s:
+            actor = actor_for_telegram(s, telegram_id)
+            c = s.get(ServiceCategory, category_id)
+            return bool(c and c.active and actor and c.community_id == actor.community_id)
 
     def _known_phone(self, telegram_id: int) -> bool:
         with self.factory() as s:

@@ -6,16 +6,15 @@ active staff (or, for 代下单 and 回访, a grid leader, as the lifecycle allo
 callback_data only says which request it is about. Database work runs in a thread, one
 short transaction at a time, and `on_commit()` wakes the outbox sender after a change.
 
-Handler groups. Our commands and buttons sit in group -1 and end propagation there, so the
-generic button handler in group 0 (bot/callbacks.py, which refuses actions it does not
-know) and the resident's text relay never see them, whatever order they were added in.
-Answers to our questions (a reject or cancel reason, a 回访 note, the 代下单 steps) are read
-by a text handler in group 1 that acts only while one of our questions is pending, so it
-never takes anyone else's text. The resident relay should skip text for which
-`pending_question(context.user_data)` is true.
+Questions that take the next text (a reject or cancel reason, a 回访 note, the 代下单
+steps) are one persistent ConversationHandler (bot/wizards.py), so an open question survives a
+restart; a new question replaces whichever was open, and /cancel drops it. Refusals
+(DomainError) are the reply; anything unexpected goes to the application's error handler
+(bot/errors.py).
 """
 
 import asyncio
+import copy
 import functools
 import logging
 import math
@@ -33,15 +32,15 @@ from telegram import (
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot import texts
+from bot import texts, wizards
 from community import clock, ledger_export, lifecycle, people, queues, routing
 from community import texts as core
 from community.actors import Actor, actor_for_telegram
@@ -74,11 +73,6 @@ from community.validation import check_description, normalize_phone, normalize_t
 
 log = logging.getLogger(__name__)
 
-COMMAND_GROUP = -1  # before group 0; our handlers stop propagation
-# After everyone; acts only on a pending staff question. The resident relay (group 0) also
-# sees these answers unless it skips `pending_question`; -2 would put us before it (-1 holds
-# the volunteer note handler, which matches all text, so a second text handler there never runs).
-ANSWER_GROUP = 1
 PAGE_SIZE = 8
 IDS_PER_ROW = 4  # the #id buttons under a queue page
 LINE_SUMMARY_CHARS = 12
@@ -91,23 +85,19 @@ ORDER_OPTIONS_MAX = 10
 DEFAULT_QUEUE = "review"
 S = RequestState
 
-# context.user_data keys. "reject_request_id" is set by bot/callbacks.py (the 驳回 button).
-REJECT_KEY = "reject_request_id"
-CANCEL_KEY = "staff_cancel_request_id"
-FOLLOWUP_KEY = "staff_followup_request_id"
-ORDER_KEY = "staff_order"
-QUESTION_KEYS = (REJECT_KEY, CANCEL_KEY, FOLLOWUP_KEY, ORDER_KEY)
-ONE_ANSWER_KEYS = (REJECT_KEY, CANCEL_KEY, FOLLOWUP_KEY)
-QUEUE_KEY = "staff_queue"  # [name, page] last shown, for the detail view's 返回列表
+QUEUE_KEY = "staff_queue"  # user_data: [name, page] last shown, for the detail view's 返回列表
+WIZARD = wizards.Wizard("staff_questions", texts.STAFF_DRAFT_EXPIRED)
+REASON, ORDER = "reason", "order"  # the wizard's states: one answer to a question; 代下单
+# The question a button asks: (the lifecycle action it leads to, grid leaders may too, the prompt).
+QUESTIONS = {
+    "reject": ("reject", True, texts.ASK_REJECT_REASON),
+    "staffcancel": ("cancel", False, texts.STAFF_ASK_CANCEL_REASON),
+    "followup": ("complete_followup", True, texts.STAFF_ASK_FOLLOWUP_NOTE),
+}
+QUESTION_ENTRIES = {"reject": r"^reject:\d+$", "staffcancel": r"^staffcancel:\d+$", "followup": r"^followup:\d+$"}
 
-CALLBACK_PATTERN = (
-    r"^(queue:\d+:[a-z_]+|detail:\d+|urgent:\d+:[01]|staffcancel:\d+|followup:\d+|staffres:\d+|staffcat:\d+)$"
-)
-
-
-def pending_question(user_data: dict | None) -> bool:
-    """True while this user's next text answers a staff question (for other text handlers)."""
-    return any(key in (user_data or {}) for key in QUESTION_KEYS)
+# Buttons outside the wizard (staffres/staffcat pressed with no 代下单 open are stale).
+CALLBACK_PATTERN = r"^(queue:\d+:[a-z_]+|detail:\d+|urgent:\d+:[01]|staffres:\d+|staffcat:\d+)$"
 
 
 def register(
@@ -115,18 +105,16 @@ def register(
 ) -> "StaffHandlers":
     handlers = StaffHandlers(factory, on_commit)
     private = filters.ChatType.PRIVATE  # details carry phone numbers: never in a group chat
+    app.add_handler(handlers.questions(), group=wizards.STAFF_GROUP)
     for name, callback in [
         ("queue", handlers.queue),
         ("stats", handlers.stats),
         ("invite", handlers.invite),
         ("export", handlers.export),
-        ("order", handlers.order),
         ("cancel_input", handlers.cancel_input),
-        ("cancel", handlers.cancel),
     ]:
-        app.add_handler(CommandHandler(name, callback, filters=private), group=COMMAND_GROUP)
-    app.add_handler(CallbackQueryHandler(handlers.on_press, pattern=CALLBACK_PATTERN), group=COMMAND_GROUP)
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, handlers.on_text), group=ANSWER_GROUP)
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    app.add_handler(CallbackQueryHandler(handlers.on_press, pattern=CALLBACK_PATTERN))
     return handlers
 
 
@@ -137,28 +125,18 @@ async def _tell(update: Update, text: str) -> None:
         await update.effective_message.reply_text(text)
 
 
-def _handler(stop: bool):
-    """Refusals become the reply; anything unexpected is logged and apologised for.
-    `stop`: the update was ours, later groups must not handle it too."""
+def _refusals(fn):
+    """A refusal (DomainError) is the reply; anything else is the error handler's."""
 
-    def decorate(fn):
-        @functools.wraps(fn)
-        async def wrapper(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            try:
-                await fn(self, update, context)
-            except ApplicationHandlerStop:
-                raise
-            except DomainError as exc:
-                await _tell(update, exc.message)
-            except Exception:
-                log.exception("staff handler %s failed", fn.__name__)
-                await _tell(update, texts.SOMETHING_WRONG)
-            if stop:
-                raise ApplicationHandlerStop
+    @functools.wraps(fn)
+    async def wrapper(self, update: Update, context: ContextTypes.DEFAULT_TYPE):
+        try:
+            return await fn(self, update, context)
+        except DomainError as exc:
+            await _tell(update, exc.message)
+            return None
 
-        return wrapper
-
-    return decorate
+    return wrapper
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
@@ -209,7 +187,7 @@ class StaffHandlers:
 
     # --- queues ---------------------------------------------------------------------------
 
-    @_handler(stop=True)
+    @_refusals
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/queue [review|unclaimed|overdue|awaiting_rating|low_rating], also by Chinese label."""
         by_label = {label: name for name, label in queues.QUEUE_NAMES.items()}
@@ -387,7 +365,7 @@ class StaffHandlers:
 
     # --- buttons ----------------------------------------------------------------------------------
 
-    @_handler(stop=True)
+    @_refusals
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         action, _, rest = query.data.partition(":")
@@ -430,80 +408,81 @@ class StaffHandlers:
         await _edit(query, text, keyboard)
         await query.answer(texts.STAFF_URGENT_ON if urgent else texts.STAFF_URGENT_OFF)
 
-    async def _press_staffcancel(self, query, context, rest: str) -> None:
+    async def _press_staffres(self, query, context, rest: str) -> None:
+        raise DomainError(texts.STALE_BUTTON)  # 代下单 is not open (any more): the wizard takes these
+
+    _press_staffcat = _press_staffres
+
+    # --- the questions wizard: reason, 回访 note, 代下单 ---------------------------------------
+
+    def questions(self) -> ConversationHandler:
+        typed = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+        return wizards.conversation(
+            WIZARD,
+            entry_points=[
+                *(CallbackQueryHandler(self._ask, pattern=pattern) for pattern in QUESTION_ENTRIES.values()),
+                CommandHandler("order", self._begin_order, filters=filters.ChatType.PRIVATE),
+            ],
+            states={
+                REASON: [MessageHandler(typed, self._answer)],
+                ORDER: [
+                    MessageHandler(typed, self._order_text),
+                    CallbackQueryHandler(self._order_press, pattern=r"^(staffres|staffcat):\d+$"),
+                ],
+            },
+            fallbacks=[
+                CommandHandler(["cancel", "cancel_input"], self._drop),
+                *wizards.ended_by([wizards.GUIDED_ORDER_ENTRY]),  # they started ordering as a resident
+            ],
+        )
+
+    @wizards.step
+    @_refusals
+    async def _ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        """驳回 / 取消 / 已回访 pressed: checked now, then the next text is the answer."""
+        query = update.callback_query
+        question, _, rest = query.data.partition(":")
         request_id = int(rest)
+        action, leaders, prompt = QUESTIONS[question]
 
         def check(s: Session, actor: Actor) -> None:
-            req = self._request(s, actor, request_id)
-            if req.state not in lifecycle.TRANSITIONS["cancel"][0]:
-                raise IllegalTransition(
-                    core.ERR_WRONG_STATE.format(state=core.STATE_NAMES[req.state], action=core.ACTION_NAMES["cancel"])
-                )
+            refusal = lifecycle.denial(s, actor, self._request(s, actor, request_id), action)
+            if refusal is not None:
+                raise refusal
 
-        await asyncio.to_thread(self._as_staff, query.from_user.id, check)
-        self._ask(context, CANCEL_KEY, request_id)
+        await asyncio.to_thread(self._as_staff, query.from_user.id, check, leaders=leaders)
+        wizards.open_draft(context, WIZARD.name, question=question, request_id=request_id)
         await query.answer()
-        await query.message.reply_text(texts.STAFF_ASK_CANCEL_REASON.format(id=request_id))
+        await query.message.reply_text(prompt.format(id=request_id))
+        return REASON
 
-    async def _press_followup(self, query, context, rest: str) -> None:
-        request_id = int(rest)
-
-        def check(s: Session, actor: Actor) -> None:
-            req = self._request(s, actor, request_id)
-            if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
-                raise Forbidden(core.ERR_NOT_STAFF_OR_LEADER)
-            if not req.needs_followup:
-                raise IllegalTransition(core.ERR_NO_FOLLOWUP_PENDING.format(id=request_id))
-
-        await asyncio.to_thread(self._as_staff, query.from_user.id, check, leaders=True)
-        self._ask(context, FOLLOWUP_KEY, request_id)
-        await query.answer()
-        await query.message.reply_text(texts.STAFF_ASK_FOLLOWUP_NOTE.format(id=request_id))
-
-    @staticmethod
-    def _ask(context, key: str, request_id: int) -> None:
-        """One one-line question at a time: a new one replaces whichever was open."""
-        for other in ONE_ANSWER_KEYS:
-            context.user_data.pop(other, None)
-        context.user_data[key] = request_id
-
-    # --- answers to our questions ------------------------------------------------------------------
-
-    @_handler(stop=False)
-    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Only while one of our questions is open; the answer then ends propagation, so
-        moving this handler to an earlier group keeps it from reaching the resident relay."""
-        data = context.user_data
-        if not pending_question(data):
-            return  # not ours
-        text = update.message.text
-        # A reject question set by bot/callbacks.py after ours is the most recent: ours clear it.
-        if REJECT_KEY in data:
-            await self._one_answer(update, data, REJECT_KEY, text, self._reject)
-        elif CANCEL_KEY in data:
-            await self._one_answer(update, data, CANCEL_KEY, text, self._cancel_request)
-        elif FOLLOWUP_KEY in data:
-            await self._one_answer(update, data, FOLLOWUP_KEY, text, self._followup, leaders=True)
-        else:
-            await self._order_text(update, context, text)
-        raise ApplicationHandlerStop
-
-    async def _one_answer(self, update: Update, data: dict, key: str, text: str, fn, leaders: bool = False) -> None:
-        request_id = data[key]
+    @wizards.step
+    async def _answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        question = wizards.draft(context, WIZARD.name)
+        if question is None or "question" not in question:
+            return wizards.PASS
+        fn = {"reject": self._reject, "staffcancel": self._cancel_request, "followup": self._followup}[
+            question["question"]
+        ]
+        request_id, text = question["request_id"], update.message.text
         try:
             reply = await asyncio.to_thread(
-                self._as_staff, update.effective_user.id, lambda s, a: fn(s, a, request_id, text), leaders=leaders
+                self._as_staff,
+                update.effective_user.id,
+                lambda s, a: fn(s, a, request_id, text),
+                leaders=QUESTIONS[question["question"]][1],
             )
         except InvalidInput as exc:  # e.g. a blank reason: the question stays open
             await update.message.reply_text(exc.message + texts.STAFF_TRY_AGAIN)
-            return
+            return None
         except DomainError as exc:
-            data.pop(key, None)
+            wizards.close_draft(context, WIZARD.name)
             await update.message.reply_text(exc.message)
-            return
-        data.pop(key, None)
+            return wizards.END
+        wizards.close_draft(context, WIZARD.name)
         self.on_commit()
         await update.message.reply_text(reply)
+        return wizards.END
 
     @staticmethod
     def _reject(s: Session, actor: Actor, request_id: int, text: str) -> str:
@@ -522,20 +501,20 @@ class StaffHandlers:
         req = lifecycle.complete_followup(s, actor, request_id, text)
         return texts.STAFF_FOLLOWUP_RECORDED.format(id=req.id)
 
-    async def cancel_input(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/cancel_input: drop whatever staff question is open."""
-        dropped = [context.user_data.pop(key) for key in QUESTION_KEYS if key in context.user_data]
-        await update.message.reply_text(texts.STAFF_INPUT_CANCELLED if dropped else texts.STAFF_NOTHING_PENDING)
-        raise ApplicationHandlerStop
+    @wizards.step
+    async def _drop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        """/cancel or /cancel_input while a question or 代下单 is open."""
+        wizards.close_draft(context, WIZARD.name)
+        await update.message.reply_text(texts.STAFF_INPUT_CANCELLED)
+        return wizards.END
 
-    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/cancel drops a staff question if one is open; otherwise it is the resident's /cancel."""
-        if pending_question(context.user_data):
-            await self.cancel_input(update, context)
+    async def cancel_input(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/cancel_input with nothing open (an open question is the wizard's)."""
+        await update.message.reply_text(texts.STAFF_NOTHING_PENDING)
 
     # --- statistics, invites, export -----------------------------------------------------------------
 
-    @_handler(stop=True)
+    @_refusals
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/stats, /stats <grid code>, /stats <team code>."""
         code = context.args[0] if context.args else None
@@ -565,7 +544,7 @@ class StaffHandlers:
         text = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
         await update.effective_message.reply_text(text)
 
-    @_handler(stop=True)
+    @_refusals
     async def invite(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/invite [count] [team code]: one-time volunteer join links."""
         args = list(context.args or [])
@@ -590,7 +569,7 @@ class StaffHandlers:
             "\n".join([head, *links]), link_preview_options=LinkPreviewOptions(is_disabled=True)
         )
 
-    @_handler(stop=True)
+    @_refusals
     async def export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/export [YYYY-MM-DD YYYY-MM-DD] (both days included; default this month)."""
         args = context.args or []
@@ -632,45 +611,60 @@ class StaffHandlers:
 
     # --- 代下单 --------------------------------------------------------------------------------------
 
-    @_handler(stop=True)
-    async def order(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    @wizards.step
+    @_refusals
+    async def _begin_order(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
         """/order: phone → (known resident | name → address) → category → description → submit."""
         await asyncio.to_thread(self._as_staff, update.effective_user.id, lambda s, a: None, leaders=True)
-        for key in ONE_ANSWER_KEYS:
-            context.user_data.pop(key, None)
-        context.user_data[ORDER_KEY] = {}
+        wizards.open_draft(context, WIZARD.name, order={})
         await update.effective_message.reply_text(texts.STAFF_ORDER_ASK_PHONE)
+        return ORDER
 
-    async def _order_text(self, update: Update, context, text: str) -> None:
-        order = context.user_data[ORDER_KEY]
+    @wizards.step
+    async def _order_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        draft = wizards.draft(context, WIZARD.name)
+        if draft is None or "order" not in draft:
+            return wizards.PASS
+        return await self._order_step(update, context, draft, text=update.message.text)
+
+    @wizards.step
+    @_refusals
+    async def _order_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        query = update.callback_query
+        draft = wizards.draft(context, WIZARD.name)
+        if draft is None or "order" not in draft:
+            return wizards.PASS
+        action, _, rest = query.data.partition(":")
+        step, answer = (
+            ("resident", {"pick": int(rest)}) if action == "staffres" else ("category", {"category": int(rest)})
+        )
+        if _order_next(draft["order"]) != step:
+            raise DomainError(texts.STALE_BUTTON)
+        return await self._order_step(update, context, draft, **answer)
+
+    async def _order_step(self, update: Update, context, draft: dict, **answer) -> object:
+        """One answer to 代下单, applied to a copy: a failure half-way (the database went away)
+        leaves the draft as it was, so the retried message is the same answer again."""
+        order = copy.deepcopy(draft["order"])
         try:
             reply, keyboard, finished = await asyncio.to_thread(
-                self._order_advance, update.effective_user.id, order, text=text
+                self._order_advance, update.effective_user.id, order, **answer
             )
-        except DomainError:  # no longer staff: the conversation ends
-            context.user_data.pop(ORDER_KEY, None)
-            raise
+        except DomainError as exc:  # no longer staff: the conversation ends
+            wizards.close_draft(context, WIZARD.name)
+            await _tell(update, exc.message)
+            return wizards.END
+        draft["order"] = order
+        if update.callback_query:
+            await _edit(update.callback_query, reply, keyboard)
+            await update.callback_query.answer()
+        else:
+            await update.message.reply_text(reply, reply_markup=keyboard)
         if finished:
-            context.user_data.pop(ORDER_KEY, None)
+            wizards.close_draft(context, WIZARD.name)
             self.on_commit()
-        await update.message.reply_text(reply, reply_markup=keyboard)
-
-    async def _press_staffres(self, query, context, rest: str) -> None:
-        await self._order_press(query, context, "resident", pick=int(rest))
-
-    async def _press_staffcat(self, query, context, rest: str) -> None:
-        await self._order_press(query, context, "category", category=int(rest))
-
-    async def _order_press(self, query, context, step: str, **answer) -> None:
-        order = context.user_data.get(ORDER_KEY)
-        if order is None or _order_next(order) != step:
-            raise DomainError(texts.STALE_BUTTON)
-        reply, keyboard, finished = await asyncio.to_thread(self._order_advance, query.from_user.id, order, **answer)
-        if finished:
-            context.user_data.pop(ORDER_KEY, None)
-            self.on_commit()
-        await _edit(query, reply, keyboard)
-        await query.answer()
+            return wizards.END
+        return None
 
     def _order_advance(
         self,

@@ -2,7 +2,9 @@
 
 STALE_BUTTON = "这个按钮已失效，请以最新消息为准。"
 NOT_REGISTERED = "您还没有在社区登记。居民请直接发消息告诉我需要什么帮助；志愿者请使用社区给的邀请链接。"
-SOMETHING_WRONG = "抱歉，系统开小差了，请稍后再试。您的操作没有生效。"
+SOMETHING_WRONG = "抱歉，系统开小差了，请稍后再试。如果一直不行，请直接联系社区工作人员。"
+# The database did not answer for a few seconds: the message is kept and handled when it does.
+BUSY = "系统繁忙，稍后为您处理，不用重复发送。"
 
 DONE = {
     "claim": "接单成功！居民的联系方式已发给您。",
@@ -69,6 +71,8 @@ RES_SUBMIT = "提交"
 RES_ABORT = "取消"
 RES_ABORTED = "好的，已取消，没有提交任何内容。"
 RES_SUBMITTED = "已提交，请留意后续消息。"
+RES_PRESS_TO_CONFIRM = "内容都在下面了：没问题请点【提交】，不需要了请点【取消】。"
+RES_DRAFT_EXPIRED = "您之前没填完的预约已经超过一天没有继续，我先帮您清掉了，没有提交。需要时随时点 /menu 重新开始。"
 RES_FALLBACK = "抱歉，智能助手暂时不在线。您刚才说的话我已经记下了，请点选服务项目，我们一步一步来。"
 RES_NO_WORDS = "收到啦😊 我只看得懂文字，请直接打字告诉我需要什么帮助，或者点下面的按钮。"
 RES_NOT_TEXT = (
@@ -157,6 +161,9 @@ STAFF_CANCELLED = "已取消编号 {id}。原因：{reason}"
 STAFF_FOLLOWUP_RECORDED = "已记录编号 {id} 的回访。"
 STAFF_INPUT_CANCELLED = "好的，已放弃，没有做任何更改。"
 STAFF_NOTHING_PENDING = "当前没有需要回答的问题。"
+STAFF_DRAFT_EXPIRED = (
+    "您一天前开始填写的内容（驳回/取消原因、回访记录或代下单）一直没有继续，已经放弃，没有做任何更改。"
+)
 
 # statistics
 STAFF_STATS_HEAD = "【{scope}】诉求共 {total} 件"

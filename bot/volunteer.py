@@ -1,5 +1,7 @@
 """The volunteer side: joining through an invite link, teams and availability, tasks, the
-volunteer's own record. Offers, claims and task buttons are handled by bot/callbacks.py."""
+volunteer's own record, and the optional note or photo after finishing (a persistent
+ConversationHandler, bot/wizards.py). Offers, claims and task buttons are handled by
+bot/callbacks.py."""
 
 import asyncio
 from collections.abc import Callable
@@ -9,16 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot import texts
-from bot.callbacks import NOTE_FOR
+from bot import texts, wizards
+from bot.callbacks import Callbacks
 from bot.keyboards import decode, markup
 from community import clock, lifecycle, people
 from community import texts as core
@@ -28,23 +30,27 @@ from community.models import ACTIVE_STATES, Request, Volunteer, VolunteerTeam
 from community.outbox import button
 
 JOIN_PREFIX = "join-"
+WIZARD = wizards.Wizard("volunteer_note", None)  # optional: an abandoned note ends quietly
+NOTE = "note"
 
 
 class VolunteerHandlers:
-    def __init__(self, factory: sessionmaker[Session], on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], on_commit: Callable[[], None], callbacks: Callbacks | None = None
+    ) -> None:
         self.factory = factory
         self.on_commit = on_commit
+        self.callbacks = callbacks or Callbacks(factory, on_commit)  # finishes the task (the hours press)
 
     def register(self, app: Application) -> None:
+        app.add_handler(self.note_after_finishing(), group=wizards.NOTE_GROUP)
         app.add_handler(CommandHandler("tasks", self.tasks))
         app.add_handler(CommandHandler("me", self.me))
         app.add_handler(CommandHandler("pause", self.pause))
         app.add_handler(CommandHandler("resume", self.resume))
         app.add_handler(CommandHandler("teams", self.teams))
         app.add_handler(CallbackQueryHandler(self.toggle_team, pattern=r"^team:\d+$"))
-        app.add_handler(CallbackQueryHandler(self.skip_note, pattern=r"^skipnote:\d+$"))
-        # Before everyone else (group -1): a note after finishing must not reach the resident relay.
-        app.add_handler(MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO, self.note), group=-1)
+        app.add_handler(CallbackQueryHandler(self.skip_note, pattern=r"^skipnote:\d+$"))  # a stale 跳过
 
     # --- joining -----------------------------------------------------------------------
 
@@ -138,27 +144,64 @@ class VolunteerHandlers:
 
     # --- the optional note or photo after finishing ------------------------------------------
 
-    async def note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        request_id = context.user_data.get(NOTE_FOR)
-        if request_id is None:
-            return  # not waiting for a note: let the other handlers see this message
+    def note_after_finishing(self) -> ConversationHandler:
+        """hours:<id>:<h> finishes the task, then a note or a photo is welcome, not required:
+        any other press or command ends the wait (and goes where it would have gone)."""
+        return wizards.conversation(
+            WIZARD,
+            entry_points=[CallbackQueryHandler(self._finished, pattern=r"^hours:")],
+            states={
+                NOTE: [
+                    MessageHandler((filters.TEXT & ~filters.COMMAND) | filters.PHOTO, self._note),
+                    CallbackQueryHandler(self._skip, pattern=r"^skipnote:\d+$"),
+                ]
+            },
+            fallbacks=[*wizards.ended_by([r".*"]), MessageHandler(filters.COMMAND, wizards.end_quietly)],
+        )
+
+    @wizards.step
+    async def _finished(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        if not await self.callbacks.handle(update, context):
+            return wizards.END
+        request_id = decode(update.callback_query.data).request_id
+        wizards.open_draft(context, WIZARD.name, request_id=request_id)
+        await update.effective_message.reply_text(
+            texts.ASK_NOTE.format(id=request_id),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(texts.SKIP_NOTE, callback_data=f"skipnote:{request_id}")]]
+            ),
+        )
+        return NOTE
+
+    @wizards.step
+    async def _note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        waiting = wizards.draft(context, WIZARD.name)
+        if waiting is None:
+            return wizards.PASS
         message = update.message
         note = f"[照片] {message.photo[-1].file_id}" if message.photo else message.text
 
         def work():
             with self.factory() as s, s.begin():
-                lifecycle.add_note(s, actor_for_telegram(s, update.effective_user.id), request_id, note)
+                lifecycle.add_note(s, actor_for_telegram(s, update.effective_user.id), waiting["request_id"], note)
 
         try:
             await asyncio.to_thread(work)
-            context.user_data.pop(NOTE_FOR, None)
-            await message.reply_text(texts.NOTE_SAVED)
         except DomainError as exc:
+            wizards.close_draft(context, WIZARD.name)
             await message.reply_text(exc.message)
-        raise ApplicationHandlerStop
+            return wizards.END
+        wizards.close_draft(context, WIZARD.name)
+        await message.reply_text(texts.NOTE_SAVED)
+        return wizards.END
+
+    @wizards.step
+    async def _skip(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+        wizards.close_draft(context, WIZARD.name)
+        await self.skip_note(update, context)
+        return wizards.END
 
     async def skip_note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        context.user_data.pop(NOTE_FOR, None)
         await update.callback_query.answer(texts.NOTE_SKIPPED)
         await update.callback_query.edit_message_reply_markup(None)
 

@@ -57,11 +57,21 @@ class FakeRequest(BaseRequest):
         return [p for m, p in self.calls if m == method]
 
 
-async def make_app(*handlers) -> tuple[Application, FakeRequest]:
+async def make_app(*handlers, persistence=None, setup=None, last=None) -> tuple[Application, FakeRequest]:
+    """An application with these handlers, then `setup(app)`'s, then `last`, initialised.
+    `persistence` (bot.persistence's) is needed for the bot's wizards, which are persistent
+    ConversationHandlers."""
     request = FakeRequest()
-    app = Application.builder().token("1:TEST").request(request).get_updates_request(FakeRequest()).build()
+    builder = Application.builder().token("1:TEST").request(request).get_updates_request(FakeRequest())
+    if persistence is not None:
+        builder = builder.persistence(persistence)
+    app = builder.build()
     for handler in handlers:
         app.add_handler(handler)
+    if setup is not None:
+        setup(app)
+    if last is not None:
+        app.add_handler(last)
     await app.initialize()
     return app, request
 

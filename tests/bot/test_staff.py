@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from telegram.ext import CallbackQueryHandler
 
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
+from bot.persistence import DatabasePersistence
 from bot.staff import register
 from community import clock, lifecycle, people
 from community.actors import actor_for_person
@@ -65,10 +66,13 @@ class Driver:
         self.loop = asyncio.new_event_loop()
         self.commits = 0
         self.app, self.request = self.loop.run_until_complete(
-            make_app(CallbackQueryHandler(Callbacks(db.factory).handle, pattern=DOMAIN_ACTIONS))
+            make_app(
+                CallbackQueryHandler(Callbacks(db.factory).handle, pattern=DOMAIN_ACTIONS),
+                persistence=DatabasePersistence(db.factory),
+                setup=lambda app: register(app, db.factory, self._committed),
+                last=CallbackQueryHandler(self._last_resort),  # as in bot/app.py
+            )
         )
-        self.app.add_handler(CallbackQueryHandler(self._last_resort))  # as in bot/app.py
-        register(self.app, db.factory, self._committed)
 
     def _committed(self) -> None:
         self.commits += 1
