@@ -18,7 +18,6 @@ from community.models import Event, OutboxMessage, Person, Request, RequestKind,
 from tests.bot.fake_telegram import FakeRequest, make_app, press
 from tests.builders import build_world
 
-
 SETTINGS = BotSettings(telegram_bot_token="123456:" + "A" * 30, rasa_url="")
 
 
