@@ -43,7 +43,7 @@ def build_application(
         engine = make_engine()
         upgrade(engine)
         factory = session_factory(engine)
-    inbox = Inbox(factory, bot_id=int(settings.telegram_bot_token.split(":")[0]))
+    inbox = Inbox(factory, int(settings.telegram_bot_token.split(":")[0]), settings.telegram_bot_token)
     bot = InboxBot(
         inbox,
         token=settings.telegram_bot_token,

@@ -26,13 +26,14 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
-from bot.errors import ATTEMPT, is_database_outage, is_late_answer
+from bot.errors import ATTEMPT, describe, is_database_outage, is_late_answer
 from community import clock
 from community.db import make_engine, session_factory
 from community.models import InboxUpdate
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 KEEP_HANDLED = timedelta(days=2)  # Telegram keeps an unacknowledged update for 24 hours
 REDELIVERY_PAUSE_SECONDS = 1.0  # while held updates come back again and again during an outage
 RECORD_LOCK_TIMEOUT_MS = 1000  # SQLite: give up recording after 1 s of "locked" rather than 30 s
+
+
+def _insert(s: Session):  # the dialect's INSERT, which has ON CONFLICT
+    return (postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert)(InboxUpdate)
 
 
 def quick_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
@@ -69,8 +74,9 @@ def database_answers(quick: sessionmaker[Session]) -> bool:
 
 
 class Inbox:
-    def __init__(self, factory: sessionmaker[Session], bot_id: int) -> None:
+    def __init__(self, factory: sessionmaker[Session], bot_id: int, token: str = "") -> None:
         self.factory = factory
+        self.token = token  # kept out of logs
         self.quick = quick_factory(factory)
         self.bot_id = bot_id
         self._seen: set[int] = set()  # handed on by this process and not yet acknowledged
@@ -95,10 +101,13 @@ class Inbox:
             pending = {**self._unrecorded, **{u.update_id: u.to_dict() for u in fresh}}
             try:
                 known = await asyncio.to_thread(self._record, pending)
-            except Exception as exc:
-                if not is_database_outage(exc):
-                    raise
-                log.warning("could not record %d update(s) (%s): holding them", len(pending), type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - never lose a fetched update: hold it instead
+                if is_database_outage(exc):
+                    log.warning("could not record %d update(s) (%s): holding them", len(pending), type(exc).__name__)
+                else:
+                    log.error(
+                        "could not record %d update(s); holding them:\n%s", len(pending), describe(exc, self.token)
+                    )
                 self._unrecorded.update({u.update_id: u.to_dict() for u in fresh})
                 known = set()
             else:
@@ -121,11 +130,13 @@ class Inbox:
                 )
             )
             now = clock.now()
-            s.add_all(
-                InboxUpdate(bot_id=self.bot_id, update_id=i, payload=p, received_at=now)
+            rows = [
+                {"bot_id": self.bot_id, "update_id": i, "payload": p, "received_at": now}
                 for i, p in payloads.items()
                 if i not in there
-            )
+            ]
+            if rows:  # the processor may have marked one handled meanwhile: that row stays as it is
+                s.execute(_insert(s).values(rows).on_conflict_do_nothing())
         return there
 
     # --- handling (the update processor) ----------------------------------------------------
@@ -133,21 +144,9 @@ class Inbox:
     def mark_handled(self, s: Session, handled: Update) -> None:
         """In the processor's transaction: the update is done (recorded now if it was not)."""
         now = clock.now()
-        done = s.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.bot_id == self.bot_id, InboxUpdate.update_id == handled.update_id)
-            .values(handled_at=now)
-        )
-        if not done.rowcount:
-            s.add(
-                InboxUpdate(
-                    bot_id=self.bot_id,
-                    update_id=handled.update_id,
-                    payload=handled.to_dict(),
-                    received_at=now,
-                    handled_at=now,
-                )
-            )
+        row = {"bot_id": self.bot_id, "update_id": handled.update_id, "received_at": now, "handled_at": now}
+        insert = _insert(s).values(payload=handled.to_dict(), **row)
+        s.execute(insert.on_conflict_do_update(index_elements=["bot_id", "update_id"], set_={"handled_at": now}))
 
     def handled(self, update_id: int) -> None:
         """After mark_handled's transaction committed: the offset need not hold for it."""

@@ -161,9 +161,14 @@ class VolunteerHandlers:
 
     @wizards.step
     async def _finished(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-        if not await self.callbacks.handle(update, context):
+        press = decode(update.callback_query.data)
+        finished = await self.callbacks.handle(update, context)  # answers the press, also a malformed one
+        if press is None:
             return wizards.END
-        request_id = decode(update.callback_query.data).request_id
+        request_id = press.request_id
+        # Pressed again, or handled again after a crash cut it short: still ask for the note.
+        if not finished and not await asyncio.to_thread(self._awaits_note, update.effective_user.id, request_id):
+            return wizards.END
         wizards.open_draft(context, WIZARD.name, request_id=request_id)
         await update.effective_message.reply_text(
             texts.ASK_NOTE.format(id=request_id),
@@ -172,6 +177,15 @@ class VolunteerHandlers:
             ),
         )
         return NOTE
+
+    def _awaits_note(self, telegram_id: int, request_id: int) -> bool:
+        """Done by this volunteer, and no note yet."""
+        with self.factory() as s:
+            actor = actor_for_telegram(s, telegram_id)
+            req = s.get(Request, request_id)
+            return bool(
+                actor and req and req.state == "done" and req.volunteer_id == actor.volunteer_id and not req.finish_note
+            )
 
     @wizards.step
     async def _note(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:

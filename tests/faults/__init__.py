@@ -1,0 +1,1 @@
+"""Fault injection for tests: a TCP cutter in front of PostgreSQL."""
