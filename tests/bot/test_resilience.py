@@ -144,7 +144,7 @@ async def test_a_message_received_but_not_handled_when_the_bot_dies_is_handled_a
             try:
                 rasa.hold.set()  # Rasa is thinking about the first message when the bot dies
                 await client.send_text(wang, wang.id, "第一句")
-                await client.until(lambda: _async(("%d" % wang.id, "第一句") in rasa.received), what="Rasa got it")
+                await client.until(lambda: _async((str(wang.id), "第一句") in rasa.received), what="Rasa got it")
                 await client.send_text(wang, wang.id, "第二句")  # waits behind the first (same chat)
                 await client.until(lambda: _async(_recorded(factory) == 2), what="both recorded")
                 bot.kill9()

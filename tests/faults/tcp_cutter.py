@@ -62,7 +62,7 @@ class TcpCutter:
         finally:
             self.restore()
 
-    def _call(self, coro) -> None:  # noqa: ANN001
+    def _call(self, coro) -> None:  # a coroutine for the cutter's loop
         assert self._loop is not None
         asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
