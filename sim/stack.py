@@ -78,6 +78,11 @@ class StackConfig:
         return f"sqlite:///{self.database}"
 
     @property
+    def rasa_tracker(self) -> Path:
+        """Rasa's conversations (its SQL tracker store: Rasa's own database, see endpoints.yml)."""
+        return self.workdir / "rasa-tracker.db"
+
+    @property
     def log(self) -> Path:
         return self.workdir / "processes.log"
 
@@ -109,7 +114,8 @@ class Stack:
     def fresh_workdir(self) -> None:
         cfg = self.config
         cfg.workdir.mkdir(parents=True, exist_ok=True)
-        for path in (cfg.epoch_file, cfg.log, *(Path(f"{cfg.database}{s}") for s in ("", "-wal", "-shm"))):
+        databases = (cfg.database, cfg.rasa_tracker)
+        for path in (cfg.epoch_file, cfg.log, *(Path(f"{db}{s}") for db in databases for s in ("", "-wal", "-shm"))):
             path.unlink(missing_ok=True)
 
     def environment(self) -> dict[str, str]:
@@ -127,7 +133,10 @@ class Stack:
             env |= {"TELEGRAM_BOT_TOKEN": self.emulator.token, "TELEGRAM_BASE_URL": self.emulator.base_url}
         if cfg.rasa:
             endpoints = cfg.workdir / "endpoints.yml"
-            endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{cfg.actions_port}/webhook"\n')
+            endpoints.write_text(
+                f'action_endpoint:\n  url: "http://127.0.0.1:{cfg.actions_port}/webhook"\n'
+                f'tracker_store:\n  type: SQL\n  url: "sqlite:///{cfg.rasa_tracker}"\n'  # as endpoints.yml
+            )
             env |= {
                 "RASA_URL": f"http://127.0.0.1:{cfg.rasa_port}",
                 "RASA_PORT": str(cfg.rasa_port),

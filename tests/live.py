@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,6 +81,19 @@ class LiveRasa:
     rasa_url: str
     action_url: str
     processes: list[Process]
+    respawn_rasa: "Callable[[], Process] | None" = None
+
+    def restart_rasa(self, kill: bool = False) -> None:
+        """Stop the Rasa server (SIGTERM, or SIGKILL with `kill`) and start it again on the same
+        port and tracker store; returns once its model is loaded."""
+        rasa = next(p for p in self.processes if p.name == "rasa")
+        if kill:
+            os.killpg(rasa.popen.pid, signal.SIGKILL)
+            rasa.popen.wait(15)
+        rasa.stop()
+        self.processes[self.processes.index(rasa)] = self.respawn_rasa()
+        if not asyncio.run(wait_until_ready(self.rasa_url, self.action_url, READY_TIMEOUT, interval=0.5)):
+            pytest.fail(f"Rasa did not come back in {READY_TIMEOUT:.0f} s\n{self.processes[-1].tail()}", pytrace=False)
 
 
 def daytime_clock() -> ScaledClock:
@@ -97,7 +110,10 @@ def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[Li
     model = require_model()
     rasa_port, action_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  url: "sqlite:///{workdir / "rasa-tracker.db"}"\n'  # as endpoints.yml
+    )
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -108,11 +124,9 @@ def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[Li
         "NUANXIN_CLOCK_EPOCH": repr(day.segments[0][0]),
         "NUANXIN_CLOCK_SPEED": "1",
     }
-    processes = [
-        _spawn(
-            "actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)], env, workdir
-        ),
-        _spawn(
+
+    def spawn_rasa() -> Process:
+        return _spawn(
             "rasa",
             [
                 str(RASA),
@@ -131,9 +145,15 @@ def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[Li
             ],
             env,
             workdir,
+        )
+
+    processes = [
+        _spawn(
+            "actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)], env, workdir
         ),
+        spawn_rasa(),
     ]
-    live = LiveRasa(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes)
+    live = LiveRasa(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", processes, spawn_rasa)
     try:
         if not asyncio.run(wait_until_ready(live.rasa_url, live.action_url, READY_TIMEOUT, interval=0.5)):
             logs = "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in processes)

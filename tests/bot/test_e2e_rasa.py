@@ -3,6 +3,7 @@ real Rasa server with the trained model, the real action server, one community d
 Residents type Chinese; what every party received is read back from the emulator and the
 outcome from the database."""
 
+import asyncio
 import re
 
 import pytest
@@ -187,3 +188,23 @@ def requests_of(session, telegram_id: int) -> list[Request]:
             .where(Person.telegram_id == telegram_id)
         )
     )
+
+
+async def test_an_open_form_survives_a_restart_of_rasa(rasa_stack, emulator, daytime):
+    """Rasa keeps its trackers in its SQL tracker store (endpoints.yml): killed in the middle of
+    a form and started again, it goes on with the same form."""
+    zhao = User(id=rasa_stack.telegram["zhao"], first_name="小赵")
+    app, client = bot_and_client(rasa_stack, emulator)
+    async with polling(app), client:
+        await app.post_init(app)
+        try:
+            await client.send_text(zhao, zhao.id, "我想预约理发")
+            await client.wait_for(zhao.id, lambda m: "几号楼" in m.text)
+            # kill -9, then a new server on the same trackers (in a thread: the bot keeps polling)
+            await asyncio.to_thread(rasa_stack.rasa.restart_rasa, kill=True)
+            await client.send_text(zhao, zhao.id, "2号楼1单元201")
+            await client.wait_for(zhao.id, lambda m: "什么时间" in m.text)  # the form's next question
+            await client.send_text(zhao, zhao.id, "不填了")  # leave nothing open for the other tests
+            await client.wait_for(zhao.id, lambda m: "没有提交" in m.text)
+        finally:
+            await app.post_shutdown(app)
