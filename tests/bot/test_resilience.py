@@ -314,3 +314,28 @@ class _table_gone:
 
     def __exit__(self, *exc: object) -> None:
         self._rename(f"{self.table}_away", self.table)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(120)
+async def test_an_abandoned_draft_is_dropped_politely_and_the_next_message_is_handled_afresh(
+    db_url, community, emulator, tmp_path, day
+):
+    """DRAFT_TIMEOUT_SECONDS (24 h by default; 2 s here) after the last step the resident is told
+    the draft is gone; what she sends next is not taken as the old step's answer."""
+    factory, world, u = community
+    wang = u["wang"]
+    bot = BotProcess(tmp_path, bot_env(db_url, emulator, day=day, DRAFT_TIMEOUT_SECONDS="2"))
+    async with emulator.client(timeout=scaled(20)) as client:
+        bot.start()
+        try:
+            await client.send_command(wang, wang.id, "/menu")
+            await tap(client, wang, "order:0")
+            await client.wait_for(wang.id, lambda m: m.text == texts.RES_ASK_DESCRIPTION)
+            await client.wait_for(wang.id, lambda m: m.text == texts.RES_DRAFT_EXPIRED)
+            await client.send_text(wang, wang.id, "想要一副老花镜")  # no Rasa here: the guided menu
+            await client.wait_for(wang.id, lambda m: m.text == texts.RES_GUIDED)
+        finally:
+            bot.stop()
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(Request).where(Request.description.contains("老花镜"))) == 0
