@@ -77,6 +77,7 @@ def test_benchmark_runs_on_postgresql(script):
     [
         ("followups.py", ["start-up with", "2,000 pending", "lateness of 50 follow-ups"]),
         ("bot.py", ["bot-side handling of 50 updates", "outbox delivery: 60/60 sent"]),
+        ("checkpoint.py", ["sqlite, 50 updates", "record on receipt", "save state + mark handled"]),
     ],
 )
 def test_scheduler_and_bot_benchmarks_run(script, needles):
