@@ -121,6 +121,7 @@ async def _stop_background(app: Application) -> None:
         return
     app.bot_data["stop"].set()
     app.bot_data["draft_expiry"].cancel()
+    app.bot_data["inbox"].close()
     await app.bot_data["sender_task"]
     await asyncio.to_thread(app.bot_data["scheduler"].shutdown)
 

@@ -80,8 +80,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if self.app is None or not isinstance(update, Update):
             await coroutine
             return
-        if self.inbox is not None:
-            await self._record(update)
+        if self.inbox is not None and not self.inbox.knows(update.update_id):
+            await self._record(update)  # webhook mode: not fetched by InboxBot
         watch = asyncio.create_task(self._tell_if_slow(update))
         try:
             if await self._run(update, coroutine):

@@ -152,6 +152,13 @@ class Inbox:
         """After mark_handled's transaction committed: the offset need not hold for it."""
         self._unrecorded.pop(update_id, None)
 
+    def knows(self, update_id: int) -> bool:
+        """Fetched (and recorded or held) or replayed by this process."""
+        return update_id in self._seen
+
+    def close(self) -> None:
+        self.quick.kw["bind"].dispose()
+
     def record_one(self, received: Update) -> None:
         """Webhook mode (or an update not fetched by InboxBot): recorded when processing starts."""
         if received.update_id in self._seen:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -155,5 +156,8 @@ async def expire_drafts(app: Application, now: float | None = None) -> int:
     for user_id, wizard in expired:
         log.info("draft %s of user %s expired", wizard.name, user_id)
         if wizard.expired_text:
-            await app.bot.send_message(user_id, wizard.expired_text)  # a private chat's id is the user's
+            try:
+                await app.bot.send_message(user_id, wizard.expired_text)  # a private chat's id is the user's
+            except TelegramError as exc:  # e.g. they blocked the bot: the draft is gone all the same
+                log.info("could not tell user %s (%s)", user_id, type(exc).__name__)
     return len(expired)
