@@ -120,15 +120,23 @@ class Inbox:
 
     def _record(self, payloads: dict[int, dict]) -> set[int]:
         """Insert what is not there yet; returns the ids that were already recorded before
-        this process handed them on (a redelivery after a restart)."""
+        this process handed them on (a redelivery after a restart). A redelivery is the same
+        update again: an id recorded with other content is a new update (a Bot API server that
+        started counting again, as the test emulator does) and replaces the old row."""
         with self.quick() as s, s.begin():
-            there = set(
-                s.scalars(
-                    select(InboxUpdate.update_id).where(
+            recorded = dict(
+                s.execute(
+                    select(InboxUpdate.update_id, InboxUpdate.payload).where(
                         InboxUpdate.bot_id == self.bot_id, InboxUpdate.update_id.in_(payloads)
                     )
-                )
+                ).all()
             )
+            there = {i for i, p in payloads.items() if recorded.get(i) == p}
+            reused = [i for i in payloads if i in recorded and i not in there]
+            if reused:
+                s.execute(
+                    delete(InboxUpdate).where(InboxUpdate.bot_id == self.bot_id, InboxUpdate.update_id.in_(reused))
+                )
             now = clock.now()
             rows = [
                 {"bot_id": self.bot_id, "update_id": i, "payload": p, "received_at": now}

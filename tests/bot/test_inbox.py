@@ -68,3 +68,24 @@ def test_a_locked_database_holds_the_offset_and_loses_nothing(tmp_path):
     assert replayed == [11, 12] and redelivered == [13]
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(InboxUpdate)) == 4
+
+
+def test_an_id_seen_before_with_other_content_is_a_new_update(tmp_path):
+    """Telegram never reuses an update id within days; a restarted test emulator does."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'inbox.db'}")
+    upgrade(engine)
+    factory = session_factory(engine)
+
+    async def go():
+        app, _ = await make_app()
+        first = Inbox(factory, bot_id=666)
+        [old] = await first.receive(updates(app.bot, 1), offset=None)
+        with factory() as s, s.begin():
+            first.mark_handled(s, old)
+        again = await Inbox(factory, bot_id=666).receive(updates(app.bot, 1), offset=None)  # the same update
+        other = Update.de_json({**old.to_dict(), "message": {**old.to_dict()["message"], "text": "别的话"}}, app.bot)
+        new = await Inbox(factory, bot_id=666).receive((other,), offset=None)
+        return again, new
+
+    again, new = asyncio.run(go())
+    assert again == () and [u.message.text for u in new] == ["别的话"]
