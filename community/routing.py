@@ -1,7 +1,9 @@
 """Routing: address text → building → grid → party group and grid leader; category →
 teams by skill; ranked candidate volunteers.
 
-Offer tiers, widened in this order (DESIGN.md "Routing"):
+Addresses are read by `community.address`, the one parser Rasa's components use too.
+
+Offer tiers, widened in this order (docs/ARCHITECTURE.md, "Where each rule lives"):
   0. volunteers of the request's grid in a team with the category's skill
   1. any volunteer of the request's grid
   2. volunteers anywhere in the community in a team with the skill
@@ -14,11 +16,10 @@ import re
 import time
 from dataclasses import dataclass
 
-import cn2an
 from sqlalchemy import and_, case, exists, literal, or_, select, true
 from sqlalchemy.orm import Session
 
-from community import texts
+from community import address, texts
 from community.errors import AddressQuestion
 from community.models import (
     Building,
@@ -31,25 +32,13 @@ from community.models import (
     team_members,
     team_skills,
 )
-from community.validation import normalize_text
-
-# "3号楼", "3栋", "3幢", "3座", "3号院"; bare "3楼" is a floor, not a building.
-_BUILDING = re.compile(r"(?<!\d)(\d{1,4})\s*(?:号楼|号栋|栋|幢|座|号院)")
-_BUILDING_BEFORE_UNIT = re.compile(r"(?<!\d)(\d{1,4})\s*号\s*(?=\d{1,2}\s*单元)")
-_DASHED = re.compile(r"(?<!\d)(\d{1,4})\s*[-－—]\s*(\d{1,2})\s*[-－—]\s*(\d{2,4})(?!\d)")
-_UNIT = re.compile(r"(\d{1,2})\s*单元")
-_ROOM_AFTER_UNIT = re.compile(r"单元\s*(\d{2,4})")
-_ROOM_AFTER_BUILDING = re.compile(r"(?:号楼|栋|幢|座)\s*(\d{3,4})(?!\s*单元)")
 
 INDEX_TTL_SECONDS = 60
 TIER_GRID_SKILL, TIER_GRID, TIER_COMMUNITY_SKILL = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class ParsedAddress:
-    building_numbers: tuple[int, ...]
-    unit: int | None
-    room: str | None
+# building_numbers, unit, room (and the prefix before the building)
+ParsedAddress = address.Address
 
 
 @dataclass(frozen=True)
@@ -91,20 +80,8 @@ class Candidate:
 
 
 def parse_address(text: str) -> ParsedAddress:
-    """Pull building number(s), unit and room out of free text; Chinese numerals and
-    full-width digits are normalised first (三号楼二单元五零二 → 3号楼2单元502)."""
-    s = cn2an.transform(normalize_text(text), "cn2an")
-    dashed = _DASHED.search(s)
-    if dashed:
-        return ParsedAddress((int(dashed.group(1)),), int(dashed.group(2)), dashed.group(3))
-    numbers = [int(m) for m in _BUILDING.findall(s)] or [int(m) for m in _BUILDING_BEFORE_UNIT.findall(s)]
-    unit = _UNIT.search(s)
-    room = _ROOM_AFTER_UNIT.search(s) or _ROOM_AFTER_BUILDING.search(s)
-    return ParsedAddress(
-        tuple(dict.fromkeys(numbers)),
-        int(unit.group(1)) if unit else None,
-        room.group(1) if room else None,
-    )
+    """Building number(s), unit and room named in free text (`community.address.parse`)."""
+    return address.parse(text)
 
 
 class BuildingIndex:
@@ -119,6 +96,7 @@ class BuildingIndex:
         for b in buildings:
             self.by_number.setdefault(b.number, []).append(b)
             for name in (b.name, *b.aliases):
+                name = address.normalize(name)  # 东区三号楼 matches what residents type: 东区3号楼
                 if name and not re.fullmatch(r"\d+号楼", name):
                     self.named.append((name, b))
         self.named.sort(key=lambda pair: -len(pair[0]))  # longest name wins: 东区3号楼 before 3号楼
@@ -158,7 +136,7 @@ def address_label(building_name: str, unit: int | None, room: str | None) -> str
 def resolve_address(session: Session, community_id: int, text: str) -> ResolvedAddress:
     """The building, unit and room a resident's address text names, or AddressQuestion."""
     index = building_index(session, community_id)
-    clean = cn2an.transform(normalize_text(text), "cn2an")
+    clean = address.normalize(text)
     by_name = {b.id: b for name, b in index.named if name in clean}
     parsed = parse_address(clean)
     if by_name:

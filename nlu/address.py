@@ -1,11 +1,11 @@
 """Chinese numbers, addresses, phone numbers and ratings (no Rasa imports).
 
-Numbers with units (十二, 二十三, 一百零二) go through cn2an; runs of digit words
-without units (五零二, 幺三八) are read digit by digit, as people dictate room and
-phone numbers.
+Addresses and Chinese numerals are read by `community.address`, the one address parser
+the domain uses too (pure: stdlib and cn2an, importable from Rasa's Python 3.10
+environment), so an address Rasa normalised reads the same in the domain:
 
     三号楼二单元502   -> 3号楼2单元502
-    3栋2单元502室     -> 3号楼2单元502
+    3栋2门洞502室     -> 3号楼2单元502
     3-2-502           -> 3号楼2单元502
 """
 
@@ -14,71 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGIT = {
-    "零": "0",
-    "〇": "0",
-    "○": "0",
-    "洞": "0",
-    "一": "1",
-    "幺": "1",
-    "壹": "1",
-    "二": "2",
-    "两": "2",
-    "贰": "2",
-    "三": "3",
-    "叁": "3",
-    "四": "4",
-    "肆": "4",
-    "五": "5",
-    "伍": "5",
-    "六": "6",
-    "陆": "6",
-    "七": "7",
-    "柒": "7",
-    "拐": "7",
-    "八": "8",
-    "捌": "8",
-    "九": "9",
-    "玖": "9",
-    "勾": "9",
-}
-_UNIT_CHARS = "十百千拾佰仟"
-_NUM_RUN = re.compile(r"[零〇○一幺壹二两贰三叁四肆五伍六陆七柒八捌九玖十百千拾佰仟]+")
-# In an address only these may be digit words (洞, 拐, 勾 are radio slang; keep to phone).
-_PHONE_ONLY = set("洞拐勾")
+from community import address as _address
+from community.address import chinese_run_to_digits, digits_in
 
-
-def chinese_run_to_digits(run: str) -> str | None:
-    """十二 -> '12', 五零二 -> '502', 两 -> '2'; None if it is not a number."""
-    if not run:
-        return None
-    if any(c in _UNIT_CHARS for c in run):
-        import cn2an
-
-        try:
-            value = cn2an.cn2an(run.replace("两", "二"), "smart")
-        except (ValueError, KeyError):  # cn2an raises these on ill-formed numerals
-            return None
-        return str(int(value))
-    if all(c in _DIGIT for c in run):
-        return "".join(_DIGIT[c] for c in run)
-    return None
-
-
-def digits_in(text: str, allow_slang: bool = False) -> str:
-    """Replace Chinese numerals in ``text`` with Arabic digits."""
-
-    def repl(m: re.Match[str]) -> str:
-        run = m.group(0)
-        if not allow_slang and any(c in _PHONE_ONLY for c in run):
-            return run
-        d = chinese_run_to_digits(run)
-        return d if d is not None else run
-
-    pattern = _NUM_RUN
-    if allow_slang:
-        pattern = re.compile(_NUM_RUN.pattern[:-2] + "洞拐勾]+")
-    return pattern.sub(repl, text)
+__all__ = ["Address", "chinese_run_to_digits", "digits_in", "normalize_address", "normalize_phone", "normalize_score"]
 
 
 @dataclass
@@ -90,67 +29,21 @@ class Address:
     value: str  # canonical form, e.g. 3号楼2单元502
 
 
-_SEP = r"\s*[-－—–_/#]\s*"
-_DASHED = re.compile(rf"^(?P<b>\d{{1,3}}){_SEP}(?P<u>\d{{1,2}}){_SEP}(?P<r>\d{{2,5}})$")
-_DASHED2 = re.compile(rf"^(?P<b>\d{{1,3}}){_SEP}(?P<r>\d{{3,5}})$")
-_BUILDING = re.compile(
-    r"(?P<b>\d{1,3})\s*(?:号楼|号院楼|栋楼|号栋|幢楼|号幢|栋|幢|座|楼(?!\d*层)|号(?=\s*\d*\s*单元|\s*-))"
-)
-_UNIT = re.compile(r"(?P<u>\d{1,2})\s*(?:单元|门洞|门|单|-)")
-_ROOM = re.compile(r"(?P<r>\d{2,5})\s*(?:室|号房|号|房间|房|户)?")
-_FLOOR = re.compile(r"\d{1,2}\s*(?:楼|层)(?=\s*\d{3,5})")
-
-
 def normalize_address(text: str) -> Address | None:
-    """Parse a building/unit/room address; None if no building, unit or room is found."""
-    if not text:
+    """An address entity in its canonical form; None if it names no building, unit or
+    room, or several buildings (then the raw text goes to the form, whose validation asks
+    which building: the same question the domain asks)."""
+    parsed = _address.parse(text)
+    if not parsed.found or len(parsed.building_numbers) > 1:
         return None
-    s = digits_in(text.strip())
-    s = re.sub(r"\s+", "", s)
-    s = re.sub(r"(室|号房|房间|户)$", "", s)
-
-    m = _DASHED.match(s) or _DASHED2.match(s)
-    if m:
-        gd = m.groupdict()
-        return _make("", gd.get("b"), gd.get("u"), gd.get("r"))
-
-    building = unit = room = None
-    prefix = ""
-    rest = s
-    mb = _BUILDING.search(rest)
-    if mb:
-        building = mb.group("b")
-        prefix = rest[: mb.start()]
-        rest = rest[mb.end() :]
-    mu = _UNIT.match(rest)
-    if mu:
-        unit = mu.group("u")
-        rest = rest[mu.end() :]
-    rest = _FLOOR.sub("", rest)  # 3号楼2单元5楼502 -> drop the floor
-    mr = _ROOM.match(rest)
-    if mr:
-        room = mr.group("r")
-        rest = rest[mr.end() :]
-    if building is None and unit is None and room is None:
-        return None
-    if rest.strip(" ,，。") and building is None:
-        # something we do not understand follows; keep the parsed part only if
-        # it covers the building at least
-        return None
-    return _make(prefix, building, unit, room)
-
-
-def _make(prefix: str, b: str | None, u: str | None, r: str | None) -> Address:
-    b = str(int(b)) if b else None
-    u = str(int(u)) if u else None
-    parts = [prefix]
-    if b:
-        parts.append(f"{b}号楼")
-    if u:
-        parts.append(f"{u}单元")
-    if r:
-        parts.append(r)
-    return Address(b, u, r, prefix, "".join(parts))
+    building, unit = parsed.building, parsed.unit
+    return Address(
+        str(building) if building is not None else None,
+        str(unit) if unit is not None else None,
+        parsed.room,
+        parsed.prefix,
+        parsed.prefix + parsed.label,
+    )
 
 
 def normalize_phone(text: str) -> str | None:

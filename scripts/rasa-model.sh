@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Train the Rasa model (models/nuanxin.tar.gz) on first use and again only when its inputs
 # changed: config.yml, domain.yml, the Rasa training files in data/, the custom NLU
-# components in nlu/ and requirements-rasa.txt. The inputs' content hash is kept beside
+# components in nlu/, the address parser they share with the domain (community/address.py)
+# and requirements-rasa.txt. The inputs' content hash is kept beside
 # the model, so a fresh checkout (new mtimes, same content) does not retrain.
 #
 # Like pip's wheel cache, trained models are also kept per input hash in a cache outside
@@ -24,7 +25,7 @@ STAMP="$MODEL_DIR/nuanxin.inputs.sha256"
 DATA=(data/*.yml)
 
 fingerprint() {
-  { sha256sum config.yml domain.yml "${DATA[@]}" requirements-rasa.txt
+  { sha256sum config.yml domain.yml "${DATA[@]}" requirements-rasa.txt community/address.py
     find nlu -type f \( -name '*.py' -o -name '*.txt' \) -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1
 }
