@@ -278,7 +278,7 @@ class VolunteerHandlers:
                     avg=avg,
                     count=v.rating_count,
                     load=v.active_load,
-                    limit=v.max_load,
+                    limit=v.load_limit,
                     teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM,
                     status=texts.VOL_STATUS_ON if v.available else texts.VOL_STATUS_OFF,
                     note=v.availability_note or "—",

@@ -658,8 +658,8 @@ def claim(session: Session, actor: Actor, request_id: int) -> Request:
 def _check_can_take(volunteer: Volunteer) -> None:
     if not volunteer.available:
         raise Forbidden(texts.ERR_VOLUNTEER_PAUSED)
-    if volunteer.active_load >= volunteer.max_load:
-        raise OverLoad(texts.ERR_OVER_LOAD.format(load=volunteer.active_load, limit=volunteer.max_load))
+    if volunteer.active_load >= volunteer.load_limit:
+        raise OverLoad(texts.ERR_OVER_LOAD.format(load=volunteer.active_load, limit=volunteer.load_limit))
 
 
 def _after_assign(session: Session, req: Request, volunteer: Volunteer, template: str, reply: bool) -> None:

@@ -10,10 +10,16 @@ community; it upserts by natural keys, so loading again after editing a row upda
 Rows deleted from a file are not deleted from the database: requests, ratings and the
 ledger point at buildings, teams and volunteers. Building party groups are the exception
 (nothing points at them, and a blank 楼院党小组 cell has to mean "none").
+
+Adding a spreadsheet (or a column): its columns in `COLUMNS` (and the file in
+`OPTIONAL_FILES` if a community may leave it out), a parse step in `_parse`, its
+cross-file checks in `_check`, and a load step in `LOAD_STEPS`, which run in order on a
+shared `_Loading` (the rows loaded so far, by natural key).
 """
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,10 +77,13 @@ COLUMNS: dict[str, dict[str, bool]] = {
         "在职党员": True,
         "接单上限": False,
         "可服务时间": False,
+        "工作单位": False,  # an on-duty party member's employer (在职党员 双报到)
     },
     STAFF: {"姓名": True, "手机": True, "TelegramID": False},
 }
 FILES = tuple(COLUMNS)
+# Files that may be left out of the directory (a community without such a list).
+OPTIONAL_FILES: set[str] = set()
 
 # Sane ranges. Building numbers stop at 999 because address parsing (community.routing)
 # reads at most three digits; due hours stop at 30 days.
@@ -86,9 +95,9 @@ DUE_HOURS = (1, 720)
 MAX_LOAD = (1, 20)
 TELEGRAM_IDS = (1, 10**15)
 
-# Lists inside a cell: "|" as documented, but people typing in Excel also use 、 , ;
-# (full-width ｜，； become ASCII through NFKC in normalize_text).
-_LIST_SEPARATORS = re.compile(r"[|,;、]")
+# Lists inside a cell: "|" as documented, but people typing in Excel also use 、 , ; and,
+# with a Chinese keyboard, their full-width forms ｜，； (normalize_text keeps those).
+_LIST_SEPARATORS = re.compile(r"[|,;、｜，；]")
 _BUILDING_NUMBER = re.compile(r"(\d+)\s*(?:号楼|号|栋|幢|楼)?")
 _SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]\+?\d+")
 
@@ -190,8 +199,9 @@ class VolunteerRow:
     building: int | None
     teams: list[str]
     party_member: bool | None
-    max_load: int | None
+    max_load: int | None  # None: the DEFAULT_MAX_LOAD setting, read when it is needed
     availability: str
+    work_unit: str
 
 
 @dataclass
@@ -307,6 +317,8 @@ class _Row:
 def _read(directory: Path, file: str, errors: list[RowError]) -> _Sheet | None:
     """A file's rows, or None when the file cannot be read at all (reported)."""
     path = directory / file
+    if not path.is_file() and file in OPTIONAL_FILES:
+        return None
     if not path.is_file():
         errors.append(RowError(file, None, None, texts.LOAD_FILE_MISSING.format(directory=directory)))
         return None
@@ -443,8 +455,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
                 building=r.building_number("楼号"),
                 teams=r.items("服务队"),
                 party_member=r.yes_no("在职党员"),
-                max_load=r.integer("接单上限", MAX_LOAD, default=get_settings().default_max_load),
+                max_load=r.integer("接单上限", MAX_LOAD),  # blank: the DEFAULT_MAX_LOAD setting
                 availability=r.text("可服务时间", _limit(Volunteer.availability_note)),
+                work_unit=r.text("工作单位", _limit(Volunteer.work_unit)),
             )
         )
 
@@ -651,34 +664,73 @@ def load_directory(session: Session, path: str | Path) -> LoadReport:
     return report
 
 
-def _load(session: Session, p: ParsedCommunity) -> LoadReport:
-    report = LoadReport(p.community.code, p.community.name)
-    community = session.scalar(select(Community).where(Community.code == p.community.code))
-    cid = community.id if community else None
+@dataclass
+class _Loading:
+    """What the load steps share: the rows loaded so far, by natural key."""
 
-    # People: several persons may share a phone (a family registered by staff); prefer the
-    # one who already volunteers or works here, so a reload never creates a second volunteer.
+    session: Session
+    parsed: ParsedCommunity
+    report: LoadReport
+    community: Community | None = None
+    persons: dict[str, Person] = field(default_factory=dict)  # by phone
+    person_changed: dict[str, bool] = field(default_factory=dict)
+    grids: dict[str, Grid] = field(default_factory=dict)
+    buildings: dict[int, Building] = field(default_factory=dict)
+    categories: dict[str, ServiceCategory] = field(default_factory=dict)
+    teams: dict[str, VolunteerTeam] = field(default_factory=dict)
+
+    @property
+    def cid(self) -> int | None:
+        return self.community.id if self.community else None
+
+
+def _load(session: Session, p: ParsedCommunity) -> LoadReport:
+    """Upsert the parsed community, step by step; each step may use what earlier steps
+    loaded (`_Loading`). A new spreadsheet adds its step to LOAD_STEPS."""
+    run = _Loading(session, p, LoadReport(p.community.code, p.community.name))
+    run.community = session.scalar(select(Community).where(Community.code == p.community.code))
+    _find_people(run)
+    _check_against_database(run)
+    for step in LOAD_STEPS:
+        step(run)
+        session.flush()
+    return run.report
+
+
+def _people_in_files(p: ParsedCommunity) -> dict[str, tuple[str, int | None]]:
+    """Phone -> (name, Telegram id) of everyone the files name; staff rows win."""
     people: dict[str, tuple[str, int | None]] = {v.phone: (v.name, None) for v in p.volunteers}
     people.update({s.phone: (s.name, s.telegram_id) for s in p.staff})
-    persons: dict[str, Person] = {}
-    for person in session.scalars(
-        select(Person).where(Person.community_id == cid, Person.phone.in_(list(people))).order_by(Person.id)
+    return people
+
+
+def _find_people(run: _Loading) -> None:
+    """Several persons may share a phone (a family registered by staff); prefer the one
+    who already volunteers or works here, so a reload never creates a second volunteer."""
+    phones = list(_people_in_files(run.parsed))
+    for person in run.session.scalars(
+        select(Person).where(Person.community_id == run.cid, Person.phone.in_(phones)).order_by(Person.id)
     ):
-        current = persons.get(person.phone)
+        current = run.persons.get(person.phone)
         if current is None or (
             current.volunteer is None and current.staff is None and (person.volunteer or person.staff)
         ):
-            persons[person.phone] = person
+            run.persons[person.phone] = person
 
-    # Problems only the database can show, checked before the first write.
+
+def _check_against_database(run: _Loading) -> None:
+    """Problems only the database can show, checked before the first write."""
+    s, p = run.session, run.parsed
     conflicts: list[RowError] = []
-    for s in p.staff:
-        holder = session.scalar(select(Person).where(Person.telegram_id == s.telegram_id)) if s.telegram_id else None
-        if holder is not None and holder is not persons.get(s.phone):
-            conflicts.append(RowError(STAFF, s.line, "TelegramID", texts.LOAD_TELEGRAM_TAKEN.format(name=holder.name)))
+    for staff in p.staff:
+        holder = s.scalar(select(Person).where(Person.telegram_id == staff.telegram_id)) if staff.telegram_id else None
+        if holder is not None and holder is not run.persons.get(staff.phone):
+            conflicts.append(
+                RowError(STAFF, staff.line, "TelegramID", texts.LOAD_TELEGRAM_TAKEN.format(name=holder.name))
+            )
     wanted = {b.name: b for b in p.buildings}
     numbers = [b.number for b in p.buildings]
-    for b in session.scalars(select(Building).where(Building.community_id == cid, Building.number.not_in(numbers))):
+    for b in s.scalars(select(Building).where(Building.community_id == run.cid, Building.number.not_in(numbers))):
         if b.name in wanted:
             row = wanted[b.name]
             conflicts.append(
@@ -687,96 +739,116 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
     if conflicts:
         raise LoadError(conflicts)
 
-    if community is None:
-        community = Community(code=p.community.code)
-        session.add(community)
-    report.note("community", cid is None, _set(community, name=p.community.name, timezone=p.community.timezone))
-    session.flush()
-    cid = community.id
 
-    person_changed: dict[str, bool] = {}
-    for phone, (name, telegram_id) in people.items():
-        person = persons.get(phone)
+def _load_community(run: _Loading) -> None:
+    p = run.parsed.community
+    created = run.community is None
+    if run.community is None:
+        run.community = Community(code=p.code)
+        run.session.add(run.community)
+    run.report.note("community", created, _set(run.community, name=p.name, timezone=p.timezone))
+
+
+def _load_people(run: _Loading) -> None:
+    for phone, (name, telegram_id) in _people_in_files(run.parsed).items():
+        person = run.persons.get(phone)
         if person is None:
-            person = persons[phone] = Person(community_id=cid, phone=phone)
-            session.add(person)
-        values = {"name": name}
+            person = run.persons[phone] = Person(community_id=run.cid, phone=phone)
+            run.session.add(person)
+        values: dict[str, object] = {"name": name}
         if telegram_id is not None:  # a blank cell keeps the account the bot has bound
             values["telegram_id"] = telegram_id
-        person_changed[phone] = _set(person, **values)
+        run.person_changed[phone] = _set(person, **values)
 
-    grids = _existing(session, Grid, lambda g: g.code, Grid.community_id == cid)
-    for row in p.grids:
-        grid = grids.get(row.code)
+
+def _load_grids(run: _Loading) -> None:
+    run.grids = _existing(run.session, Grid, lambda g: g.code, Grid.community_id == run.cid)
+    for row in run.parsed.grids:
+        grid = run.grids.get(row.code)
         if created := grid is None:
-            grid = grids[row.code] = Grid(community_id=cid, code=row.code)
-            session.add(grid)
-        report.note("grids", created, _set(grid, name=row.name, leader=persons[row.leader_phone]))
-    session.flush()
+            grid = run.grids[row.code] = Grid(community_id=run.cid, code=row.code)
+            run.session.add(grid)
+        run.report.note("grids", created, _set(grid, name=row.name, leader=run.persons[row.leader_phone]))
 
-    grid_ids = [g.id for g in grids.values()]
+
+def _load_grid_branches(run: _Loading) -> None:
+    grid_ids = [g.id for g in run.grids.values()]
     branches = _existing(
-        session, PartyGroup, lambda g: g.grid_id, PartyGroup.kind == "branch", PartyGroup.grid_id.in_(grid_ids)
+        run.session, PartyGroup, lambda g: g.grid_id, PartyGroup.kind == "branch", PartyGroup.grid_id.in_(grid_ids)
     )
-    for row in p.grids:
-        grid = grids[row.code]
+    for row in run.parsed.grids:
+        grid = run.grids[row.code]
         branch = branches.get(grid.id)
         if created := branch is None:
             branch = PartyGroup(kind="branch", grid=grid)
-            session.add(branch)
-        report.note("party_groups", created, _set(branch, name=row.branch, secretary_name=row.secretary))
+            run.session.add(branch)
+        run.report.note("party_groups", created, _set(branch, name=row.branch, secretary_name=row.secretary))
 
-    buildings = _existing(session, Building, lambda b: b.number, Building.community_id == cid)
+
+def _load_buildings(run: _Loading) -> None:
+    s = run.session
+    run.buildings = _existing(s, Building, lambda b: b.number, Building.community_id == run.cid)
     # Two buildings swapping names would break the (community, name) unique constraint on
     # the first UPDATE: park renamed buildings under a temporary unique name first.
-    renamed = [buildings[r.number] for r in p.buildings if r.number in buildings and buildings[r.number].name != r.name]
+    renamed = [
+        run.buildings[r.number]
+        for r in run.parsed.buildings
+        if r.number in run.buildings and run.buildings[r.number].name != r.name
+    ]
     for b in renamed:
         b.name = f"#{b.id}"
-    session.flush()
-    for row in p.buildings:
-        building = buildings.get(row.number)
+    s.flush()
+    for row in run.parsed.buildings:
+        building = run.buildings.get(row.number)
         if created := building is None:
-            building = buildings[row.number] = Building(community_id=cid, number=row.number)
-            session.add(building)
+            building = run.buildings[row.number] = Building(community_id=run.cid, number=row.number)
+            s.add(building)
         changed = _set(
             building,
             name=row.name,
-            grid=grids[row.grid],
+            grid=run.grids[row.grid],
             units=row.units,
             floors=row.floors,
             aliases="|".join(row.aliases),
         )
-        report.note("buildings", created, changed or building in renamed)
-    session.flush()
+        run.report.note("buildings", created, changed or building in renamed)
 
-    building_ids = [b.id for b in buildings.values()]
+
+def _load_building_groups(run: _Loading) -> None:
+    """楼院党小组: a blank cell removes the building's group (nothing points at groups)."""
+    building_ids = [b.id for b in run.buildings.values()]
     groups = _existing(
-        session,
+        run.session,
         PartyGroup,
         lambda g: g.building_id,
         PartyGroup.kind == "building",
         PartyGroup.building_id.in_(building_ids),
     )
-    for row in p.buildings:
-        building = buildings[row.number]
+    for row in run.parsed.buildings:
+        building = run.buildings[row.number]
         group = groups.get(building.id)
         if row.party_group:
             if created := group is None:
                 group = PartyGroup(kind="building", building_id=building.id)
-                session.add(group)
-            report.note("party_groups", created, _set(group, grid=building.grid, name=row.party_group))
+                run.session.add(group)
+            run.report.note("party_groups", created, _set(group, grid=building.grid, name=row.party_group))
         elif group is not None:
-            session.delete(group)
-            report.counts["party_groups"].removed += 1
+            run.session.delete(group)
+            run.report.counts["party_groups"].removed += 1
 
-    categories = _existing(session, ServiceCategory, lambda c: c.code, ServiceCategory.community_id == cid)
-    new_categories = {row.code for row in p.categories if row.code not in categories}
+
+def _load_categories_and_teams(run: _Loading) -> None:
+    """Teams name categories as skills and categories name a default team: categories
+    first, then teams, then each category's default team."""
+    s = run.session
+    run.categories = _existing(s, ServiceCategory, lambda c: c.code, ServiceCategory.community_id == run.cid)
+    new_categories = {row.code for row in run.parsed.categories if row.code not in run.categories}
     category_changed: dict[str, bool] = {}
-    for row in p.categories:
-        category = categories.get(row.code)
+    for row in run.parsed.categories:
+        category = run.categories.get(row.code)
         if category is None:
-            category = categories[row.code] = ServiceCategory(community_id=cid, code=row.code)
-            session.add(category)
+            category = run.categories[row.code] = ServiceCategory(community_id=run.cid, code=row.code)
+            s.add(category)
         category_changed[row.code] = _set(
             category,
             name=row.name,
@@ -785,48 +857,64 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
             due_hours=row.due_hours,
         )
 
-    teams = _existing(session, VolunteerTeam, lambda t: t.code, VolunteerTeam.community_id == cid)
-    for row in p.teams:
-        team = teams.get(row.code)
+    run.teams = _existing(s, VolunteerTeam, lambda t: t.code, VolunteerTeam.community_id == run.cid)
+    for team_row in run.parsed.teams:
+        team = run.teams.get(team_row.code)
         if created := team is None:
-            team = teams[row.code] = VolunteerTeam(community_id=cid, code=row.code)
-            session.add(team)
+            team = run.teams[team_row.code] = VolunteerTeam(community_id=run.cid, code=team_row.code)
+            s.add(team)
         changed = _set(
             team,
-            name=row.name,
-            grid_id=grids[row.grid].id if row.grid else None,
-            skills=[categories[code] for code in row.skills],
+            name=team_row.name,
+            grid_id=run.grids[team_row.grid].id if team_row.grid else None,
+            skills=[run.categories[code] for code in team_row.skills],
         )
-        report.note("teams", created, changed)
-    session.flush()  # team ids for the categories' default team
+        run.report.note("teams", created, changed)
+    s.flush()  # team ids for the categories' default team
 
-    for row in p.categories:
-        category = categories[row.code]
-        changed = _set(category, default_team_id=teams[row.default_team].id if row.default_team else None)
-        report.note("categories", row.code in new_categories, category_changed[row.code] or changed)
-    session.flush()
+    for row in run.parsed.categories:
+        category = run.categories[row.code]
+        changed = _set(category, default_team_id=run.teams[row.default_team].id if row.default_team else None)
+        run.report.note("categories", row.code in new_categories, category_changed[row.code] or changed)
 
-    for row in p.volunteers:
-        person = persons[row.phone]
+
+def _load_volunteers(run: _Loading) -> None:
+    for row in run.parsed.volunteers:
+        person = run.persons[row.phone]
         volunteer = person.volunteer
         if created := volunteer is None:
             volunteer = Volunteer(person=person)
-            session.add(volunteer)
+            run.session.add(volunteer)
         changed = _set(
             volunteer,
-            grid_id=grids[row.grid].id if row.grid else None,
-            building_id=buildings[row.building].id if row.building else None,
+            grid_id=run.grids[row.grid].id if row.grid else None,
+            building_id=run.buildings[row.building].id if row.building else None,
             is_party_member=row.party_member,
-            max_load=row.max_load,
+            max_load=row.max_load,  # None: the DEFAULT_MAX_LOAD setting (Volunteer.load_limit)
             availability_note=row.availability,
-            teams=[teams[code] for code in row.teams],
+            work_unit=row.work_unit or None,
+            teams=[run.teams[code] for code in row.teams],
         )
-        report.note("volunteers", created, changed or person_changed[row.phone])
+        run.report.note("volunteers", created, changed or run.person_changed[row.phone])
 
-    for row in p.staff:
-        person = persons[row.phone]
+
+def _load_staff(run: _Loading) -> None:
+    for row in run.parsed.staff:
+        person = run.persons[row.phone]
         if created := person.staff is None:
-            session.add(Staff(person=person))
-        report.note("staff", created, person_changed[row.phone])
-    session.flush()
-    return report
+            run.session.add(Staff(person=person))
+        run.report.note("staff", created, run.person_changed[row.phone])
+
+
+# In order: each step may use what the ones before it loaded (and flushed).
+LOAD_STEPS: list[Callable[[_Loading], None]] = [
+    _load_community,
+    _load_people,
+    _load_grids,
+    _load_grid_branches,
+    _load_buildings,
+    _load_building_groups,
+    _load_categories_and_teams,
+    _load_volunteers,
+    _load_staff,
+]

@@ -30,10 +30,16 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    func,
+    text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from community import clock
+from community.settings import get_settings
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -226,7 +232,11 @@ class Volunteer(Base):
     is_party_member: Mapped[bool] = mapped_column(Boolean, default=False)  # 在职党员
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     availability_note: Mapped[str] = mapped_column(String(100), default="")  # e.g. 周末全天
-    max_load: Mapped[int] = mapped_column(Integer, default=3)
+    # Set only where the volunteers spreadsheet names one; NULL means the DEFAULT_MAX_LOAD
+    # setting, read when it is needed (`load_limit`), so changing the setting changes it.
+    max_load: Mapped[int | None] = mapped_column(Integer)
+    work_unit: Mapped[str | None] = mapped_column(String(100))  # 工作单位 (在职党员 双报到)
+    leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Denormalised counters kept by `community.lifecycle` (the only writer) so routing
     # ranks 10,000 volunteers with one indexed query instead of aggregating history.
     active_load: Mapped[int] = mapped_column(Integer, default=0)
@@ -245,6 +255,16 @@ class Volunteer(Base):
     @property
     def rating_avg(self) -> float | None:
         return self.rating_sum / self.rating_count if self.rating_count else None
+
+    @hybrid_property
+    def load_limit(self) -> int:
+        """How many requests this volunteer may hold at once."""
+        return self.max_load if self.max_load is not None else get_settings().default_max_load
+
+    @load_limit.inplace.expression
+    @classmethod
+    def _load_limit_expression(cls) -> ColumnElement[int]:
+        return func.coalesce(cls.max_load, get_settings().default_max_load)
 
 
 class ServiceCategory(Base):
@@ -445,7 +465,18 @@ class FollowUp(Base):
     """
 
     __tablename__ = "followups"
-    __table_args__ = (Index("ix_followups_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_followups_status_due", "status", "due_at"),
+        # One month-end summary per community and month, whoever plans it (its unique key).
+        Index(
+            "uq_followups_month_summary",
+            "community_id",
+            "due_at",
+            unique=True,
+            sqlite_where=text("kind = 'month_summary'"),
+            postgresql_where=text("kind = 'month_summary'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
@@ -553,3 +584,22 @@ class InboxUpdate(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class Certificate(Base):
+    """A certificate of service (志愿服务证明) as it was issued: what it states, so anyone
+    holding the paper can check its verification code (`community.recognition.verify`)."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    volunteer_name: Mapped[str] = mapped_column(String(50))  # as printed
+    period_start: Mapped[datetime] = mapped_column(DateTime)  # naive UTC, inclusive
+    period_end: Mapped[datetime] = mapped_column(DateTime)  # naive UTC, exclusive
+    hours: Mapped[float] = mapped_column(Float)
+    services: Mapped[int] = mapped_column(Integer)
+    months: Mapped[list] = mapped_column(JSON)  # [["2026-10", 12.5, 4], ...]: month, hours, services
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    issued_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))

@@ -15,7 +15,6 @@ from community import clock, texts
 from community.actors import Actor
 from community.errors import Forbidden, InvalidInput, NotFound
 from community.models import Community, Invite, Person, Resident, Staff, Volunteer, VolunteerTeam
-from community.settings import get_settings
 from community.validation import normalize_phone, normalize_text
 
 # No 0/O, 1/I/L: codes are read aloud and typed by hand as often as they are tapped.
@@ -119,7 +118,7 @@ def redeem_invite(session: Session, code: str, telegram_id: int, name: str, phon
     person = _person(session, community, name, phone, telegram_id)
     volunteer = person.volunteer
     if volunteer is None:
-        volunteer = Volunteer(person=person, max_load=get_settings().default_max_load, joined_at=clock.now())
+        volunteer = Volunteer(person=person, joined_at=clock.now())  # load limit: the setting
         session.add(volunteer)
     if invite.team_id:
         team = session.get(VolunteerTeam, invite.team_id)

@@ -248,7 +248,7 @@ def rank_candidates(
         .where(
             Person.community_id == community_id,
             Volunteer.available.is_(True),
-            Volunteer.active_load < Volunteer.max_load,
+            Volunteer.active_load < Volunteer.load_limit,
         )
         .order_by(same_building, Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
     )

@@ -267,7 +267,7 @@ def volunteers_for(session: Session, req: Request) -> list[VolunteerChoice]:
             c.name,
             "、".join(t.name for t in vols[c.volunteer_id].teams),
             c.load,
-            vols[c.volunteer_id].max_load,
+            vols[c.volunteer_id].load_limit,
         )
         for c in candidates
     ]
