@@ -16,8 +16,9 @@ in package-lock.json; `make emulator` installs it) run by node, plus what python
 
 What the emulator cannot do (telegram-test-api 4.2.1): only getMe, getUpdates, sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, deleteMessage, setWebhook and
-deleteWebhook exist; any other method (sendDocument, sendPhoto, forwardMessage, ...) fails with
-BadRequest "telegram-test-api cannot do <method>". Messages are stored as sent: a parse_mode
+deleteWebhook exist, plus sendDocument with an uploaded file (added by emulator_server.js;
+`EmulatorClient.document` fetches the file a user received); any other method (sendPhoto,
+forwardMessage, ...) fails with BadRequest "telegram-test-api cannot do <method>". Messages are stored as sent: a parse_mode
 text keeps its markup (Telegram would return plain text with entities). getUpdates ignores
 `offset` (an update is gone once fetched) and webhooks' drop_pending_updates. A reply
 keyboard (request_contact) is seen by the client, and the user can answer with
@@ -133,6 +134,8 @@ class EmulatorRequest(HTTPXRequest):
             return await self._edit(url, method, match, params, timeouts)
         if name == "getUpdates":
             return await self._get_updates(url, method, request_data, params, timeouts)
+        if name == "sendDocument":
+            return await self._send_document(url, request_data)
         code, payload = await super().do_request(url, method, request_data, **timeouts)
         return self._adapt(name, code, payload)
 
@@ -215,6 +218,28 @@ class EmulatorRequest(HTTPXRequest):
             return self._adapt(match["method"], code, payload)
         edited = self._message({**body, **sent, "text": text}, stored["messageId"], stored["time"], edited=True)
         return 200, json.dumps({"ok": True, "result": edited}).encode()
+
+    async def _send_document(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
+        """PTB uploads a document as multipart/form-data; the launcher's sendDocument takes the
+        file as the raw body and the other fields in the query string (see emulator_server.js).
+        Answers the Message Telegram would: the caption and a `document`."""
+        upload = (request_data.multipart_data if request_data else {}).get("document")
+        if upload is None:  # a file_id or URL: the emulator holds no files it was not sent
+            return _error("Bad Request: telegram-test-api only takes uploaded documents")
+        filename, content, mimetype = upload[0], upload[1], upload[2] if len(upload) > 2 else None
+        data = content.read() if hasattr(content, "read") else content
+        fields = {k: v for k, v in request_data.json_parameters.items() if k != "document"}
+        fields |= {"file_name": filename or "document", "mime_type": mimetype or "application/octet-stream"}
+        response = await self._client.post(
+            url, params=fields, content=data, headers={"content-type": "application/octet-stream"}
+        )
+        if response.status_code != 200:
+            return _error(f"telegram-test-api sendDocument: {response.text}")
+        sent = response.json()["result"]
+        message = self._message({**fields, "text": ""}, sent["message_id"], sent["date"])
+        del message["text"]
+        message |= {"caption": fields.get("caption", ""), "document": sent["document"]}
+        return 200, json.dumps({"ok": True, "result": message}).encode()
 
     async def _stored(self, root: str, token: str, chat_id: Any, message_id: Any) -> dict[str, Any] | None:
         response = await self._client.post(f"{root}/getUpdatesHistory", json={"token": token})
@@ -399,6 +424,8 @@ class BotMessage:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)  # inline keyboard rows
     keyboard: list[list[Button]] = field(default_factory=list)  # reply keyboard rows
+    document: dict[str, Any] | None = None  # file_id, file_name, mime_type, file_size
+    caption: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -426,6 +453,8 @@ class BotMessage:
             text=body.get("text", ""),
             buttons=[[button(b) for b in row] for row in markup.get("inline_keyboard") or []],
             keyboard=[[button(b) for b in row] for row in markup.get("keyboard") or []],
+            document=body.get("document"),
+            caption=body.get("caption", ""),
             raw=entry,
         )
 
@@ -514,6 +543,16 @@ class EmulatorClient:
         entries = await self._post("/getUpdatesHistory", {"token": self.token})
         mine = [BotMessage.from_stored(e) for e in entries if "chat_id" in (e.get("message") or {})]
         return [m for m in mine if chat_id is None or m.chat_id == chat_id]
+
+    async def document(self, message: BotMessage) -> bytes:
+        """The bytes of the document the bot sent in `message` (as the user would download it)."""
+        if message.document is None:
+            raise AssertionError(f"message {message.message_id} carries no document: {message.text!r}")
+        response = await self._http.post(
+            "/getDocument", json={"token": self.token, "file_id": message.document["file_id"]}
+        )
+        response.raise_for_status()
+        return response.content
 
     async def callback_answers(self) -> list[dict[str, Any]]:
         """Every answerCallbackQuery the bot made: {callback_query_id, text, show_alert, ...}."""

@@ -8,13 +8,22 @@
 //   * POST /sendCallback answers {callback_query_id}, so a client knows which press a bot's
 //     answerCallbackQuery belongs to (the package answers null);
 //   * answerCallbackQuery calls are recorded and POST /getCallbackAnswers {token} lists
-//     them (the package drops them: without this a test cannot see the toast a user gets).
+//     them (the package drops them: without this a test cannot see the toast a user gets);
+//   * documents (the package answers 500 to sendDocument): POST /bot<token>/sendDocument with
+//     the file as the raw body (application/octet-stream) and chat_id, caption, file_name,
+//     mime_type, reply_markup in the query string (sim/emulator.py turns PTB's multipart
+//     upload into this, so no multipart parser is needed here) stores the file and a bot
+//     message with a `document`; POST /getDocument {token, file_id} returns the file's bytes,
+//     for a test to read what the user received.
 'use strict';
 
+const express = require('express');
 const TelegramServer = require('telegram-test-api');
 const { routes } = require('telegram-test-api/lib/routes/index');
 
 const answers = [];
+const documents = new Map(); // file_id -> {token, data, mimeType}
+let nextDocument = 1;
 
 routes.unshift((app, server) => {
   app.post('/sendCallback', (req, res) => {
@@ -30,6 +39,31 @@ routes.unshift((app, server) => {
   });
   app.post('/getCallbackAnswers', (req, res) => {
     res.json({ ok: true, result: answers.filter((a) => a.token === req.body.token) });
+  });
+  const raw = express.raw({ type: 'application/octet-stream', limit: '50mb' });
+  app.post('/bot:token/sendDocument', raw, (req, res) => {
+    const q = req.query;
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0 || !q.chat_id) {
+      res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: there is no document in the request' });
+      return;
+    }
+    const fileId = `emulator-document-${nextDocument++}`;
+    const mimeType = q.mime_type || 'application/octet-stream';
+    documents.set(fileId, { token: req.params.token, data: req.body, mimeType });
+    const document = {
+      file_id: fileId, file_unique_id: fileId, file_name: q.file_name || 'document', mime_type: mimeType, file_size: req.body.length,
+    };
+    const message = { chat_id: q.chat_id, caption: q.caption || '', document };
+    if (q.reply_markup) message.reply_markup = q.reply_markup;
+    res.json({ ok: true, result: server.addBotMessage(message, req.params.token) });
+  });
+  app.post('/getDocument', (req, res) => {
+    const doc = documents.get(req.body.file_id);
+    if (!doc || doc.token !== req.body.token) {
+      res.status(404).json({ ok: false, description: 'no such document' });
+      return;
+    }
+    res.type(doc.mimeType).send(doc.data);
   });
 });
 

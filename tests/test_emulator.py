@@ -128,9 +128,36 @@ async def test_contact_requests_and_what_the_emulator_cannot_do():
                 await app.bot.edit_message_text("原文", chat_id=ALICE.id, message_id=sent.message_id)
             with pytest.raises(BadRequest, match="not found"):
                 await app.bot.edit_message_text("新", chat_id=ALICE.id, message_id=9999)
-            with pytest.raises(BadRequest, match="cannot do sendDocument"):
-                await app.bot.send_document(ALICE.id, b"%PDF", filename="a.pdf")
+            with pytest.raises(BadRequest, match="cannot do sendPhoto"):
+                await app.bot.send_photo(ALICE.id, b"\x89PNG")
     assert server.process.returncode is not None
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(30)
+async def test_documents_are_delivered_and_the_user_can_download_them():
+    content = b"%PDF-1.4 " + bytes(range(256)) * 800  # binary, and larger than a JSON body may be
+
+    async def send_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_document(content, filename="证明.pdf", caption="您的证明")
+
+    with start_emulator() as server:
+        app = server.application_builder().build()
+        app.add_handler(CommandHandler("file", send_file))
+        async with polling(app), server.client() as client:
+            await client.send_command(ALICE, ALICE.id, "/file")
+            got = await client.wait_for(ALICE.id, lambda m: m.document is not None)
+            assert got.caption == "您的证明"
+            assert got.document["file_name"] == "证明.pdf" and got.document["file_size"] == len(content)
+            assert await client.document(got) == content
+            sent = await app.bot.send_document(ALICE.id, b"abc", filename="a.txt", caption="直接发")
+            assert sent.document.file_name == "a.txt" and sent.caption == "直接发" and sent.chat.id == ALICE.id
+            with pytest.raises(BadRequest, match="only takes uploaded documents"):
+                await app.bot.send_document(ALICE.id, sent.document.file_id)
+            await app.bot.send_message(ALICE.id, "只是文字")
+            plain = await client.wait_for(ALICE.id, lambda m: m.text == "只是文字")
+            with pytest.raises(AssertionError, match="carries no document"):
+                await client.document(plain)
 
 
 def test_the_node_process_stops_even_when_the_test_fails():
