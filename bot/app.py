@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import staff, texts, wizards
+from bot import recognition, staff, texts, wizards
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
@@ -93,6 +93,7 @@ def build_application(
     app.add_handler(CallbackQueryHandler(callbacks.handle, pattern=DOMAIN_ACTIONS))
     volunteers.register(app)
     staff.register(app, factory, wake)
+    recognition.register(app, factory)  # /rank, /certificate, /workunits
     if relay is not None:
         app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
     residents.register(app)  # its text handler takes whatever no one else did

@@ -21,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from community import clock, followup_runner, followups
+from community import clock, followup_runner, followups, recognition
 from community.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class FollowUpScheduler:
 
     def start(self) -> None:
         followups.ensure_digests(self.factory)
+        recognition.ensure_month_summaries(self.factory)  # volunteers' month-end thank-you
         # A permanent interval job: a run can never be lost, at worst it is one interval
         # late. (A self-re-arming date job races APScheduler, which removes a finished date
         # job after handing it to a worker, possibly after the job re-armed itself.)

@@ -41,7 +41,7 @@ from telegram.ext import (
 )
 
 from bot import texts, wizards
-from community import clock, ledger_export, lifecycle, people, queues, routing
+from community import clock, ledger_export, lifecycle, people, queues, recognition, routing
 from community import texts as core
 from community.actors import Actor, actor_for_telegram
 from community.errors import (
@@ -591,10 +591,14 @@ class StaffHandlers:
                 last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
             end = last + timedelta(days=1)
             rows = ledger_export.ledger_rows(s, actor.community_id, first, end)
-            return first, last, rows, ledger_export.volunteer_totals(s, actor.community_id, first, end)
+            tz = s.get(Community, actor.community_id).timezone
+            units = recognition.work_unit_report_between(
+                s, actor.community_id, *ledger_export.utc_bounds(first, end, tz)
+            )  # the 在职党员双报到 sheet
+            return first, last, rows, ledger_export.volunteer_totals(s, actor.community_id, first, end), units
 
-        first, last, rows, totals = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
-        data = await asyncio.to_thread(ledger_export.to_xlsx, rows, totals)  # outside the transaction
+        first, last, rows, totals, units = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
+        data = await asyncio.to_thread(ledger_export.to_xlsx, rows, totals, units)  # outside the transaction
         caption = texts.STAFF_EXPORT_CAPTION.format(
             first=first,
             last=last,

@@ -29,7 +29,7 @@ NO_CANDIDATES = "编号 {id} 暂无可改派的志愿者，请在后台人工处
 TAKEN_CARD = "【编号 {id}】已被认领，谢谢您的关注。"
 
 # --- volunteers ---
-VOL_WELCOME = "欢迎您加入志愿服务，{name}！所在服务队：{teams}。\n有新的诉求会发到这里，点【接单】即可认领。/tasks 查看手上的任务，/me 查看服务时长和积分，/pause 暂停接单。"
+VOL_WELCOME = "欢迎您加入志愿服务，{name}！所在服务队：{teams}。\n有新的诉求会发到这里，点【接单】即可认领。/tasks 查看手上的任务，/me 查看服务时长和积分，/rank 看本月排行榜，/certificate 开具志愿服务证明，/pause 暂停接单。"
 VOL_NO_TEAM = "暂未加入服务队"
 VOL_NOT_VOLUNTEER = "您还不是登记的志愿者。请使用社区工作人员给您的邀请链接加入。"
 VOL_TEAMS = "请选择您愿意参加的服务队（可多选，再点一次取消）："
@@ -209,3 +209,29 @@ ASK_NOTE = "编号 {id} 已记录完成。想补充一句服务情况，或者�
 SKIP_NOTE = "跳过"
 NOTE_SAVED = "补充说明已记下，谢谢！"
 NOTE_SKIPPED = "好的。"
+
+# --- recognition (bot/recognition.py, /me) ---
+ME_HOURS = "{month}服务：{month_hours} 小时（{services} 次）  {year}年累计：{year_hours} 小时"
+ME_RANK = "{scope}本月排名：第 {rank} 名（共 {of} 人上榜）"
+ME_RANK_NONE = "{scope}本月排名：本月还没有服务记录"
+ME_RANK_OPTED_OUT = "您已选择不在排行榜上显示（发送 /rank 加入 可以重新加入）。"
+RANK_VOLUNTEERS_AND_STAFF = "排行榜仅供志愿者和社区工作人员查看。"
+RANK_OPT_VOLUNTEERS_ONLY = "只有志愿者可以选择是否在排行榜上显示。"
+RANK_BOARD_HEAD = "【{scope} {month}志愿服务榜】"
+RANK_BOARD_LINE = "{rank}. {name}  {hours} 小时（{services} 次）"
+RANK_BOARD_EMPTY = "本月还没有服务记录。"
+RANK_OPT_OUT_BUTTON = "不在排行榜上显示我"
+RANK_OPT_IN_BUTTON = "在排行榜上显示我"
+RANK_OPTED_OUT = "好的，排行榜上不再显示您的名字；您的服务时长照常记录，也照常可以开具服务证明。"
+RANK_OPTED_IN = "好的，您重新出现在排行榜上了。"
+CERTIFICATE_USAGE = "请这样开具服务证明：/certificate（今年），或 /certificate 2025（指定年份）。"
+CERTIFICATE_VOLUNTEERS_ONLY = "服务证明只为志愿者本人开具。想成为志愿者，请向社区工作人员索取邀请链接。"
+CERTIFICATE_FILENAME = "志愿服务证明-{name}-{code}.pdf"
+CERTIFICATE_CAPTION = "您的志愿服务证明（{period}，共 {hours} 小时）。验证码：{code}，学校或单位可凭验证码核验。"
+WORK_UNITS_HEAD = "【{month} 在职党员双报到 · 按工作单位】"
+WORK_UNITS_LINE = (
+    "{unit}：登记 {members} 人，本月服务 {serving} 人，{services} 次，{hours} 小时，平均评分 {avg}（{ratings} 次评价）"
+)
+WORK_UNITS_MEMBER = "  · {name}：{services} 次，{hours} 小时"
+WORK_UNITS_NONE = "{month}：还没有登记工作单位的志愿者（volunteers.csv 的“工作单位”一列）。"
+WORK_UNITS_EXPORT_HINT = "完整报表在台账导出的“在职党员双报到”工作表中（/export 或网页台账导出）。"

@@ -22,7 +22,8 @@ from telegram.ext import (
 from bot import texts, wizards
 from bot.callbacks import Callbacks
 from bot.keyboards import decode, markup
-from community import clock, lifecycle, people
+from bot.recognition import render_standing
+from community import clock, lifecycle, people, recognition
 from community import texts as core
 from community.actors import actor_for_telegram
 from community.errors import DomainError
@@ -271,18 +272,23 @@ class VolunteerHandlers:
                 v = self._volunteer(s, update.effective_user.id)
                 done = s.scalar(select(Request.id).where(Request.volunteer_id == v.id).limit(1)) is not None
                 avg = f"{v.rating_avg:.1f}" if v.rating_avg else "—"
-                return texts.VOL_ME.format(
-                    name=v.person.name,
-                    hours=f"{v.hours_total:g}",
-                    points=v.points_total,
-                    avg=avg,
-                    count=v.rating_count,
-                    load=v.active_load,
-                    limit=v.load_limit,
-                    teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM,
-                    status=texts.VOL_STATUS_ON if v.available else texts.VOL_STATUS_OFF,
-                    note=v.availability_note or "—",
-                ) + ("" if done else "\n" + texts.VOL_FIRST_TASK_HINT)
+                return (
+                    texts.VOL_ME.format(
+                        name=v.person.name,
+                        hours=f"{v.hours_total:g}",
+                        points=v.points_total,
+                        avg=avg,
+                        count=v.rating_count,
+                        load=v.active_load,
+                        limit=v.load_limit,
+                        teams="、".join(t.name for t in v.teams) or texts.VOL_NO_TEAM,
+                        status=texts.VOL_STATUS_ON if v.available else texts.VOL_STATUS_OFF,
+                        note=v.availability_note or "—",
+                    )
+                    + "\n"
+                    + render_standing(recognition.standing(s, v.id))
+                )
+                +("" if done else "\n" + texts.VOL_FIRST_TASK_HINT)
 
         await self._reply(update, work)
 

@@ -307,6 +307,35 @@ def care(
         _fail(exc.message)
 
 
+@app.command()
+def verify(code: str = typer.Argument(..., help="The verification code printed on the certificate")) -> None:
+    """Check a certificate of service (志愿服务证明) by its verification code."""
+    from community import recognition
+
+    with _factory()() as s:
+        cert = recognition.verify(s, code)
+        if cert is None:
+            _fail(texts.CLI_CERTIFICATE_UNKNOWN.format(code=code))
+        shown = recognition.view(s, cert)
+    console.print(
+        texts.CLI_CERTIFICATE_VALID.format(
+            code=shown.code,
+            community=shown.community,
+            name=shown.name,
+            period=shown.period,
+            services=shown.services,
+            hours=f"{shown.hours:g}",
+            issued=shown.issued,
+        )
+    )
+    for month in shown.months:
+        console.print(
+            texts.CLI_CERTIFICATE_MONTH.format(
+                month=recognition.Month.parse(month.month).label, services=month.services, hours=f"{month.hours:g}"
+            )
+        )
+
+
 def main() -> None:
     app()
 

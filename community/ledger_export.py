@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from community import texts
+from community import recognition, texts
 from community.models import (
     Building,
     Community,
@@ -211,8 +211,11 @@ def _cell(value):
     return value
 
 
-def to_xlsx(rows: list[LedgerRow], totals: list[VolunteerTotal]) -> bytes:
-    """A workbook with two sheets, 台账 and 志愿者时长 (with a 合计 row)."""
+def to_xlsx(
+    rows: list[LedgerRow], totals: list[VolunteerTotal], work_units: list[recognition.WorkUnitLine] | None = None
+) -> bytes:
+    """A workbook with two sheets, 台账 and 志愿者时长 (with a 合计 row), and 在职党员双报到
+    when `work_units` is given (community.recognition.work_unit_report)."""
     from openpyxl import Workbook  # imported here: only the export needs it
     from openpyxl.styles import Font
 
@@ -248,6 +251,8 @@ def to_xlsx(rows: list[LedgerRow], totals: list[VolunteerTotal]) -> bytes:
             if is_time:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                     cell.number_format = "yyyy-mm-dd hh:mm"
+    if work_units is not None:
+        recognition.add_work_unit_sheet(book, work_units)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

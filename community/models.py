@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -600,6 +601,6 @@ class Certificate(Base):
     period_end: Mapped[datetime] = mapped_column(DateTime)  # naive UTC, exclusive
     hours: Mapped[float] = mapped_column(Float)
     services: Mapped[int] = mapped_column(Integer)
-    months: Mapped[list] = mapped_column(JSON)  # [["2026-10", 12.5, 4], ...]: month, hours, services
+    months: Mapped[list[list[Any]]] = mapped_column(JSON)  # [["2026-10", 12.5, 4], ...]: month, hours, services
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     issued_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     rate_reminder_after_hours: float = 24
     close_unrated_after_hours: float = 72
     digest_at: str = "08:00"
+    month_summary_at: str = "09:00"  # on the 1st: each volunteer's thank-you for the month before
     care_lead_hours: float = 24  # a care visit becomes a request this long before it
     quiet_start: str = "21:30"  # non-urgent messages wait until quiet_end
     quiet_end: str = "08:00"

@@ -307,3 +307,34 @@ EXPORT_TOTAL_COLUMNS = [
 ]
 EXPORT_LEDGER_SHEET, EXPORT_TOTALS_SHEET, EXPORT_TOTAL_LABEL = "台账", "志愿者时长", "合计"
 EXPORT_YES, EXPORT_NO = "是", "否"
+
+# --- recognition (community.recognition) ---
+MONTH_LABEL = "{year}年{month}月"
+DATE_LABEL = "{year}年{month}月{day}日"
+RECOGNITION_BAD_MONTH = "“{text}”不是有效的月份，请写成 2026-11 这样的格式。"
+RECOGNITION_NOT_VOLUNTEER = "这个功能是给志愿者用的。想成为志愿者，请向社区工作人员索取邀请链接。"
+MONTH_SUMMARY = (
+    "【{month}服务小结】{name}，您好！这个月您完成服务 {services} 次，服务时长 {hours} 小时，获得积分 {points}。"
+)
+MONTH_SUMMARY_RANK = "在本月社区志愿服务榜上排第 {rank} 名（共 {of} 人上榜）。"
+MONTH_SUMMARY_THANKS = "感谢您为邻里付出的每一份心意！"
+CERTIFICATE_TITLE = "志愿服务证明"
+CERTIFICATE_BODY = (
+    "兹证明 {name} 同志于 {period} 在{community}参加志愿服务 {services} 次，累计服务时长 {hours} 小时。特此证明。"
+)
+CERTIFICATE_PERIOD = "{first}至{last}"
+CERTIFICATE_TABLE_HEAD = ("月份", "服务次数", "服务时长（小时）")
+CERTIFICATE_TOTAL = "合计"
+CERTIFICATE_CODE = "验证码：{code}"
+CERTIFICATE_HOW_TO_VERIFY = "核验方法：在社区服务平台的“证明核验”页面输入验证码，或请社区工作人员核验。"
+CERTIFICATE_BAD_YEAR = "只能开具 2000 年到 {this_year} 年的服务证明（您写的是 {year} 年）。"
+CERTIFICATE_NO_SERVICE = "{year} 年还没有您的服务记录，暂时无法开具服务证明。完成服务并登记时长后就可以开具了。"
+WORK_UNIT_SHEET = "在职党员双报到"
+WORK_UNIT_COLUMNS = ("工作单位", "姓名", "党员", "服务次数", "服务时长（小时）", "评价次数", "平均评分")
+WORK_UNIT_SUBTOTAL = "小计"
+CLI_CERTIFICATE_UNKNOWN = "验证码 {code} 不存在：这份证明不是本系统开具的，或验证码抄错了。"
+CLI_CERTIFICATE_VALID = (
+    "✓ 证明有效（验证码 {code}）：{community} 为 {name} 开具，{period}参加志愿服务 {services} 次，"
+    "累计 {hours} 小时；开具日期 {issued}。"
+)
+CLI_CERTIFICATE_MONTH = "  {month}：{services} 次，{hours} 小时"

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import dashboard, open311, texts
+from web import certificates, dashboard, open311, texts
 from web.config import WebSettings, get_web_settings
 from web.rendering import error_page
 
@@ -59,6 +59,7 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
 
     app.include_router(open311.router)
     app.include_router(dashboard.router)
+    app.include_router(certificates.router)  # 志愿服务证明: issue (staff) and verify (public)
 
     @app.exception_handler(open311.Open311Error)
     async def _open311_error(request, exc: open311.Open311Error):

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from community import clock, ledger_export, lifecycle
+from community import clock, ledger_export, lifecycle, recognition
 from community.db import transaction
 from community.errors import DomainError
 from community.models import Community, Person, RequestState
@@ -356,11 +356,14 @@ def export_file(request: Request, ext: str):
     with request.app.state.factory() as s:
         rows = ledger_export.ledger_rows(s, staff.community_id, start, last + timedelta(days=1))
         totals = ledger_export.volunteer_totals(s, staff.community_id, start, last + timedelta(days=1))
+        work_units = recognition.work_unit_report_between(
+            s, staff.community_id, *ledger_export.utc_bounds(start, last + timedelta(days=1), tz)
+        )
     filename = texts.EXPORT_FILENAME.format(start=start.isoformat(), end=last.isoformat(), ext=ext)
     headers = {"Content-Disposition": f"attachment; filename=\"ledger.{ext}\"; filename*=UTF-8''{quote(filename)}"}
     if ext == "xlsx":
         return Response(
-            ledger_export.to_xlsx(rows, totals),
+            ledger_export.to_xlsx(rows, totals, work_units),
             headers=headers,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
