@@ -11,7 +11,7 @@ the notifications to the outbox, all in the caller's transaction. Errors are
 `community.errors.DomainError` subclasses with a Chinese message; on error nothing is
 written (the caller rolls back).
 
-"draft" from DESIGN.md lives in the resident's dialogue (the Rasa form), not in the
+"draft" (docs/ARCHITECTURE.md, "Request states") lives in the resident's dialogue (the Rasa form), not in the
 database: a request exists from the moment the resident confirms it.
 
 Concurrency: the request row is read with SELECT … FOR UPDATE (PostgreSQL) or inside a
