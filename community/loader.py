@@ -12,7 +12,7 @@ ledger point at buildings, teams and volunteers. Building party groups are the e
 (nothing points at them, and a blank 楼院党小组 cell has to mean "none").
 
 Adding a spreadsheet (or a column): its columns in `COLUMNS` (and the file in
-`OPTIONAL_FILES` if a community may leave it out), a parse step in `_parse`, its
+`OPTIONAL_FILES` if a community may leave it out), a parser in `PARSE_STEPS`, its
 cross-file checks in `_check`, and a load step in `LOAD_STEPS`, which run in order on a
 shared `_Loading` (the rows loaded so far, by natural key).
 """
@@ -85,9 +85,9 @@ FILES = tuple(COLUMNS)
 # Files that may be left out of the directory (a community without such a list).
 OPTIONAL_FILES: set[str] = set()
 
-# Sane ranges. Building numbers stop at 999 because address parsing (community.routing)
-# reads at most three digits; due hours stop at 30 days.
-BUILDING_NUMBERS = (1, 999)
+# Sane ranges. Building numbers have at most four digits, as many as the address parser
+# (community.address) reads in what residents type; due hours stop at 30 days.
+BUILDING_NUMBERS = (1, 9999)
 UNITS = (1, 20)
 FLOORS = (1, 100)
 DEFAULT_HOURS = (0.1, 24.0)
@@ -377,8 +377,15 @@ def _rows(sheet: _Sheet | None) -> list[_Row]:
 
 
 def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
+    """Every file's rows into typed rows (bad cells recorded as errors on the way)."""
     p = ParsedCommunity()
-    for r in _rows(sheets[COMMUNITY]):
+    for file, parse in PARSE_STEPS.items():
+        parse(_rows(sheets.get(file)), p)
+    return p
+
+
+def _parse_community(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         if p.community is not None:
             r.error(None, texts.LOAD_ONE_COMMUNITY)
             continue
@@ -391,7 +398,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             r.line, r.text("编号", _limit(Community.code)), r.text("名称", _limit(Community.name)), timezone
         )
 
-    for r in _rows(sheets[GRIDS]):
+
+def _parse_grids(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         p.grids.append(
             GridRow(
                 r.line,
@@ -403,7 +412,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             )
         )
 
-    for r in _rows(sheets[BUILDINGS]):
+
+def _parse_buildings(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         number = r.building_number("楼号")
         name = r.text("楼名", _limit(Building.name))
         if not name and number is not None:
@@ -421,7 +432,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             )
         )
 
-    for r in _rows(sheets[CATEGORIES]):
+
+def _parse_categories(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         p.categories.append(
             CategoryRow(
                 r.line,
@@ -434,7 +447,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             )
         )
 
-    for r in _rows(sheets[TEAMS]):
+
+def _parse_teams(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         p.teams.append(
             TeamRow(
                 r.line,
@@ -445,7 +460,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             )
         )
 
-    for r in _rows(sheets[VOLUNTEERS]):
+
+def _parse_volunteers(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         p.volunteers.append(
             VolunteerRow(
                 r.line,
@@ -461,7 +478,9 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
             )
         )
 
-    for r in _rows(sheets[STAFF]):
+
+def _parse_staff(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
         p.staff.append(
             StaffRow(
                 r.line,
@@ -470,7 +489,18 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
                 telegram_id=r.integer("TelegramID", TELEGRAM_IDS),
             )
         )
-    return p
+
+
+# Each file's parser, in file order. A new spreadsheet adds its parser here.
+PARSE_STEPS: dict[str, Callable[[list[_Row], ParsedCommunity], None]] = {
+    COMMUNITY: _parse_community,
+    GRIDS: _parse_grids,
+    BUILDINGS: _parse_buildings,
+    CATEGORIES: _parse_categories,
+    TEAMS: _parse_teams,
+    VOLUNTEERS: _parse_volunteers,
+    STAFF: _parse_staff,
+}
 
 
 # --- checks across rows and files ------------------------------------------------------

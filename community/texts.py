@@ -159,6 +159,7 @@ FOLLOWUP_NAMES = {
     "rate_reminder": "提醒评价",
     "close_unrated": "未评价关闭",
     "digest": "每日概况",
+    "month_summary": "志愿者月度小结",
 }
 DIGEST_HEAD = "【{scope} 今日概况】待处理 {open} 件，服务中 {active} 件，红色预警 {red} 件，超期未完成 {past_due} 件，差评 {low} 件，待回访 {followup} 件。"
 DIGEST_ITEM = "· 编号 {id} {category} {building}：{summary}"
