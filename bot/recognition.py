@@ -11,6 +11,7 @@ own), the work-unit report for staff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import texts
@@ -55,10 +57,12 @@ def _answers_politely(
         try:
             await fn(self, update, context)
         except DomainError as exc:
-            await _tell(update, exc.message)
+            with contextlib.suppress(TelegramError):
+                await _tell(update, exc.message)
         except Exception:
             log.exception("recognition handler %s failed", fn.__name__)
-            await _tell(update, texts.SOMETHING_WRONG)
+            with contextlib.suppress(TelegramError):
+                await _tell(update, texts.SOMETHING_WRONG)
 
     return wrapper
 
@@ -132,7 +136,7 @@ class RecognitionHandlers:
         def work() -> tuple[str, InlineKeyboardMarkup | None]:
             with self.factory() as s, s.begin():
                 actor = _actor(s, telegram_id)
-                if arg.lower() in OPT_OUT_WORDS or arg in OPT_IN_WORDS:
+                if arg.lower() in OPT_OUT_WORDS or arg.lower() in OPT_IN_WORDS:
                     if actor.volunteer_id is None:
                         raise Forbidden(texts.RANK_OPT_VOLUNTEERS_ONLY)
                     opt_out = arg.lower() in OPT_OUT_WORDS
@@ -184,7 +188,8 @@ class RecognitionHandlers:
 
         await asyncio.to_thread(work)
         await query.answer(texts.RANK_OPTED_OUT if opt_out else texts.RANK_OPTED_IN, show_alert=True)
-        await query.edit_message_reply_markup(reply_markup=_opt_button(opt_out))
+        with contextlib.suppress(BadRequest):  # a second press on a stale card: it already shows this
+            await query.edit_message_reply_markup(reply_markup=_opt_button(opt_out))
 
     @_answers_politely
     async def certificate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -203,7 +208,7 @@ class RecognitionHandlers:
                     s, actor.volunteer_id, year=int(arg) if arg else None, issued_by_person_id=actor.person_id
                 )
                 shown = recognition.view(s, cert)
-                return recognition.certificate_pdf(shown), shown
+            return recognition.certificate_pdf(shown), shown  # rendered after the commit
 
         pdf, shown = await asyncio.to_thread(work)
         await update.effective_message.reply_document(

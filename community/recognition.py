@@ -370,7 +370,7 @@ def issue_certificate(
     tz = timezone_of(session, community_id)
     now = clock.now()
     this_year = Month.of(now, tz).year
-    year = year or this_year
+    year = this_year if year is None else year
     if not 2000 <= year <= this_year:
         raise InvalidInput(texts.CERTIFICATE_BAD_YEAR.format(year=year, this_year=this_year))
     start = Month(year, 1).start(tz)

@@ -102,14 +102,13 @@ def issue(request: Request, csrf_token: str = Form(""), volunteer_id: str = Form
                 s, volunteer.id, year=int(year) if year else None, issued_by_person_id=staff.person_id
             )
             shown = recognition.view(s, cert)
-            pdf = recognition.certificate_pdf(shown)
     except NotFound as exc:
         return _issue_page(request, staff, exc.message, status=404)
     except DomainError as exc:
         return _issue_page(request, staff, exc.message, status=409)
     filename = texts.CERT_FILENAME.format(name=shown.name, code=shown.code)
     return Response(
-        pdf,
+        recognition.certificate_pdf(shown),
         media_type="application/pdf",
         headers={
             "Content-Disposition": f"attachment; filename=\"certificate.pdf\"; filename*=UTF-8''{quote(filename)}"

@@ -8,6 +8,7 @@ code `python -m community verify` accepts and a wrong code does not; staff get
 scheduler and sender."""
 
 import io
+import logging
 import os
 import re
 import subprocess
@@ -72,7 +73,7 @@ def verify_cli(url: str, code: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.anyio
 @pytest.mark.timeout(120)
-async def test_me_rank_certificate_and_work_units_in_chat(migrated, emulator, fake_clock):
+async def test_me_rank_certificate_and_work_units_in_chat(migrated, emulator, fake_clock, caplog):
     url, factory = migrated
     world = simulate_month(factory, fake_clock)
     fake_clock.current = datetime(2026, 11, 28, 2, 0)  # 10:00 in Shanghai, late November
@@ -106,6 +107,13 @@ async def test_me_rank_certificate_and_work_units_in_chat(migrated, emulator, fa
             # 赵阿姨 leaves the boards with the button; the resident's forged press changes nothing.
             pressed = await client.press(zhao, zhao.id, "rankopt:1", board.message_id)
             answer = await client.until(lambda: client.callback_answer(pressed), what="the opt-out answer")
+            assert "不再显示" in answer["text"]
+            edited = await client.until(
+                lambda: _card(client, zhao.id, board.message_id, "rankopt:0"), what="the button turned into 显示我"
+            )
+            assert edited.button_texts == ["在排行榜上显示我"]
+            again = await _press_as(client, zhao, board, "rankopt:1")  # a second tap on the stale card
+            answer = await client.until(lambda: client.callback_answer(again), what="the second answer")
             assert "不再显示" in answer["text"]
             forged = await _press_as(client, resident, board, "rankopt:0")
             refusal = await client.until(lambda: client.callback_answer(forged), what="a refusal")
@@ -142,6 +150,7 @@ async def test_me_rank_certificate_and_work_units_in_chat(migrated, emulator, fa
         finally:
             await app.post_shutdown(app)
 
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # nothing a user did logged a failure
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     flat = re.sub(r"\s+", "", text)
     assert "志愿服务证明" in flat and "张师傅" in flat and "幸福里社区" in flat
@@ -159,6 +168,12 @@ async def test_me_rank_certificate_and_work_units_in_chat(migrated, emulator, fa
     wrong = code[:-1] + ("2" if code[-1] != "2" else "3")
     bad = verify_cli(url, wrong)
     assert bad.returncode == 1 and "不存在" in bad.stdout and "张师傅" not in bad.stdout
+
+
+async def _card(client, chat_id: int, message_id: int, data: str):
+    return next(
+        (m for m in await client.history(chat_id) if m.message_id == message_id and data in m.callback_data), None
+    )
 
 
 async def _press_as(client, who: User, card, data: str) -> str:
