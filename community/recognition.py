@@ -297,16 +297,22 @@ def send_month_summaries(session: Session, community_id: int, due_at: datetime) 
     totals = totals_by_volunteer(session, community_id, *month.bounds(tz))
     ranks = {line.volunteer_id: line for line in _ranked(totals, _listed_names(session, community_id))}
     ranked = len(ranks)
+    people = {  # one query for everyone, not one per volunteer
+        vid: person
+        for vid, person in session.execute(
+            select(Volunteer.id, Person)
+            .join(Person, Person.id == Volunteer.person_id)
+            .where(Person.community_id == community_id)
+        )
+    }
     sent = 0
     for vid, t in sorted(totals.items()):
-        if t.services == 0 and t.hours == 0:
-            continue
-        volunteer = session.get(Volunteer, vid)
-        if volunteer is None:
+        person = people.get(vid)
+        if person is None or (t.services == 0 and t.hours == 0):
             continue
         line = ranks.get(vid)
-        text = summary_text(volunteer.person.name, month, t, line.rank if line else None, ranked)
-        if notify(session, volunteer.person, MONTH_SUMMARY, text) is not None:
+        text = summary_text(person.name, month, t, line.rank if line else None, ranked)
+        if notify(session, person, MONTH_SUMMARY, text) is not None:
             sent += 1
     return sent
 

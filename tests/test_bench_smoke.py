@@ -30,6 +30,13 @@ EXPECTED = {
         "claims/s",
         "correctness: exactly one winner",
     ],
+    "recognition.py": [
+        "(a) leaderboard, community",
+        "(c) standing (/me)",
+        "(e) send_month_summaries",
+        "baseline: naive month totals in Python",
+        "correctness: board equals the naive ranking: yes",
+    ],
 }
 
 
