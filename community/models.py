@@ -431,7 +431,8 @@ class LedgerEntry(Base):
     hours: Mapped[float] = mapped_column(Float, default=0.0)
     points: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(String(50))
-    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Indexed: a month's hours (boards, /me, the ledger export) are a range of `at`.
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now, index=True)
 
 
 class Invite(Base):

@@ -108,3 +108,26 @@ def due_messages(session: Session, now: datetime, limit: int = 100) -> list[Outb
             .limit(limit)
         )
     )
+
+
+def notify_many(session: Session, messages: list[tuple[Person, str, str]]) -> int:
+    """Queue many ordinary messages (person, kind, text) at once, with one flush: the
+    same quiet-hours rule as `notify` (none of them urgent, a reply or an edit). For the
+    month-end summaries, thousands at a time. Returns how many were queued."""
+    now = clock.now()
+    not_before = quiet_until(now)
+    rows = [
+        OutboxMessage(
+            person_id=person.id,
+            chat_id=person.telegram_id,
+            kind=kind,
+            text=text,
+            not_before=not_before,
+            created_at=now,
+        )
+        for person, kind, text in messages
+        if person.telegram_id is not None
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)

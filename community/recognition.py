@@ -38,7 +38,7 @@ from community.models import (
     VolunteerTeam,
     team_members,
 )
-from community.outbox import notify
+from community.outbox import notify_many
 from community.settings import get_settings
 
 if TYPE_CHECKING:
@@ -138,33 +138,56 @@ class Board:
     lines: list[BoardLine]
 
 
-def _ranked(totals: dict[int, Totals], names: dict[int, str]) -> list[BoardLine]:
-    """Competition ranking by hours (then services): equal hours share a rank."""
+@dataclass(frozen=True)
+class _Placed:
+    rank: int
+    volunteer_id: int
+    totals: Totals
+
+
+def _ranked(totals: dict[int, Totals], eligible: set[int] | None, excluded: set[int]) -> list[_Placed]:
+    """Competition ranking by hours (then services): equal hours share a rank. Only
+    volunteers with hours count, of `eligible` (None: all) and not in `excluded`. Works on
+    the month's totals alone: names are looked up for the lines shown, not for everyone."""
     order = sorted(
-        (vid for vid in names if totals.get(vid, Totals()).hours > 0),
-        key=lambda vid: (-totals[vid].hours, -totals[vid].services, names[vid], vid),
+        (
+            (vid, t)
+            for vid, t in totals.items()
+            if t.hours > 0 and vid not in excluded and (eligible is None or vid in eligible)
+        ),
+        key=lambda item: (-item[1].hours, -item[1].services, item[0]),
     )
-    lines: list[BoardLine] = []
-    for position, vid in enumerate(order, start=1):
-        t = totals[vid]
-        previous = lines[-1] if lines else None
-        rank = previous.rank if previous is not None and previous.hours == t.hours else position
-        lines.append(BoardLine(rank, vid, names[vid], t.hours, t.services))
-    return lines
+    placed: list[_Placed] = []
+    for position, (vid, t) in enumerate(order, start=1):
+        previous = placed[-1] if placed else None
+        rank = previous.rank if previous is not None and previous.totals.hours == t.hours else position
+        placed.append(_Placed(rank, vid, t))
+    return placed
 
 
-def _listed_names(session: Session, community_id: int, team_id: int | None = None) -> dict[int, str]:
-    """Volunteers who may appear on a board (not opted out), by id."""
-    query = (
+def _opted_out(session: Session, community_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            select(Volunteer.id)
+            .join(Person, Person.id == Volunteer.person_id)
+            .where(Person.community_id == community_id, Volunteer.leaderboard_opt_out.is_(True))
+        )
+    )
+
+
+def _members(session: Session, team_id: int) -> set[int]:
+    return set(session.scalars(select(team_members.c.volunteer_id).where(team_members.c.team_id == team_id)))
+
+
+def _names(session: Session, volunteer_ids: list[int]) -> dict[int, str]:
+    if not volunteer_ids:
+        return {}
+    rows = session.execute(
         select(Volunteer.id, Person.name)
         .join(Person, Person.id == Volunteer.person_id)
-        .where(Person.community_id == community_id, Volunteer.leaderboard_opt_out.is_(False))
+        .where(Volunteer.id.in_(volunteer_ids))
     )
-    if team_id is not None:
-        query = query.join(team_members, team_members.c.volunteer_id == Volunteer.id).where(
-            team_members.c.team_id == team_id
-        )
-    return {vid: name for vid, name in session.execute(query)}
+    return {vid: name for vid, name in rows}
 
 
 def leaderboard(
@@ -173,12 +196,19 @@ def leaderboard(
     """The month's board of the community, or of one team (its members' hours)."""
     tz = timezone_of(session, community_id)
     totals = totals_by_volunteer(session, community_id, *month.bounds(tz))
-    lines = _ranked(totals, _listed_names(session, community_id, team_id))
+    members = _members(session, team_id) if team_id is not None else None
+    placed = _ranked(totals, members, _opted_out(session, community_id))
+    shown = placed[:limit] if limit else placed
+    names = _names(session, [p.volunteer_id for p in shown])
+    lines = [
+        BoardLine(p.rank, p.volunteer_id, names.get(p.volunteer_id, ""), p.totals.hours, p.totals.services)
+        for p in shown
+    ]
     if team_id is not None:
         scope = session.scalar(select(VolunteerTeam.name).where(VolunteerTeam.id == team_id)) or ""
     else:
         scope = session.scalar(select(Community.name).where(Community.id == community_id)) or ""
-    return Board(scope, month, lines[:limit] if limit else lines)
+    return Board(scope, month, lines)
 
 
 @dataclass(frozen=True)
@@ -210,23 +240,30 @@ def standing(session: Session, volunteer_id: int, now: datetime | None = None) -
     month = Month.of(now or clock.now(), tz)
     start, end = month.bounds(tz)
     totals = totals_by_volunteer(session, community_id, start, end)
-    year = totals_by_volunteer(session, community_id, Month(month.year, 1).start(tz), end).get(volunteer_id, Totals())
+    year_hours = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.hours), 0.0)).where(
+            LedgerEntry.volunteer_id == volunteer_id,
+            LedgerEntry.at >= Month(month.year, 1).start(tz),
+            LedgerEntry.at < end,
+        )
+    )
     mine = totals.get(volunteer_id, Totals())
+    excluded = _opted_out(session, community_id)
 
-    def rank_in(scope: str, team_id: int | None) -> Rank:
-        lines = _ranked(totals, _listed_names(session, community_id, team_id))
-        own = next((line.rank for line in lines if line.volunteer_id == volunteer_id), None)
-        return Rank(scope, own, len(lines))
+    def rank_in(scope: str, eligible: set[int] | None) -> Rank:
+        placed = _ranked(totals, eligible, excluded)
+        own = next((p.rank for p in placed if p.volunteer_id == volunteer_id), None)
+        return Rank(scope, own, len(placed))
 
     community_name = session.scalar(select(Community.name).where(Community.id == community_id)) or ""
     return Standing(
         month=month,
         month_hours=mine.hours,
         month_services=mine.services,
-        year_hours=year.hours,
+        year_hours=round(float(year_hours or 0), 2),
         opted_out=volunteer.leaderboard_opt_out,
         community=rank_in(community_name, None),
-        teams=[rank_in(team.name, team.id) for team in sorted(volunteer.teams, key=lambda t: t.id)],
+        teams=[rank_in(team.name, _members(session, team.id)) for team in sorted(volunteer.teams, key=lambda t: t.id)],
     )
 
 
@@ -295,7 +332,7 @@ def send_month_summaries(session: Session, community_id: int, due_at: datetime) 
     tz = timezone_of(session, community_id)
     month = Month.of(due_at, tz).previous()
     totals = totals_by_volunteer(session, community_id, *month.bounds(tz))
-    ranks = {line.volunteer_id: line for line in _ranked(totals, _listed_names(session, community_id))}
+    ranks = {p.volunteer_id: p for p in _ranked(totals, None, _opted_out(session, community_id))}
     ranked = len(ranks)
     people = {  # one query for everyone, not one per volunteer
         vid: person
@@ -305,16 +342,16 @@ def send_month_summaries(session: Session, community_id: int, due_at: datetime) 
             .where(Person.community_id == community_id)
         )
     }
-    sent = 0
+    messages = []
     for vid, t in sorted(totals.items()):
         person = people.get(vid)
         if person is None or (t.services == 0 and t.hours == 0):
             continue
         line = ranks.get(vid)
-        text = summary_text(person.name, month, t, line.rank if line else None, ranked)
-        if notify(session, person, MONTH_SUMMARY, text) is not None:
-            sent += 1
-    return sent
+        messages.append(
+            (person, MONTH_SUMMARY, summary_text(person.name, month, t, line.rank if line else None, ranked))
+        )
+    return notify_many(session, messages)
 
 
 def fire_month_summary(session: Session, row: FollowUp, now: datetime) -> bool:

@@ -1,6 +1,6 @@
 """volunteers.max_load nullable (NULL: the DEFAULT_MAX_LOAD setting), volunteers.work_unit
-(工作单位) and leaderboard_opt_out, certificates (志愿服务证明), and a unique key for the
-month-end summary follow-up
+(工作单位) and leaderboard_opt_out, certificates (志愿服务证明), a unique key for the
+month-end summary follow-up, and an index on ledger.at (a month's hours are a range of it)
 
 Revision ID: 0010
 Revises: 0005
@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_certificates_code")),
     )
     op.create_index(op.f("ix_certificates_volunteer_id"), "certificates", ["volunteer_id"], unique=False)
+    op.create_index(op.f("ix_ledger_at"), "ledger", ["at"], unique=False)
     op.create_index(
         "uq_followups_month_summary",
         "followups",
@@ -65,6 +66,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_followups_month_summary", table_name="followups")
+    op.drop_index(op.f("ix_ledger_at"), table_name="ledger")
     op.drop_index(op.f("ix_certificates_volunteer_id"), table_name="certificates")
     op.drop_table("certificates")
     op.execute(sa.text(f"UPDATE volunteers SET max_load = {OLD_DEFAULT} WHERE max_load IS NULL"))
