@@ -3,14 +3,14 @@
 month-end summary follow-up, and an index on ledger.at (a month's hours are a range of it)
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
