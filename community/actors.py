@@ -35,7 +35,8 @@ def actor_for_person(session: Session, person: Person, channel: str = "chat") ->
         person_id=person.id,
         community_id=person.community_id,
         resident_id=person.resident.id if person.resident else None,
-        volunteer_id=person.volunteer.id if person.volunteer else None,
+        # A volunteer deactivated by staff keeps their history but no longer acts as one.
+        volunteer_id=person.volunteer.id if person.volunteer and person.volunteer.deactivated_at is None else None,
         staff_id=person.staff.id if person.staff and person.staff.active else None,
         leader_grid_ids=frozenset(leader_of),
         channel=channel,

@@ -66,7 +66,15 @@ COLUMNS: dict[str, dict[str, bool]] = {
         "别名": False,
         "楼院党小组": False,
     },
-    CATEGORIES: {"编码": True, "名称": True, "同义词": False, "默认服务队": False, "默认时长": True, "办结时限": True},
+    CATEGORIES: {
+        "编码": True,
+        "名称": True,
+        "同义词": False,
+        "默认服务队": False,
+        "默认时长": True,
+        "办结时限": True,
+        "专业服务": False,
+    },
     TEAMS: {"编码": True, "名称": True, "网格编号": False, "技能": True},
     VOLUNTEERS: {
         "姓名": True,
@@ -179,6 +187,7 @@ class CategoryRow:
     default_team: str
     default_hours: float | None
     due_hours: int | None
+    skill_required: bool = False  # 专业服务 = 是: skilled teams are asked before grid neighbours
 
 
 @dataclass
@@ -444,6 +453,7 @@ def _parse_categories(rows: list[_Row], p: ParsedCommunity) -> None:
                 default_team=r.text("默认服务队"),
                 default_hours=r.number("默认时长", DEFAULT_HOURS),
                 due_hours=r.integer("办结时限", DUE_HOURS),
+                skill_required=bool(r.yes_no("专业服务")),
             )
         )
 
@@ -885,6 +895,7 @@ def _load_categories_and_teams(run: _Loading) -> None:
             synonyms="|".join(row.synonyms),
             default_hours=row.default_hours,
             due_hours=row.due_hours,
+            skill_required=row.skill_required,
         )
 
     run.teams = _existing(s, VolunteerTeam, lambda t: t.code, VolunteerTeam.community_id == run.cid)

@@ -249,6 +249,9 @@ class Volunteer(Base):
     hours_total: Mapped[float] = mapped_column(Float, default=0.0)
     points_total: Mapped[int] = mapped_column(Integer, default=0)
     joined_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    # Set by staff (community.staffing.deactivate_volunteer): no offers, no claims, not
+    # undone by the volunteer's own /resume, unlike a pause (`available`).
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     person: Mapped[Person] = relationship(back_populates="volunteer")
     teams: Mapped[list[VolunteerTeam]] = relationship(secondary=team_members, back_populates="members")
@@ -282,6 +285,9 @@ class ServiceCategory(Base):
     default_hours: Mapped[float] = mapped_column(Float, default=1.0)
     due_hours: Mapped[int] = mapped_column(Integer, default=48)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 专业服务 (法律咨询, 心理疏导, 维修…): the skilled teams community-wide are asked before
+    # grid neighbours without the skill (community.routing.rank_candidates).
+    skill_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Request(Base):
@@ -320,6 +326,10 @@ class Request(Base):
     hours: Mapped[float | None] = mapped_column(Float)
     finish_note: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)  # why rejected or cancelled
+    # Open311: a photo or page the hotline attached (shown to staff), and the hotline's own
+    # account id for the caller, kept so a retried POST answers with the same one.
+    media_url: Mapped[str | None] = mapped_column(String(500))
+    open311_account_id: Mapped[str | None] = mapped_column(String(100))
 
     submitted_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -605,3 +615,22 @@ class Certificate(Base):
     months: Mapped[list[list[Any]]] = mapped_column(JSON)  # [["2026-10", 12.5, 4], ...]: month, hours, services
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     issued_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+
+class AuditEntry(Base):
+    """A staff action that is not a request event (those are `events`): a sign-in, a staff
+    member offboarded, a volunteer paused or deactivated, an API key revoked, a resident
+    registered. Written by `community.staffing`; shown on the web's audit page together
+    with the staff rows of `events`."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_community_at", "community_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    channel: Mapped[str] = mapped_column(String(10))  # chat | web | cli | open311 | system
+    action: Mapped[str] = mapped_column(String(30))  # a key of community.texts.AUDIT_ACTIONS
+    target_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    target_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from community import clock, texts
 from community.actors import Actor
 from community.errors import Forbidden, InvalidInput, NotFound
-from community.models import Community, Invite, Person, Resident, Staff, Volunteer, VolunteerTeam
+from community.models import Building, Community, Invite, Person, Resident, Staff, Volunteer, VolunteerTeam
+from community.settings import get_settings
 from community.validation import normalize_phone, normalize_text
 
 # No 0/O, 1/I/L: codes are read aloud and typed by hand as often as they are tapped.
@@ -160,3 +161,33 @@ def register_resident(
     session.add(resident)
     session.flush()
     return resident
+
+
+RESIDENT_SEARCH_LIMIT = 20
+
+
+def find_residents(
+    session: Session, community_id: int, text: str, *, grid_ids: frozenset[int] | None = None
+) -> list[Resident]:
+    """Residents whose phone contains the digits given (a whole number or its last four
+    digits: how a caller reads it out) or whose name contains the text; for 代下单 and the
+    directory. `grid_ids` narrows the search to residents of those grids' buildings (a grid
+    leader's scope)."""
+    wanted = normalize_text(text)
+    if not wanted:
+        return []
+    digits = "".join(ch for ch in wanted if ch.isdigit())
+    if digits and len(digits) >= 3 and len(digits) == len(wanted.replace(" ", "").replace("-", "")):
+        match = Person.phone.contains(digits, autoescape=True)
+    else:
+        match = Person.name.contains(wanted, autoescape=True)
+    query = (
+        select(Resident)
+        .join(Person, Person.id == Resident.person_id)
+        .where(Person.community_id == community_id, match)
+        .order_by(Person.name, Resident.id)
+        .limit(RESIDENT_SEARCH_LIMIT)
+    )
+    if grid_ids is not None:
+        query = query.join(Building, Building.id == Resident.building_id).where(Building.grid_id.in_(grid_ids))
+    return list(session.scalars(query))

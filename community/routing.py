@@ -7,13 +7,17 @@ Offer tiers, widened in this order (docs/ARCHITECTURE.md, "Where each rule lives
   0. volunteers of the request's grid in a team with the category's skill
   1. any volunteer of the request's grid
   2. volunteers anywhere in the community in a team with the skill
+For a specialised category (`ServiceCategory.skill_required`: 法律咨询, 心理疏导, 维修…) tier 2
+comes before tier 1: the community's legal team before the grid's cleaners.
 Within the offered tiers, candidates are ranked by tier, same building, current load and
 recent ratings. An address that cannot be resolved raises `AddressQuestion`: the resident
 is asked, never guessed for.
 """
 
+import math
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, exists, literal, or_, select, true
@@ -232,6 +236,8 @@ def rank_candidates(
             (TIER_GRID, and_(in_grid, ~skilled_member)),
             (TIER_COMMUNITY_SKILL, and_(elsewhere, Volunteer.id.in_(skilled_ids))),
         ]
+        if _skill_required(session, category_id):
+            tiers = [tiers[0], tiers[2], tiers[1]]  # skill first: the community's specialists, then the grid
     if grid_id is None:
         tiers = [t for t in tiers if t[0] == TIER_COMMUNITY_SKILL]
     same_building = case((Volunteer.building_id == building_id, 0), else_=1) if building_id is not None else literal(1)
@@ -248,6 +254,7 @@ def rank_candidates(
         .where(
             Person.community_id == community_id,
             Volunteer.available.is_(True),
+            Volunteer.deactivated_at.is_(None),
             Volunteer.active_load < Volunteer.load_limit,
         )
         .order_by(same_building, Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
@@ -256,8 +263,10 @@ def rank_candidates(
         base = base.where(Volunteer.id.not_in(exclude))
     found: list[Candidate] = []
     for tier, condition in tiers:
-        if tier > max_tier or len(found) >= limit:
+        if len(found) >= limit:
             break
+        if tier > max_tier:
+            continue
         rows = session.execute(base.where(condition).limit(limit - len(found)))
         found += [
             Candidate(r.id, r.person_id, r.name, tier, r.building_rank == 0, r.active_load, r.rating_recent)
@@ -282,6 +291,57 @@ def is_candidate(
     found = session.scalar(
         select(Volunteer.id)
         .join(Person, Person.id == Volunteer.person_id)
-        .where(Volunteer.id == volunteer_id, Person.community_id == community_id, or_(*reach))
+        .where(
+            Volunteer.id == volunteer_id,
+            Person.community_id == community_id,
+            Volunteer.deactivated_at.is_(None),
+            or_(*reach),
+        )
     )
     return found is not None
+
+
+def _skill_required(session: Session, category_id: int) -> bool:
+    return bool(session.scalar(select(ServiceCategory.skill_required).where(ServiceCategory.id == category_id)))
+
+
+# --- coordinates (Open311 lat/long, a shared location) -----------------------------------------
+
+EARTH_RADIUS_M = 6_371_000.0
+NEAREST_MAX_METRES = 500.0  # farther than this from every building: not in this community
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine); plenty for buildings a few hundred metres apart."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def nearest(
+    points: Iterable[tuple[int, float, float]], lat: float, lon: float, max_metres: float = NEAREST_MAX_METRES
+) -> int | None:
+    """The id of the point (id, lat, lon) nearest to (lat, lon) within `max_metres`, or None."""
+    best: tuple[float, int] | None = None
+    for point_id, plat, plon in points:
+        d = distance_m(lat, lon, plat, plon)
+        if d <= max_metres and (best is None or d < best[0]):
+            best = (d, point_id)
+    return best[1] if best else None
+
+
+def nearest_building(session: Session, community_id: int, lat: float, lon: float) -> int | None:
+    """The id of the community's building nearest to a WGS84 point, or None when no building
+    has coordinates (or none is within NEAREST_MAX_METRES). Building coordinates are optional
+    columns (`latitude`, `longitude`, from buildings.csv); until a database has them this
+    answers None and callers fall back to the address text."""
+    latitude, longitude = getattr(Building, "latitude", None), getattr(Building, "longitude", None)
+    if latitude is None or longitude is None:
+        return None
+    rows = session.execute(
+        select(Building.id, latitude, longitude).where(
+            Building.community_id == community_id, latitude.is_not(None), longitude.is_not(None)
+        )
+    ).all()
+    return nearest(((r[0], float(r[1]), float(r[2])) for r in rows), lat, lon)

@@ -32,6 +32,7 @@ from community.settings import get_settings
 
 SATISFIED_MIN_SCORE = 4
 LOW_RATING_MAX_SCORE = 2
+SATISFACTION_TARGET = 0.95  # the districts' 95% 满意率 bar, for every report that compares to it
 
 
 @dataclass(frozen=True)

@@ -339,3 +339,26 @@ CLI_CERTIFICATE_VALID = (
     "累计 {hours} 小时；开具日期 {issued}。"
 )
 CLI_CERTIFICATE_MONTH = "  {month}：{services} 次，{hours} 小时"
+
+
+# --- staff workbench: people, keys and the audit log (community.staffing) ---------------------
+AUDIT_ACTIONS = {
+    "login": "登录工作台",
+    "staff_offboarded": "办理离职（停用工作人员）",
+    "volunteer_paused": "暂停志愿者接单",
+    "volunteer_resumed": "恢复志愿者接单",
+    "volunteer_deactivated": "停用志愿者",
+    "volunteer_reactivated": "重新启用志愿者",
+    "api_key_revoked": "吊销 API 密钥",
+    "resident_registered": "登记居民",
+    "invites_issued": "生成志愿者邀请链接",
+}
+ERR_OFFBOARD_SELF = "不能为自己办理离职，请由其他工作人员操作。"
+ERR_OFFBOARD_LAST = "这是本社区最后一位在职工作人员，不能停用。"
+ERR_ALREADY_INACTIVE = "{name}已经停用了。"
+ERR_NOT_INACTIVE = "{name}目前是启用状态。"
+ERR_VOLUNTEER_HAS_TASKS = "{name}手上还有未完成的诉求（编号 {ids}），请先改派再停用。"
+ERR_VOLUNTEER_DEACTIVATED = "该志愿者已停用，不能暂停或恢复接单。"
+ERR_PERSON_UNKNOWN = "没有找到这个人。"
+ERR_KEY_UNKNOWN = "没有找到这个 API 密钥。"
+ERR_KEY_REVOKED = "这个 API 密钥已经吊销了。"
