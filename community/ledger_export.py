@@ -1,5 +1,13 @@
-"""台账 export: one row per request submitted in a period, and each volunteer's hours and
-points, as an Excel workbook or CSV.
+"""台账 export: one row per request submitted in a period (content, building and unit, the
+resident's phone masked unless the exporter asks for it in full, every stage's time, the
+volunteer, hours, rating and comment), each volunteer's hours and points, and a monthly
+summary per grid and per team against the 95% satisfaction target with a chart, as an Excel
+workbook or CSV.
+
+Cells that begin with = + - @, a tab or a carriage return are written with a leading
+apostrophe (OWASP's CSV-injection advice), so nothing a resident, a caller or an Open311
+client typed becomes a formula in Excel or WPS; in the workbook every text cell is a
+string cell (no formula cell comes from user input).
 
 A period is whole local days in the community's time zone, `start` inclusive and `end`
 exclusive (November is 11-01 to 12-01), so a request made at 07:30 Beijing time on the
@@ -12,8 +20,10 @@ entries *recorded* in the period (work done), which is how service hours are rep
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -33,6 +43,8 @@ from community.models import (
     Volunteer,
     VolunteerTeam,
 )
+from community.redaction import redact
+from community.stats import SATISFACTION_TARGET, compute_stats
 
 STAGES = (
     "submitted_at",
@@ -55,7 +67,10 @@ class LedgerRow:
     category: str
     grid: str
     building: str
+    unit: str  # "2单元", or "" when not known
     resident: str
+    phone: str  # masked (139****5678) unless the export asked for full numbers
+    content: str  # the item and description; phone and door numbers in it masked likewise
     state: str  # Chinese state name
     # Stage times in the community's local time (naive), None if the stage was not reached.
     submitted_at: datetime | None
@@ -104,11 +119,32 @@ def _timezone(session: Session, community_id: int) -> str:
     return session.scalar(select(Community.timezone).where(Community.id == community_id)) or "Asia/Shanghai"
 
 
-def ledger_rows(session: Session, community_id: int, start: date, end: date) -> list[LedgerRow]:
-    """One row per request submitted in [start, end) (local dates), oldest first."""
+def mask_phone(phone: str | None) -> str:
+    """138****5678: enough to tell callers apart, not enough to call them."""
+    if not phone:
+        return ""
+    if sum(ch.isdigit() for ch in phone) < 7:
+        return "****"
+    return phone[:3] + "****" + phone[-4:]
+
+
+def ledger_rows(
+    session: Session,
+    community_id: int,
+    start: date,
+    end: date,
+    *,
+    full_phone: bool = False,
+    grid_ids: frozenset[int] | None = None,
+) -> list[LedgerRow]:
+    """One row per request submitted in [start, end) (local dates), oldest first.
+    `full_phone`: phone numbers (and those in the content) in full, for staff who file the
+    ledger; otherwise masked. `grid_ids`: only requests of these grids."""
     tz = _timezone(session, community_id)
     lo, hi = utc_bounds(start, end, tz)
     in_period = [Request.community_id == community_id, Request.submitted_at >= lo, Request.submitted_at < hi]
+    if grid_ids is not None:
+        in_period.append(Request.grid_id.in_(grid_ids))
     resident_person, volunteer_person = aliased(Person), aliased(Person)
     rows = session.execute(
         select(
@@ -117,6 +153,7 @@ def ledger_rows(session: Session, community_id: int, start: date, end: date) -> 
             Grid.name,
             Building.name,
             resident_person.name,
+            resident_person.phone,
             volunteer_person.name,
             Rating.score,
             Rating.comment,
@@ -153,10 +190,12 @@ def ledger_rows(session: Session, community_id: int, start: date, end: date) -> 
         return dt.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None) if dt else None
 
     out = []
-    for req, category, grid, building, resident, volunteer, score, comment in rows:
+    for req, category, grid, building, resident, resident_phone, volunteer, score, comment in rows:
         names, hours, points = credited.get(req.id, ([], None, None))
         if volunteer and volunteer not in names:
             names = [*names, volunteer]
+        phone = req.contact_phone or resident_phone or ""
+        content = f"{req.item}：{req.description}" if req.item and req.item not in req.description else req.description
         out.append(
             LedgerRow(
                 request_id=req.id,
@@ -164,7 +203,10 @@ def ledger_rows(session: Session, community_id: int, start: date, end: date) -> 
                 category=category or "",
                 grid=grid or "",
                 building=building or "",
+                unit=texts.EXPORT_UNIT.format(unit=req.unit) if req.unit else "",
                 resident=resident,
+                phone=phone if full_phone else mask_phone(phone),
+                content=content if full_phone else redact(content),
                 state=texts.STATE_NAMES[req.state],
                 **{stage: local(getattr(req, stage)) for stage in STAGES},
                 volunteer="、".join(names),
@@ -205,31 +247,195 @@ def volunteer_totals(session: Session, community_id: int, start: date, end: date
     ]
 
 
-def _cell(value):
-    if isinstance(value, bool):
-        return YES if value else NO
+# --- the monthly summary ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    month: str  # "2026-11"
+    scope_kind: str  # 全社区 / 网格 / 服务队
+    name: str
+    requests: int
+    finished: int  # done or closed
+    median_claim_minutes: float | None
+    median_finish_minutes: float | None
+    rated: int
+    satisfied: int
+    satisfaction: float | None
+    target: float
+    target_met: bool | None  # None when nothing was rated
+
+
+def _months(start: date, end: date) -> list[tuple[date, date]]:
+    """[start, end) cut at month boundaries."""
+    out, first = [], start
+    while first < end:
+        next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        last = min(next_month, end)
+        out.append((first, last))
+        first = last
+    return out
+
+
+def monthly_summary(
+    session: Session, community_id: int, start: date, end: date, *, grid_ids: frozenset[int] | None = None
+) -> list[SummaryRow]:
+    """Per local month in [start, end): the community (unless scoped to grids), each grid and
+    each team: requests submitted, finished, median minutes to claim and to finish, and
+    satisfaction against SATISFACTION_TARGET. From `community.stats.compute_stats`, the same
+    figures as the dashboard and the bot's /stats."""
+    tz = _timezone(session, community_id)
+    grids = session.execute(select(Grid.id, Grid.name).where(Grid.community_id == community_id).order_by(Grid.id)).all()
+    teams = session.execute(
+        select(VolunteerTeam.id, VolunteerTeam.name)
+        .where(VolunteerTeam.community_id == community_id)
+        .order_by(VolunteerTeam.id)
+    ).all()
+    if grid_ids is not None:
+        grids = [g for g in grids if g.id in grid_ids]
+    out: list[SummaryRow] = []
+    for first, last in _months(start, end):
+        lo, hi = utc_bounds(first, last, tz)
+        month = first.strftime("%Y-%m")
+        scopes: list[tuple[str, str, dict[str, Any]]] = []
+        if grid_ids is None:
+            scopes.append((texts.EXPORT_SCOPE_COMMUNITY, texts.EXPORT_SCOPE_COMMUNITY, {}))
+        scopes += [(texts.EXPORT_SCOPE_GRID, g.name, {"grid_id": g.id}) for g in grids]
+        if grid_ids is None:
+            scopes += [(texts.EXPORT_SCOPE_TEAM, t.name, {"team_id": t.id}) for t in teams]
+        for kind, name, scope in scopes:
+            st = compute_stats(session, community_id, since=lo, until=hi, **scope)
+            sat = st.satisfaction
+            out.append(
+                SummaryRow(
+                    month=month,
+                    scope_kind=kind,
+                    name=name,
+                    requests=st.total,
+                    finished=st.by_state["done"] + st.by_state["closed"],
+                    median_claim_minutes=_round(st.timing.median_minutes_to_claim),
+                    median_finish_minutes=_round(st.timing.median_minutes_to_finish),
+                    rated=sat.rated,
+                    satisfied=sat.satisfied,
+                    satisfaction=sat.rate,
+                    target=SATISFACTION_TARGET,
+                    target_met=None if sat.rate is None else sat.rate >= SATISFACTION_TARGET,
+                )
+            )
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+# --- writing: neutralised cells, sheets, the chart ----------------------------------------------
+
+# OWASP CSV injection: a cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe; everything
+    else is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
+def _cell(value):
+    if isinstance(value, bool):
+        return YES if value else NO
+    return neutralise(value)
+
+
+def _append(ws, values: list) -> None:
+    """One row; every text cell is written as a string cell, never as a formula."""
+    ws.append([_cell(v) for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+# A sheet writer: (workbook, session) -> None. The web's export adds the 在职党员 work-unit sheet
+# here (engineer data: `community.recognition.work_unit_report`), after the summary.
+SheetWriter = Callable[[Any], None]
+
+
+def write_table(book, title: str, columns: list[tuple[str, str]], rows: list) -> Any:
+    """A sheet with a bold header row and one row per item (attributes named by `columns`)."""
+    from openpyxl.styles import Font
+
+    ws = book.create_sheet(title)
+    _append(ws, [header for header, _ in columns])
+    for item in rows:
+        _append(ws, [getattr(item, name) for _, name in columns])
+    ws.freeze_panes = "A2"
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    return ws
+
+
+def _summary_sheet(book, summary: list[SummaryRow]) -> None:
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.series import SeriesLabel
+
+    ws = write_table(book, texts.EXPORT_SUMMARY_SHEET, texts.EXPORT_SUMMARY_COLUMNS, summary)
+    names = [name for _, name in texts.EXPORT_SUMMARY_COLUMNS]
+    for index, name in enumerate(names, start=1):
+        letter = ws.cell(row=1, column=index).column_letter
+        ws.column_dimensions[letter].width = 14 if name != "name" else 22
+        if name in ("satisfaction", "target"):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
+    # The chart: requests and finished per grid, for the last month of the period.
+    grid_rows = [i for i, r in enumerate(summary, start=2) if r.scope_kind == texts.EXPORT_SCOPE_GRID]
+    if not grid_rows:
+        return
+    last_month = summary[grid_rows[-1] - 2].month
+    rows = [i for i in grid_rows if summary[i - 2].month == last_month]
+    chart = BarChart()
+    chart.title = texts.EXPORT_CHART_TITLE.format(month=last_month)
+    chart.y_axis.title = texts.EXPORT_CHART_REQUESTS
+    first, last = rows[0], rows[-1]
+    requests_col, finished_col, name_col = (
+        names.index("requests") + 1,
+        names.index("finished") + 1,
+        names.index("name") + 1,
+    )
+    chart.add_data(Reference(ws, min_col=requests_col, max_col=finished_col, min_row=first, max_row=last))
+    chart.set_categories(Reference(ws, min_col=name_col, min_row=first, max_row=last))
+    for series, label in zip(chart.series, (texts.EXPORT_CHART_REQUESTS, texts.EXPORT_CHART_FINISHED), strict=True):
+        series.tx = SeriesLabel(v=label)
+    chart.width, chart.height = 18, 9
+    ws.add_chart(chart, f"A{len(summary) + 4}")
+
+
 def to_xlsx(
-    rows: list[LedgerRow], totals: list[VolunteerTotal], work_units: list[recognition.WorkUnitLine] | None = None
+    rows: list[LedgerRow],
+    totals: list[VolunteerTotal],
+    summary: list[SummaryRow] | None = None,
+    extra_sheets: list[SheetWriter] = (),
+    work_units: list[recognition.WorkUnitLine] | None = None,
 ) -> bytes:
-    """A workbook with two sheets, 台账 and 志愿者时长 (with a 合计 row), and 在职党员双报到
-    when `work_units` is given (community.recognition.work_unit_report)."""
+    """A workbook: 台账, 志愿者时长 (with a 合计 row), and, when given, 月度汇总 with its chart,
+    在职党员双报到 (community.recognition.work_unit_report) and any extra sheets (each writer
+    adds its own to the book)."""
     from openpyxl import Workbook  # imported here: only the export needs it
     from openpyxl.styles import Font
 
     book = Workbook()
     ledger = book.active
     ledger.title = LEDGER_SHEET
-    ledger.append([header for header, _ in LEDGER_COLUMNS])
+    _append(ledger, [header for header, _ in LEDGER_COLUMNS])
     for row in rows:
-        ledger.append([_cell(getattr(row, name)) for _, name in LEDGER_COLUMNS])
+        _append(ledger, [getattr(row, name) for _, name in LEDGER_COLUMNS])
     sheet = book.create_sheet(TOTALS_SHEET)
-    sheet.append([header for header, _ in TOTAL_COLUMNS])
+    _append(sheet, [header for header, _ in TOTAL_COLUMNS])
     for total in totals:
-        sheet.append([getattr(total, name) for _, name in TOTAL_COLUMNS])
-    sheet.append(
+        _append(sheet, [getattr(total, name) for _, name in TOTAL_COLUMNS])
+    _append(
+        sheet,
         [
             TOTAL_LABEL,
             "",
@@ -237,7 +443,7 @@ def to_xlsx(
             sum(t.services for t in totals),
             round(sum(t.hours for t in totals), 2),
             sum(t.points for t in totals),
-        ]
+        ],
     )
 
     for ws, columns in ((ledger, LEDGER_COLUMNS), (sheet, TOTAL_COLUMNS)):
@@ -251,8 +457,12 @@ def to_xlsx(
             if is_time:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
                     cell.number_format = "yyyy-mm-dd hh:mm"
+    if summary is not None:
+        _summary_sheet(book, summary)
     if work_units is not None:
         recognition.add_work_unit_sheet(book, work_units)
+    for write in extra_sheets:
+        write(book)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

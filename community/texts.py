@@ -281,7 +281,10 @@ EXPORT_LEDGER_COLUMNS = [
     ("服务类别", "category"),
     ("网格", "grid"),
     ("楼栋", "building"),
+    ("单元", "unit"),
     ("居民", "resident"),
+    ("电话", "phone"),
+    ("内容", "content"),
     ("状态", "state"),
     ("提交时间", "submitted_at"),
     ("发布时间", "published_at"),
@@ -362,3 +365,25 @@ ERR_VOLUNTEER_DEACTIVATED = "该志愿者已停用，不能暂停或恢复接单
 ERR_PERSON_UNKNOWN = "没有找到这个人。"
 ERR_KEY_UNKNOWN = "没有找到这个 API 密钥。"
 ERR_KEY_REVOKED = "这个 API 密钥已经吊销了。"
+
+# --- ledger: the monthly summary sheet (community.ledger_export) ---------------------------
+EXPORT_SUMMARY_SHEET = "月度汇总"
+EXPORT_SUMMARY_COLUMNS = [
+    ("月份", "month"),
+    ("范围", "scope_kind"),
+    ("名称", "name"),
+    ("诉求数", "requests"),
+    ("已办结", "finished"),
+    ("接单用时中位数（分钟）", "median_claim_minutes"),
+    ("办结用时中位数（分钟）", "median_finish_minutes"),
+    ("已评价", "rated"),
+    ("满意（4–5星）", "satisfied"),
+    ("满意率", "satisfaction"),
+    ("目标", "target"),
+    ("是否达标", "target_met"),
+]
+EXPORT_SCOPE_COMMUNITY, EXPORT_SCOPE_GRID, EXPORT_SCOPE_TEAM = "全社区", "网格", "服务队"
+EXPORT_NOT_RATED = "暂无评价"
+EXPORT_CHART_TITLE = "{month} 各网格诉求与办结"
+EXPORT_CHART_REQUESTS, EXPORT_CHART_FINISHED = "诉求数", "已办结"
+EXPORT_UNIT = "{unit}单元"

@@ -19,10 +19,11 @@ from sqlalchemy import select
 
 from community import clock, lifecycle
 from community.actors import actor_for_person
-from community.ledger_export import ledger_rows, to_csv, to_xlsx, volunteer_totals
+from community.ledger_export import ledger_rows, monthly_summary, neutralise, to_csv, to_xlsx, volunteer_totals
 from community.lifecycle import NewRequest
 from community.models import (
     Community,
+    Grid,
     Person,
     Request,
     RequestKind,
@@ -168,3 +169,86 @@ def test_an_empty_period_gives_headers_only(db, november):
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(rows, totals)))
     assert book["台账"].max_row == 1
     assert list(book["志愿者时长"].iter_rows(values_only=True))[-1] == ("合计", None, None, 0, 0, 0)
+
+
+def test_rows_carry_content_building_unit_and_a_masked_phone_unless_full(db, november):
+    community_id, ids = november
+    with db.factory() as s:
+        masked = {r.request_id: r for r in ledger_rows(s, community_id, NOV, DEC)}
+        full = {r.request_id: r for r in ledger_rows(s, community_id, NOV, DEC, full_phone=True)}
+        g2 = s.scalar(select(Grid.id).where(Grid.code == "G2"))
+        only_g2 = ledger_rows(s, community_id, NOV, DEC, grid_ids=frozenset({g2}))
+    b = masked[ids["B"]]
+    assert (b.content, b.building, b.unit, b.phone) == ("卫生间漏水", "1号楼", "1单元", "139****5678")
+    assert full[ids["B"]].phone == "13912345678"
+    assert [r.request_id for r in only_g2] == [ids["C"], ids["D"]]  # 陈大爷 lives in building 4 (G2)
+
+
+def test_the_monthly_summary_per_grid_and_team_against_the_target(db, november):
+    community_id, ids = november
+    with db.factory() as s:
+        summary = monthly_summary(s, community_id, NOV, DEC)
+    by_name = {(r.scope_kind, r.name): r for r in summary}
+    assert {r.month for r in summary} == {"2026-11"}
+    whole = by_name[("全社区", "全社区")]
+    assert (whole.requests, whole.finished, whole.rated, whole.satisfied, whole.target) == (3, 2, 1, 0, 0.95)
+    assert whole.satisfaction == 0.0 and whole.target_met is False
+    g1 = by_name[("网格", "第一网格")]  # B: claimed 10:00 local on 11-03 after the reopen, done at once
+    assert (g1.requests, g1.finished, g1.median_finish_minutes) == (1, 1, 0.0)
+    assert by_name[("服务队", "社区助老服务队")].requests == 1  # D
+    assert by_name[("网格", "第二网格")].target_met is None  # nothing rated: not "met"
+
+
+def test_a_period_across_months_is_summarised_month_by_month(db, november):
+    community_id, _ = november
+    with db.factory() as s:
+        months = sorted({r.month for r in monthly_summary(s, community_id, date(2026, 10, 15), date(2027, 1, 1))})
+    assert months == ["2026-10", "2026-11", "2026-12"]
+
+
+def test_the_workbook_has_the_summary_sheet_and_a_chart_of_the_month(db, november):
+    community_id, _ = november
+    with db.factory() as s:
+        rows = ledger_rows(s, community_id, NOV, DEC)
+        totals = volunteer_totals(s, community_id, NOV, DEC)
+        summary = monthly_summary(s, community_id, NOV, DEC)
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(rows, totals, summary)))
+    assert book.sheetnames == ["台账", "志愿者时长", "月度汇总"]
+    sheet = book["月度汇总"]
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][:4] == ("月份", "范围", "名称", "诉求数")
+    assert ("2026-11", "网格", "第一网格") in {r[:3] for r in table[1:]}
+    assert len(sheet._charts) == 1  # openpyxl keeps the charts it read
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['=HYPERLINK("http://evil.example","点我")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"],
+)
+def test_formula_injection_is_neutralised_in_csv_and_xlsx(db, hostile):
+    with db.factory() as s, s.begin():
+        world = build_world(s)
+        wang = s.get(Resident, world.residents["王奶奶"].id).person
+        wang.name = hostile
+        req = lifecycle.submit(
+            s, actor_for_person(s, wang), NewRequest(kind=RequestKind.SERVICE, description=hostile, category="维修")
+        )
+        community_id, submitted = world.community.id, clock.to_local(req.submitted_at).date()
+    with db.factory() as s:
+        rows = ledger_rows(s, community_id, submitted, date.fromordinal(submitted.toordinal() + 1), full_phone=True)
+    table = list(csv.reader(io.StringIO(to_csv(rows))))
+    header = table[0]
+    assert table[1][header.index("居民")] == "'" + hostile
+    stored = hostile.strip()  # descriptions are stored trimmed
+    assert table[1][header.index("内容")] == "'" + stored
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(rows, [])))
+    cells = [cell for row in book["台账"].iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no formula cell anywhere
+    assert "'" + stored in {c.value for c in cells}
+
+
+def test_neutralise_follows_owasp():
+    for text in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert neutralise(text) == "'" + text
+    for harmless in ("水管漏水", "1号楼", 3.5, None, "a=b"):
+        assert neutralise(harmless) == harmless
