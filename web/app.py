@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -30,9 +29,11 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
         version="2",
         description=(
             "Open311 GeoReport v2 endpoints of the Nuanxin community-service assistant, for city hotline "
-            "systems (12345). Every call needs an `api_key` (issued with `python -m web api-key`). "
-            "Service codes are the community's service menu codes. Errors are "
-            '`[{"code": <HTTP status>, "description": "..."}]`.'
+            "systems (12345), in XML and JSON. Reading needs no key (OPEN311_PUBLIC_READ, on by default) and "
+            "returns public data only; creating a request needs an `api_key` (issued with "
+            "`python -m web api-key`). Service codes are the community's service menu codes and `wish` (微心愿). "
+            'Errors are `[{"code": <HTTP status>, "description": "..."}]` (JSON) or '
+            "`<errors><error><code/><description/></error></errors>` (XML)."
         ),
         docs_url=None,
         redoc_url=None,
@@ -63,7 +64,7 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
 
     @app.exception_handler(open311.Open311Error)
     async def _open311_error(request, exc: open311.Open311Error):
-        return JSONResponse([{"code": exc.status, "description": exc.description}], status_code=exc.status)
+        return open311.error_response(exc.fmt, exc.status, exc.description)
 
     @app.exception_handler(dashboard.LoginRequired)
     async def _login_required(request, exc):
@@ -73,8 +74,8 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc: RequestValidationError):
-        if request.url.path.startswith(open311.PREFIX):
-            return open311.validation_error_response(exc)
+        if request.url.path.startswith(open311.ROOT):
+            return open311.validation_error_response(request.url.path, exc)
         if any(part.get("loc", [None])[0] == "path" for part in exc.errors()):
             return error_page(request, 404, texts.ERR_NOT_FOUND_PAGE)
         return error_page(
@@ -85,9 +86,9 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc: StarletteHTTPException):
-        if request.url.path.startswith(open311.PREFIX):
+        if request.url.path.startswith(open311.ROOT):
             description = texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail)
-            return JSONResponse([{"code": exc.status_code, "description": description}], status_code=exc.status_code)
+            return open311.error_response(open311.format_of(request.url.path), exc.status_code, description)
         return error_page(
             request, exc.status_code, texts.ERR_NOT_FOUND_PAGE if exc.status_code == 404 else str(exc.detail)
         )

@@ -21,6 +21,10 @@ class WebSettings(BaseSettings):
     web_cookie_secure: bool = False  # set true behind HTTPS
     web_page_size: int = 50
     web_satisfaction_target: float = 0.95  # the districts' 95% 满意率 bar
+    # GET without an api_key, as the GeoReport spec has it; what is read is public either way
+    # (descriptions redacted, building only, no names, phones or media).
+    open311_public_read: bool = True
+    open311_contact: str = ""  # the discovery document's contact line
     open311_max_results: int = 1000
     open311_default_days: int = 90  # GET requests.json without dates: the last 90 days
 

@@ -1,7 +1,10 @@
 """Fixtures for the web dashboard and the Open311 API: the test community from
 tests/builders.py, an app on the test database, a signed-in staff client, an API key."""
 
+import threading
+import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -88,3 +91,28 @@ def other_staff(web) -> int:
         s.add(Staff(person=p))
         s.flush()
         return p.id
+
+
+@contextmanager
+def live_server(factory):
+    """The app under uvicorn on a free port in a thread, as a browser or an HTTP client
+    elsewhere would reach it; yields the base URL and stops the server afterwards."""
+    import uvicorn
+
+    from tests.live import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(factory, SETTINGS), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

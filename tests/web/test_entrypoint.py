@@ -47,11 +47,12 @@ def test_python_m_web_serves_the_login_page(tmp_path):
                 assert time.monotonic() < deadline, "python -m web did not answer"
                 time.sleep(0.2)
         assert "登录社区工作台" in body
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/open311/v2/services.json", timeout=2)
-            raise AssertionError("the API answered without a key")
-        except urllib.error.HTTPError as exc:
-            assert exc.code == 403
+        for path, status in (("services.json", 404), ("services.json?api_key=nx_wrong", 403)):
+            try:  # no community loaded yet: said so; a wrong key: refused
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/open311/v2/{path}", timeout=2)
+                raise AssertionError("the API answered")
+            except urllib.error.HTTPError as exc:
+                assert exc.code == status
         assert (tmp_path / "entry.db").exists()  # schema created on start
     finally:
         proc.terminate()

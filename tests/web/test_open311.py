@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from community import clock, lifecycle
@@ -43,7 +44,8 @@ def test_services_list_is_the_service_menu(api):
     client, key = api
     services = client.get(f"{BASE}/services.json", params={"api_key": key}).json()
     by_code = {s["service_code"]: s for s in services}
-    assert set(by_code) == {"repair", "elderly", "shopping", "haircut"}
+    assert set(by_code) == {"repair", "elderly", "shopping", "haircut", "wish"}  # 微心愿 has its own code
+    assert by_code["wish"]["service_name"] == "微心愿"
     assert by_code["repair"]["service_name"] == "维修"
     assert by_code["repair"]["metadata"] is False and by_code["repair"]["type"] == "realtime"
     assert "水管" in by_code["repair"]["keywords"]
@@ -64,14 +66,29 @@ def test_jurisdiction_must_be_this_community(api):
     _error(client.get(f"{BASE}/services.json", params={"api_key": key, "jurisdiction_id": "ELSEWHERE"}), 404)
 
 
-@pytest.mark.parametrize("path", ["/services.json", "/services/repair.json", "/requests.json", "/requests/1.json"])
-@pytest.mark.parametrize("key", [None, "", "nx_wrong"])
-def test_every_endpoint_needs_a_valid_api_key(web, path, key):
+READS = ["/services.json", "/services/repair.json", "/requests.json", "/requests/1.json"]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_reading_needs_no_key_but_a_wrong_key_is_refused(web, path):
     web.submit("王奶奶", "厨房水管漏水")
-    params = {} if key is None else {"api_key": key}
-    response = web.client().get(BASE + path, params=params)
+    assert web.client().get(BASE + path).status_code == 200  # the spec: GET needs no api_key
+    assert web.client().get(BASE + path, params={"api_key": ""}).status_code == 200  # empty = not given
+    response = web.client().get(BASE + path, params={"api_key": "nx_wrong"})
     assert "api_key" in _error(response, 403)
     assert "厨房水管漏水" not in response.text
+
+
+@pytest.mark.parametrize("path", READS)
+def test_with_public_reading_off_every_read_needs_a_key(web, path):
+    from tests.web.conftest import SETTINGS
+    from web.app import create_app
+
+    web.submit("王奶奶", "厨房水管漏水")
+    closed = TestClient(create_app(web.db.factory, SETTINGS.model_copy(update={"open311_public_read": False})))
+    response = closed.get(BASE + path)
+    assert "api_key" in _error(response, 403) and "厨房水管漏水" not in response.text
+    assert closed.get(BASE + path, params={"api_key": web.api_key()}).status_code == 200
 
 
 def test_post_needs_a_valid_api_key_and_creates_nothing_without_one(web):
@@ -103,9 +120,9 @@ def test_create_request_goes_through_the_lifecycle(web, api):
         ]
     detail = client.get(f"{BASE}/requests/{request_id}.json", params={"api_key": key}).json()
     assert detail[0]["status"] == "open" and detail[0]["service_code"] == "repair"
-    assert detail[0]["address"] == "3号楼2单元502" and detail[0]["agency_responsible"] == "一网格维修队"
+    assert detail[0]["address"] == "3号楼" and detail[0]["agency_responsible"] == "一网格维修队"  # no door number
     assert detail[0]["requested_datetime"].endswith("+08:00")
-    assert "13811112222" not in str(detail)  # residents' phones never leave through the API
+    assert "13811112222" not in str(detail) and "赵" not in str(detail)  # no phones, no names
 
 
 def test_same_caller_is_one_resident_but_a_family_member_is_another(web, api):
@@ -206,20 +223,25 @@ def test_other_communities_requests_are_not_found(web, other_staff):
     client = web.client()
     _error(client.get(f"{BASE}/requests/{request_id}.json", params={"api_key": key}), 404)
     assert client.get(f"{BASE}/requests.json", params={"api_key": key}).json() == []
-    assert client.get(f"{BASE}/services.json", params={"api_key": key}).json() == []
+    assert [s["service_code"] for s in client.get(f"{BASE}/services.json", params={"api_key": key}).json()] == ["wish"]
     _error(_post(client, key), 404)  # 'repair' is not on that community's menu
+    # Without a key, two communities: the reader says which (jurisdiction_id) or is asked to.
+    assert "jurisdiction_id" in _error(client.get(f"{BASE}/requests.json"), 400)
+    public = client.get(f"{BASE}/requests.json", params={"jurisdiction_id": "XFL"}).json()
+    assert [r["service_request_id"] for r in public] == [str(request_id)]
+    _error(client.get(f"{BASE}/requests.json", params={"jurisdiction_id": "NOWHERE"}), 404)
 
 
 def test_openapi_document_describes_open311_errors(web):
     doc = web.client().get("/openapi.json").json()
     paths = doc["paths"]
-    assert {p for p in paths if p.startswith(BASE)} == {
-        f"{BASE}/services.json",
-        f"{BASE}/services/{{service_code}}.json",
-        f"{BASE}/requests.json",
-        f"{BASE}/requests/{{service_request_id}}.json",
-    }
-    assert not [p for p in paths if not p.startswith(BASE)]  # the HTML pages are not an API
+    assert {p for p in paths if p.startswith("/open311")} == {f"{BASE}/services.{fmt}" for fmt in ("json", "xml")} | {
+        f"{BASE}/services/{{service_code}}.{fmt}" for fmt in ("json", "xml")
+    } | {f"{BASE}/requests.{fmt}" for fmt in ("json", "xml")} | {
+        f"{BASE}/requests/{{service_request_id}}.{fmt}" for fmt in ("json", "xml")
+    } | {f"/open311/discovery.{fmt}" for fmt in ("json", "xml")}
+    assert not [p for p in paths if not p.startswith("/open311")]  # the HTML pages are not an API
     post = paths[f"{BASE}/requests.json"]["post"]
     assert set(post["responses"]) == {"201", "400", "403", "404"}
+    assert "text/xml" in paths[f"{BASE}/requests.xml"]["post"]["responses"]["201"]["content"]
     assert "422" not in str(doc)
