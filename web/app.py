@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import certificates, dashboard, open311, texts
+from web import certificates, dashboard, directory, open311, orders, pages, texts
 from web.config import WebSettings, get_web_settings
 from web.rendering import error_page
 
@@ -61,16 +61,22 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
     app.include_router(open311.router)
     app.include_router(dashboard.router)
     app.include_router(certificates.router)  # 志愿服务证明: issue (staff) and verify (public)
+    app.include_router(orders.router)
+    app.include_router(directory.router)
 
     @app.exception_handler(open311.Open311Error)
     async def _open311_error(request, exc: open311.Open311Error):
         return open311.error_response(exc.fmt, exc.status, exc.description)
 
-    @app.exception_handler(dashboard.LoginRequired)
+    @app.exception_handler(pages.LoginRequired)
     async def _login_required(request, exc):
         from fastapi.responses import RedirectResponse
 
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(pages.StaffOnly)
+    async def _staff_only(request, exc):
+        return error_page(request, 403, texts.ERR_STAFF_ONLY)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc: RequestValidationError):

@@ -1,11 +1,12 @@
 """Who may use the dashboard and the API.
 
-- Staff sign in with a one-time login link made by the web's CLI (`python -m web
-  login-link --phone …`): the token works once and for a few minutes; only its SHA-256 is
-  stored.
+- Staff, and grid leaders (scoped to their grids), sign in with a one-time login link made
+  by the web's CLI (`python -m web login-link --phone …`): the token works once and for a
+  few minutes; only its SHA-256 is stored.
 - Signing in creates a `WebSession` row; the browser gets an HttpOnly cookie holding the
   session key signed with WEB_SECRET_KEY (itsdangerous). The server checks the signature,
-  the row, its expiry and that the person is still active staff on every request.
+  the row, its expiry and that the person is still active staff or a grid leader on every
+  request; the scope (the community, or the leader's grids) is recomputed each time.
 - Every POST form carries the session's CSRF token in a hidden field, compared in
   constant time.
 - Open311 clients send an API key (`python -m web api-key --name …`); only its
@@ -26,8 +27,9 @@ from sqlalchemy.orm import Session
 
 from community import clock
 from community.actors import Actor, actor_for_person
-from community.models import ApiKey, Person, Staff, WebLoginToken, WebSession
+from community.models import ApiKey, Grid, Person, Staff, WebLoginToken, WebSession
 from web.config import WebSettings
+from web.scope import Scope
 
 COOKIE_NAME = "nuanxin_session"
 
@@ -43,6 +45,31 @@ def _active_staff(session: Session, person_id: int | None) -> Person | None:
     if person is None or person.staff is None or not person.staff.active:
         return None
     return person
+
+
+def _leader_grids(session: Session, person_id: int) -> frozenset[int]:
+    return frozenset(session.scalars(select(Grid.id).where(Grid.leader_person_id == person_id)))
+
+
+def _active_member(session: Session, person_id: int | None) -> Person | None:
+    """Active staff, or the leader of at least one grid: the people the dashboard serves."""
+    staff = _active_staff(session, person_id)
+    if staff is not None:
+        return staff
+    if person_id is None or not _leader_grids(session, person_id):
+        return None
+    return session.get(Person, person_id)
+
+
+def member_by_phone(session: Session, phone: str) -> Person | None:
+    """Active staff with this phone number first, else a grid leader with it."""
+    staff = staff_by_phone(session, phone)
+    if staff is not None:
+        return staff
+    leaders = session.scalars(
+        select(Person).join(Grid, Grid.leader_person_id == Person.id).where(Person.phone == phone).order_by(Person.id)
+    ).first()
+    return leaders
 
 
 # --- login links ---------------------------------------------------------------------------
@@ -79,7 +106,7 @@ def redeem_login_token(session: Session, token: str) -> Person | None:
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
     row.used_at = now
-    return _active_staff(session, row.person_id)
+    return _active_member(session, row.person_id)
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -87,12 +114,21 @@ def redeem_login_token(session: Session, token: str) -> Person | None:
 
 @dataclass(frozen=True)
 class StaffSession:
+    """A signed-in dashboard user: staff (the whole community) or a grid leader (their grids)."""
+
     session_id: int
     person_id: int
     name: str
     community_id: int
     csrf_token: str
     actor: Actor
+    scope: Scope
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff see residents' phones and door numbers and manage people and keys; grid
+        leaders who are not staff see their grids' requests redacted."""
+        return self.actor.staff_id is not None
 
 
 def start_session(session: Session, person: Person, settings: WebSettings) -> tuple[str, int]:
@@ -130,17 +166,12 @@ def load_session(session: Session, cookie: str | None, settings: WebSettings) ->
     row = session.scalar(select(WebSession).where(WebSession.key_hash == _hash(key)))
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
         return None
-    person = _active_staff(session, row.person_id)
+    person = _active_member(session, row.person_id)
     if person is None:
         return None
-    return StaffSession(
-        row.id,
-        person.id,
-        person.name,
-        person.community_id,
-        row.csrf_token,
-        actor_for_person(session, person, channel="web"),
-    )
+    actor = actor_for_person(session, person, channel="web")
+    scope = Scope(person.community_id, None if actor.staff_id is not None else actor.leader_grid_ids)
+    return StaffSession(row.id, person.id, person.name, person.community_id, row.csrf_token, actor, scope)
 
 
 def end_session(session: Session, session_id: int) -> None:

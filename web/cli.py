@@ -32,6 +32,11 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def _member_person(s, phone: str) -> Person | None:
+    """Staff, or a grid leader, with this phone number: who may sign in to the dashboard."""
+    return auth.member_by_phone(s, normalize_phone(phone))
+
+
 def _staff_person(s, phone: str | None) -> Person | None:
     query = select(Person).join(Staff, Staff.person_id == Person.id).where(Staff.active.is_(True)).order_by(Staff.id)
     if phone:
@@ -62,12 +67,12 @@ def serve() -> None:
 
 
 @app.command("login-link")
-def login_link(phone: str = typer.Option(..., help="The staff member's phone number")) -> None:
-    """Print a one-time login link for the staff web dashboard (valid for a few minutes)."""
+def login_link(phone: str = typer.Option(..., help="The staff member's or grid leader's phone number")) -> None:
+    """Print a one-time login link for the web dashboard (valid for a few minutes), for staff or a grid leader."""
     settings = get_web_settings()
     try:
         with transaction(_factory()) as s:
-            person = _staff_person(s, phone)
+            person = _member_person(s, phone)
             if person is None:
                 _fail(texts.CLI_NO_STAFF_PHONE.format(phone=phone))
             token = auth.create_login_token(s, person, settings)

@@ -8,10 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from community import clock, routing
+from community.ledger_export import mask_phone
 from community.models import (
     Building,
     Event,
@@ -28,15 +29,15 @@ from community.models import (
 )
 from community.queues import _flags
 from community.stats import LOW_RATING_MAX_SCORE, past_due_clause, red_flag_clause
+from web.scope import Scope
 
+__all__ = ["mask_phone"]
 
-def mask_phone(phone: str | None) -> str:
-    """138****5678: enough to tell callers apart, not enough to call them."""
-    if not phone:
-        return ""
-    if len(re.sub(r"\D", "", phone)) < 7:
-        return "****"
-    return phone[:3] + "****" + phone[-4:]
+# Sortable columns: name -> what to order by (ascending); "-name" sorts descending.
+SORTS = ("urgency", "id", "submitted", "waited", "state", "grid", "category")
+FINAL = (RequestState.CLOSED, RequestState.REJECTED, RequestState.CANCELLED)
+WAITING = (RequestState.SUBMITTED, RequestState.OPEN, RequestState.CLAIMED, RequestState.IN_PROGRESS)
+PHONE_SEARCH_MIN_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,11 @@ class Filters:
     overdue: bool = False
     low_rating: bool = False
     q: str = ""
+    sort: str = "urgency"
+    descending: bool = False
 
-    def query_args(self) -> dict[str, str]:
+    def query_args(self, **changes: object) -> dict[str, str]:
+        """The filters as URL parameters (so a filtered, sorted list is a link), with `changes`."""
         out = {
             "queue": self.queue,
             "state": self.state,
@@ -60,8 +64,17 @@ class Filters:
             "overdue": "1" if self.overdue else None,
             "low": "1" if self.low_rating else None,
             "q": self.q or None,
+            "sort": None
+            if self.sort == "urgency" and not self.descending
+            else ("-" if self.descending else "") + self.sort,
         }
+        out.update(changes)
         return {k: str(v) for k, v in out.items() if v is not None}
+
+    def sort_link(self, column: str) -> dict[str, str]:
+        """Parameters that sort by `column`, flipping the direction if it is the current one."""
+        flip = self.sort == column and not self.descending
+        return self.query_args(sort=("-" if flip else "") + column, page=None)
 
 
 @dataclass(frozen=True)
@@ -75,24 +88,35 @@ class Row:
     summary: str
     resident: str
     phone_masked: str
+    phone: str  # in full: for the tap-to-call link, rendered only for those allowed to see it
     volunteer: str | None
-    age: timedelta
+    age: timedelta | None  # how long it has waited; None once it is finished or closed
     flags: tuple[str, ...]
+    building_id: int | None = None
+    grid_id: int | None = None
 
 
-def _where(f: Filters, community_id: int, now: datetime) -> list:
+def queue_clauses(now: datetime) -> dict:
     red_flag, past_due = red_flag_clause(now), past_due_clause(now)
-    low = or_(Rating.score <= LOW_RATING_MAX_SCORE, Request.needs_followup.is_(True))
-    where = [Request.community_id == community_id]
-    queue_where = {
+    return {
         "review": Request.state == RequestState.SUBMITTED,
         "unclaimed": Request.state == RequestState.OPEN,
         "overdue": or_(red_flag, past_due),
         "awaiting_rating": Request.state == RequestState.DONE,
-        "low_rating": low,
+        "low_rating": or_(Rating.score <= LOW_RATING_MAX_SCORE, Request.needs_followup.is_(True)),
     }
-    if f.queue:
-        where.append(queue_where[f.queue])
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _where(f: Filters, scope: Scope, now: datetime, *, with_queue: bool = True) -> list:
+    red_flag, past_due = red_flag_clause(now), past_due_clause(now)
+    low = or_(Rating.score <= LOW_RATING_MAX_SCORE, Request.needs_followup.is_(True))
+    where = scope.requests()
+    if f.queue and with_queue:
+        where.append(queue_clauses(now)[f.queue])
     if f.state:
         where.append(Request.state == RequestState(f.state))
     if f.grid_id is not None:
@@ -118,19 +142,78 @@ def _where(f: Filters, community_id: int, now: datetime) -> list:
             ),
         ]
         digits = text.lstrip("#")
+        phone = _digits(text)
         if text.startswith("#") and digits.isdigit() and len(digits) < 10:
             options = [Request.id == int(digits)]  # "#12": exactly request 12
-        elif digits.isdigit() and len(digits) < 10:
-            options.append(Request.id == int(digits))  # "12": request 12, or "12" in the text (a room)
+        else:
+            if digits.isdigit() and len(digits) < 10:
+                options.append(Request.id == int(digits))  # "12": request 12, or "12" in the text (a room)
+            if len(phone) >= PHONE_SEARCH_MIN_DIGITS and re.fullmatch(r"[\d\s\-+()]+", text):
+                # A caller's number, whole or in part (138 1234 5678, the last four digits).
+                options.append(Request.contact_phone.contains(phone, autoescape=True))
+                options.append(
+                    Request.resident_id.in_(
+                        select(Resident.id)
+                        .join(Person, Person.id == Resident.person_id)
+                        .where(Person.phone.contains(phone, autoescape=True))
+                    )
+                )
         where.append(or_(*options))
     return where
 
 
+def _order(f: Filters, now: datetime) -> list:
+    """Default: what needs someone first: unfinished before finished, urgent, red-flagged,
+    past due, then the longest waiting (since publication, or submission before it)."""
+    waiting_since = func.coalesce(Request.published_at, Request.submitted_at)
+    if f.sort == "urgency":
+        order = [
+            case((Request.state.in_(WAITING), 0), else_=1),
+            Request.priority.desc(),
+            case((red_flag_clause(now), 0), else_=1),
+            case((past_due_clause(now), 0), else_=1),
+            waiting_since,
+            Request.id,
+        ]
+        return order  # one direction only: most pressing first
+    column = {
+        "id": Request.id,
+        "submitted": Request.submitted_at,
+        "waited": waiting_since,
+        "state": Request.state,
+        "grid": Grid.name,
+        "category": ServiceCategory.name,
+    }[f.sort]
+    return [column.desc() if f.descending else column, Request.id]
+
+
+def tab_counts(session: Session, scope: Scope, f: Filters, now: datetime | None = None) -> dict[str, int]:
+    """How many requests each tab (all, and each queue) holds under the other filters."""
+    now = now or clock.now()
+    base = _where(f, scope, now, with_queue=False)
+
+    def count(*extra) -> int:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Request)
+                .outerjoin(Rating, Rating.request_id == Request.id)
+                .where(*base, *extra)
+            )
+            or 0
+        )
+
+    counts = {"": count()}
+    for name, clause in queue_clauses(now).items():
+        counts[name] = count(clause)
+    return counts
+
+
 def list_requests(
-    session: Session, community_id: int, f: Filters, *, page: int, page_size: int, now: datetime | None = None
+    session: Session, scope: Scope, f: Filters, *, page: int, page_size: int, now: datetime | None = None
 ) -> tuple[list[Row], int]:
     now = now or clock.now()
-    where = _where(f, community_id, now)
+    where = _where(f, scope, now)
     total = (
         session.scalar(
             select(func.count()).select_from(Request).outerjoin(Rating, Rating.request_id == Request.id).where(*where)
@@ -160,7 +243,7 @@ def list_requests(
         .outerjoin(Volunteer, Volunteer.id == Request.volunteer_id)
         .outerjoin(volunteer_person, volunteer_person.id == Volunteer.person_id)
         .where(*where)
-        .order_by(Request.priority.desc(), Request.submitted_at.desc(), Request.id.desc())
+        .order_by(*_order(f, now))
         .limit(page_size)
         .offset(max(0, (page - 1) * page_size))
     ).all()
@@ -175,9 +258,12 @@ def list_requests(
             (r.description or "")[:40],
             resident,
             mask_phone(r.contact_phone or phone),
+            r.contact_phone or phone or "",
             volunteer,
-            now - r.submitted_at,
+            now - (r.published_at or r.submitted_at) if r.state in WAITING else None,
             _flags(r, score, bool(red), bool(due)),
+            r.building_id,
+            r.grid_id,
         )
         for r, category, grid, building, resident, phone, volunteer, score, red, due in rows
     ]
@@ -191,22 +277,21 @@ class Choices:
     categories: list[tuple[int, str]] = field(default_factory=list)
 
 
-def choices(session: Session, community_id: int) -> Choices:
+def choices(session: Session, scope: Scope) -> Choices:
     def pairs(model):
-        return [
-            (i, n)
-            for i, n in session.execute(
-                select(model.id, model.name).where(model.community_id == community_id).order_by(model.id)
-            )
-        ]
+        query = select(model.id, model.name).where(model.community_id == scope.community_id).order_by(model.id)
+        return [(i, n) for i, n in session.execute(query)]
 
-    return Choices(pairs(Grid), pairs(VolunteerTeam), pairs(ServiceCategory))
+    grids = [(i, n) for i, n in pairs(Grid) if scope.allows_grid(i)]
+    return Choices(grids, pairs(VolunteerTeam), pairs(ServiceCategory))
 
 
-def get_request(session: Session, community_id: int, request_id: int) -> Request | None:
+def get_request(session: Session, scope: Scope, request_id: int) -> Request | None:
+    """The request if it is in `scope` (else None: the page is a 404, not a 403, so ids
+    outside one's scope tell nothing)."""
     req = session.scalar(
         select(Request)
-        .where(Request.id == request_id, Request.community_id == community_id)
+        .where(Request.id == request_id, *scope.requests())
         .options(selectinload(Request.events), selectinload(Request.rating))
     )
     return req
@@ -239,7 +324,7 @@ class VolunteerChoice:
 DISPATCH_CHOICES = 40
 
 
-def volunteers_for(session: Session, req: Request) -> list[VolunteerChoice]:
+def volunteers_for(session: Session, req: Request, limit: int | None = None) -> list[VolunteerChoice]:
     """Who the request can be dispatched to, best first, as routing ranks them (same grid
     with the skill, then the grid, then community-wide teams with the skill). Only
     available volunteers below their load limit, the ones `lifecycle.dispatch` accepts;
@@ -251,7 +336,7 @@ def volunteers_for(session: Session, req: Request) -> list[VolunteerChoice]:
         category_id=req.category_id,
         community_id=req.community_id,
         exclude=frozenset({req.volunteer_id} if req.volunteer_id else ()),
-        limit=DISPATCH_CHOICES,
+        limit=limit or DISPATCH_CHOICES,
     )
     vols = {
         v.id: v
@@ -273,19 +358,38 @@ def volunteers_for(session: Session, req: Request) -> list[VolunteerChoice]:
     ]
 
 
+def bulk_volunteers(session: Session, scope: Scope, limit: int = 200) -> list[VolunteerChoice]:
+    """Volunteers who can take work now, least loaded first: the choice for bulk dispatch."""
+    rows = session.scalars(
+        select(Volunteer)
+        .join(Person, Person.id == Volunteer.person_id)
+        .where(
+            *scope.volunteers(),
+            Volunteer.available.is_(True),
+            Volunteer.deactivated_at.is_(None),
+            Volunteer.active_load < Volunteer.max_load,
+        )
+        .order_by(Volunteer.active_load, Person.name, Volunteer.id)
+        .limit(limit)
+        .options(selectinload(Volunteer.teams), selectinload(Volunteer.person))
+    )
+    return [
+        VolunteerChoice(v.id, v.person.name, "、".join(t.name for t in v.teams), v.active_load, v.max_load)
+        for v in rows
+    ]
+
+
 # --- charts -----------------------------------------------------------------------------------
 
 
-def requests_per_day(session: Session, community_id: int, start: date, end: date, tz: str) -> list[tuple[date, int]]:
+def requests_per_day(session: Session, scope: Scope, start: date, end: date, tz: str) -> list[tuple[date, int]]:
     """Requests submitted per local day in [start, end)."""
     lo, hi = (
         clock.from_local(datetime.combine(start, datetime.min.time()), tz),
         clock.from_local(datetime.combine(end, datetime.min.time()), tz),
     )
     stamps = session.scalars(
-        select(Request.submitted_at).where(
-            Request.community_id == community_id, Request.submitted_at >= lo, Request.submitted_at < hi
-        )
+        select(Request.submitted_at).where(*scope.requests(), Request.submitted_at >= lo, Request.submitted_at < hi)
     )
     counts = Counter(clock.to_local(s, tz).date() for s in stamps)
     days = (end - start).days
@@ -295,10 +399,10 @@ def requests_per_day(session: Session, community_id: int, start: date, end: date
 CLAIM_BUCKET_LIMITS_MIN = (30, 120, 360, 1440)
 
 
-def time_to_claim_buckets(session: Session, community_id: int, lo: datetime, hi: datetime) -> list[int]:
+def time_to_claim_buckets(session: Session, scope: Scope, lo: datetime, hi: datetime) -> list[int]:
     rows = session.execute(
         select(Request.published_at, Request.claimed_at).where(
-            Request.community_id == community_id,
+            *scope.requests(),
             Request.submitted_at >= lo,
             Request.submitted_at < hi,
             Request.published_at.is_not(None),

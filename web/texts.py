@@ -180,15 +180,24 @@ DONE_MESSAGES = {
     "note": "备注已添加。",
     "followup": "回访已记录。",
     "followup_closed": "回访已记录，诉求已关闭。",
+    "flag_urgent": "已标记加急。",
+    "unflag_urgent": "已取消加急。",
+    "complete_followup": "回访已记录。",
+    "confirm": "已确认并关闭。",
+    "reopen": "已重新派单，网格长会跟进。",
+    "cancel": "已取消，已告知居民和志愿者。",
+    "edit": "已修改，志愿者会收到更新后的信息。",
+    "ordered": "已为居民下单。",
 }
 
 # --- ledger export -------------------------------------------------------------------------
 EXPORT_TITLE = "台账导出"
-EXPORT_HELP = "导出所选日期内提交的诉求（每单一行，含各环节时间、志愿者、时长、评分和评价），以及志愿者在此期间的服务时长和积分（按服务队）。结束日期当天包含在内。"
+EXPORT_HELP = "导出所选日期内提交的诉求（每单一行，含内容、楼栋单元、电话、各环节时间、志愿者、时长、评分和评价）、志愿者在此期间的服务时长和积分（按服务队），以及按网格和服务队的月度汇总（对照 95% 满意率目标，附图表）。结束日期当天包含在内。"
 EXPORT_START = "开始日期"
 EXPORT_END = "结束日期"
 EXPORT_XLSX = "导出 Excel（.xlsx）"
 EXPORT_CSV = "导出 CSV"
+EXPORT_FULL_PHONES = "显示完整电话号码（默认隐藏中间四位）"
 EXPORT_FILENAME = "台账_{start}_{end}.{ext}"
 
 # --- Open311 -------------------------------------------------------------------------------
@@ -231,7 +240,7 @@ O311_STATUS_NOTES = {
 O311_SERVICE_DESCRIPTION = "{name}（预计 {hours} 小时内办结）"
 
 # --- admin command line (python -m web login-link / api-key) -------------------------
-CLI_NO_STAFF_PHONE = "没有手机号为 {phone} 的在职社区工作人员。"
+CLI_NO_STAFF_PHONE = "没有手机号为 {phone} 的在职社区工作人员或网格长。"
 CLI_WEB_LOGIN = "{name} 的工作台登录链接（{minutes} 分钟内有效，只能使用一次）："
 CLI_API_KEY = "已为“{name}”生成 Open311 API 密钥（以{staff}的名义代下单）。请妥善保存，之后无法再次查看："
 CLI_NO_STAFF = "还没有社区工作人员，请先运行：python -m community add-staff --name 姓名 --telegram-id 数字ID"
@@ -260,3 +269,165 @@ CERT_ISSUE_BUTTON = "生成 PDF"
 CERT_PICK_VOLUNTEER = "请选择本社区的一位志愿者。"
 CERT_FILENAME = "志愿服务证明-{name}-{code}.pdf"
 NAV_CERTIFICATES = "服务证明"
+
+# --- the workbench (this round): navigation, list, bulk, actions, directories, 代下单 --------
+NAV_ORDER = "代下单"
+NAV_VOLUNTEERS = "志愿者"
+NAV_RESIDENTS = "居民"
+NAV_STAFF = "工作人员"
+NAV_KEYS = "API 密钥"
+NAV_INVITES = "邀请志愿者"
+NAV_AUDIT = "操作记录"
+NAV_MENU = "菜单"
+SIGNED_IN_LEADER = "{name}（{community} · 网格长）"
+ERR_STAFF_ONLY = "这个页面仅供社区工作人员使用。"
+ERR_BAD_TIME = "时间格式不正确。"
+ERR_DATE_SPAN = "一次最多导出一年。"
+HISTORY_WHO_ROLE = "{name}（{role}）"
+
+TAB_COUNT = "{label}（{count}）"
+SORT_LABELS = {
+    "urgency": "紧急程度",
+    "id": "编号",
+    "submitted": "提交时间",
+    "waited": "已等",
+    "state": "状态",
+    "grid": "网格",
+    "category": "类别",
+}
+SORT_BY = "排序"
+FILTER_SEARCH_PLACEHOLDER_PHONE = "编号（如 #12）、电话（全号或后四位）、内容、地址或居民姓名"
+CALL = "拨打"
+CALL_TITLE = "拨打 {name} 的电话"
+PRIMARY_PUBLISH = "发布"
+PRIMARY_DISPATCH = "派单"
+PRIMARY_PICK = "选择志愿者"
+BULK_TITLE = "批量处理所选诉求"
+BULK_SELECT = "选择"
+BULK_SELECT_ALL = "全选本页"
+BULK_ACTION = "操作"
+BULK_ACTION_NAMES = {"publish": "批量发布", "dispatch": "批量派单", "complete_followup": "批量完成回访"}
+BULK_VOLUNTEER = "派给"
+BULK_NOTE = "回访情况（批量完成回访时必填）"
+BULK_APPLY = "执行"
+BULK_NOTHING = "请先勾选诉求并选择操作。"
+BULK_DONE = "{action}：{done}/{total} 条已完成"
+BULK_PROBLEM = "编号 {id}：{message}"
+
+ACTION_LABELS = {
+    "publish": "审核通过并发布",
+    "reject": "驳回",
+    "dispatch": "派单",
+    "confirm": "确认已解决并关闭",
+    "reopen": "没解决，重新派单",
+    "flag_urgent": "标记加急",
+    "unflag_urgent": "取消加急",
+    "edit": "修改诉求",
+    "note": "添加备注",
+    "complete_followup": "完成回访",
+    "cancel": "取消诉求",
+}
+ACTION_CANCEL_REASON = "取消原因（会告知居民）"
+ACTION_REOPEN_NOTE = "原因（例如：居民说还在漏水）"
+EDIT_DESCRIPTION = "内容"
+EDIT_ADDRESS = "地址（如 3号楼2单元502）"
+EDIT_TIME = "预约时间"
+EDIT_PHONE = "联系电话"
+EDIT_HELP = "只填要改的项；不填的保持不变。"
+
+# directories
+VOLUNTEERS_TITLE = "志愿者名录"
+RESIDENTS_TITLE = "居民名录"
+STAFF_TITLE = "社区工作人员"
+KEYS_TITLE = "Open311 API 密钥"
+INVITES_TITLE = "邀请志愿者"
+AUDIT_TITLE = "操作记录"
+DIR_SEARCH = "按姓名或电话查找"
+DIR_FIND = "查找"
+COL_NAME = "姓名"
+COL_TEAMS = "服务队"
+COL_STATUS = "状态"
+COL_LOAD = "在办"
+COL_HOURS = "累计时长"
+COL_RATING = "平均评分"
+COL_SERVICES = "服务次数"
+COL_ADDRESS = "住址"
+COL_REQUESTS = "诉求数"
+COL_TELEGRAM = "Telegram"
+COL_WHEN = "时间"
+COL_WHO = "操作人"
+COL_WHAT = "操作"
+COL_CHANNEL = "渠道"
+COL_TARGET = "对象"
+COL_ISSUER = "签发人"
+COL_CREATED = "签发时间"
+COL_LAST_USED = "最近使用"
+COL_KEY_STATUS = "状态"
+VOL_ACTIVE = "接单中"
+VOL_PAUSED = "暂停接单"
+VOL_DEACTIVATED = "已停用"
+VOL_PAUSE = "暂停接单"
+VOL_RESUME = "恢复接单"
+VOL_DEACTIVATE = "停用"
+VOL_REACTIVATE = "重新启用"
+VOL_NOTE = "说明（可选）"
+VOL_HISTORY = "服务记录"
+VOL_RATING_VALUE = "{avg:.1f} 星（{count} 次评价）"
+VOL_NO_RATING = "暂无评价"
+HOURS_SHORT = "{hours:g} 小时"
+RES_HISTORY = "诉求记录"
+RES_NO_TELEGRAM = "无（代下单）"
+RES_HAS_TELEGRAM = "已绑定"
+STAFF_ACTIVE = "在职"
+STAFF_INACTIVE = "已离职"
+STAFF_OFFBOARD = "办理离职"
+STAFF_OFFBOARD_NOTE = "说明（可选）"
+STAFF_KEYS_WARNING = "离职后，此人签发的 API 密钥会同时失效。"
+KEY_ACTIVE = "有效"
+KEY_REVOKED = "已吊销"
+KEY_REVOKE = "吊销"
+KEY_INACTIVE_ISSUER = "签发人已离职，密钥已失效"
+KEYS_HELP = "新密钥请用命令生成：python -m web api-key --name 名称"
+INVITE_COUNT = "数量"
+INVITE_TEAM = "预先加入服务队"
+INVITE_NO_TEAM = "不指定"
+INVITE_CREATE = "生成邀请链接"
+INVITE_LINKS = "邀请链接（{days} 天内有效，每个只能用一次）："
+AUDIT_ALL_CHANNELS = "全部渠道"
+CHANNEL_NAMES = {"chat": "聊天", "web": "网页", "cli": "命令行", "open311": "Open311", "system": "系统"}
+AUDIT_REQUEST = "诉求 {id}"
+EMPTY = "暂无记录。"
+DONE_PEOPLE = {
+    "paused": "已暂停接单。",
+    "resumed": "已恢复接单。",
+    "deactivated": "已停用。",
+    "reactivated": "已重新启用。",
+    "offboarded": "已办理离职，此人的登录已失效。",
+    "revoked": "密钥已吊销。",
+}
+
+# 代下单
+ORDER_TITLE = "代下单"
+ORDER_FIND = "先查找居民（电话全号、后四位或姓名）"
+ORDER_FOUND = "找到的居民"
+ORDER_NONE_FOUND = "没有找到，可以直接登记新居民。"
+ORDER_FOR = "为TA下单"
+ORDER_REGISTER = "登记新居民"
+ORDER_NAME = "姓名"
+ORDER_PHONE = "电话"
+ORDER_ADDRESS = "住址（如 3号楼2单元502）"
+ORDER_CONSENT = "居民已同意社区使用其联系方式和地址提供服务"
+ORDER_REGISTER_BUTTON = "登记并下单"
+ORDER_FORM_FOR = "为{name}下单（{address}）"
+ORDER_KIND = "类型"
+ORDER_CATEGORY = "服务类别"
+ORDER_ITEM = "心愿物品（微心愿）"
+ORDER_DESCRIPTION = "需要什么帮助"
+ORDER_ADDRESS_OVERRIDE = "服务地址（不填则为居民住址）"
+ORDER_TIME = "预约时间（可不填）"
+ORDER_CONTACT = "联系电话（不填则为居民电话）"
+ORDER_SUBMIT = "提交"
+ORDER_DONE = "已为居民下单。"
+ERR_CONSENT_NEEDED = "请确认居民已同意，才能登记。"
+INVITE_LIMIT = "一次最多生成 {limit} 个邀请链接。"
+ERR_NOT_YOUR_GRID = "这个地址不在您负责的网格内。"

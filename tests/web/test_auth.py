@@ -27,7 +27,7 @@ def test_every_page_needs_a_session(web, path):
 def test_every_form_post_needs_a_session(web):
     request_id = web.submit("王奶奶", "厨房水管漏水")
     client = web.client()
-    for action in ("publish", "dispatch", "urgent", "note", "followup", "reject"):
+    for action in ("publish", "dispatch", "flag_urgent", "note", "complete_followup", "reject", "cancel", "edit"):
         response = client.post(f"/requests/{request_id}/{action}", data={"csrf_token": "x"}, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login"
     with web.db.factory() as s:
@@ -135,7 +135,7 @@ def test_a_csrf_token_of_another_session_is_refused(web):
     first_csrf = _csrf(web)
     second = web.staff_client()
     assert first_csrf != _csrf(web)
-    response = second.post(f"/requests/{request_id}/urgent", data={"csrf_token": first_csrf})
+    response = second.post(f"/requests/{request_id}/flag_urgent", data={"csrf_token": first_csrf})
     assert response.status_code == 403
 
 
@@ -147,7 +147,7 @@ def test_staff_see_only_their_own_community(web, other_staff):
     assert outsider.get(f"/requests/{request_id}").status_code == 404
     with outsider as c:
         csrf = _csrf(web)
-        response = c.post(f"/requests/{request_id}/urgent", data={"csrf_token": csrf})
+        response = c.post(f"/requests/{request_id}/flag_urgent", data={"csrf_token": csrf})
     assert response.status_code == 404
     with web.db.factory() as s:
         assert s.get(Request, request_id).priority == 0
