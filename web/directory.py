@@ -103,7 +103,7 @@ def volunteer_page(request: Request, volunteer_id: str, ok: str = "", error: str
             "person": v.person,
             "teams": "、".join(t.name for t in v.teams) or texts.VOLUNTEER_NO_TEAM,
             "history": history,
-            "status": _status(v),
+            "vol_status": _status(v),
         }
     message = texts.DONE_PEOPLE.get(ok, "")
     return render(request, "volunteer.html", user, message=message, error=error[:300], **context)

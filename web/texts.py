@@ -5,6 +5,7 @@ ledger and the dashboard use the same words.
 """
 
 from community.texts import (
+    AUDIT_ACTIONS,
     EVENT_NAMES,
     FOLLOWUP_NAMES,
     KIND_NAMES,
@@ -15,6 +16,7 @@ from community.texts import (
 )
 
 __all__ = [
+    "AUDIT_ACTIONS",
     "EVENT_NAMES",
     "FOLLOWUP_NAMES",
     "KIND_NAMES",
