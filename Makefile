@@ -48,9 +48,10 @@ emulator: node_modules/.installed
 model: rasa-env
 	@scripts/rasa-model.sh >/dev/null
 
-# Headless Chromium for the dashboard's browser tests (tests/web), from Debian's packages.
+# Headless Chromium for the dashboard's browser tests (tests/web), from Debian's packages,
+# with a CJK font: without one the screenshots show boxes and text widths are wrong.
 browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+	@test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi -e "wenquanyi" -e "noto sans cjk" || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-wqy-microhei; }
 
 $(VENV)/.installed: pyproject.toml
 	@echo "==> Python 3.11 environment ($(VENV))"

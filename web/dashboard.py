@@ -141,7 +141,9 @@ def overview(request: Request, days: str = "30", grid: str = "", team: str = "")
     per_day_chart = charts.column_chart(
         [(d.strftime("%m-%d"), v) for d, v in per_day], texts.CHART_PER_DAY, every=max(1, math.ceil(n / 7))
     )
-    claim_chart = charts.column_chart(list(zip(texts.CLAIM_BUCKETS, buckets, strict=True)), texts.CHART_TIME_TO_CLAIM)
+    claim_chart = charts.column_chart(
+        list(zip(texts.CLAIM_BUCKETS, buckets, strict=True)), texts.CHART_TIME_TO_CLAIM, ticks=texts.CLAIM_TICKS
+    )
     sat_grid = charts.satisfaction_chart(
         [(k, v.rate, v.satisfied, v.rated) for k, v in st.satisfaction_by_grid.items()],
         target,

@@ -76,7 +76,9 @@ CHART_EMPTY = "暂无数据"
 CHART_TARGET = "目标 {target:.0%}"
 CHART_BAR_TITLE = "{label}：{value}"
 CHART_SAT_TITLE = "{label}：{rate}（{satisfied}/{rated}）"
+CHART_SAT_FIGURE = "{rate}（{satisfied}/{rated}）"
 CLAIM_BUCKETS = ["30分钟内", "30分钟–2小时", "2–6小时", "6–24小时", "超过24小时"]
+CLAIM_TICKS = ["30分内", "半时–2时", "2–6时", "6–24时", "24时以上"]  # the axis, short enough for a phone
 
 # --- request list --------------------------------------------------------------------------
 REQUESTS_TITLE = "诉求列表"
