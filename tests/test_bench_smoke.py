@@ -23,6 +23,12 @@ EXPECTED = {
         "baseline: naive ORM load + sort in Python",
         "correctness: every address resolved to its building",
     ],
+    "web.py": [
+        "(a) GET 待接单 page 1",
+        "(b) GET phone search",
+        "baseline: list query alone, newest first",
+        "correctness: page 1 of 待接单 starts with the oldest red-flagged request: yes",
+    ],
     "claims.py": [
         "contended: claim attempt",
         "distinct: claim attempt",

@@ -324,7 +324,9 @@ class VolunteerChoice:
 DISPATCH_CHOICES = 40
 
 
-def volunteers_for(session: Session, req: Request, limit: int | None = None) -> list[VolunteerChoice]:
+def volunteers_for(
+    session: Session, req: Request, limit: int | None = None, *, by_building: bool = True
+) -> list[VolunteerChoice]:
     """Who the request can be dispatched to, best first, as routing ranks them (same grid
     with the skill, then the grid, then community-wide teams with the skill). Only
     available volunteers below their load limit, the ones `lifecycle.dispatch` accepts;
@@ -332,7 +334,7 @@ def volunteers_for(session: Session, req: Request, limit: int | None = None) -> 
     candidates = routing.rank_candidates(
         session,
         grid_id=req.grid_id,
-        building_id=req.building_id,
+        building_id=req.building_id if by_building else None,
         category_id=req.category_id,
         community_id=req.community_id,
         exclude=frozenset({req.volunteer_id} if req.volunteer_id else ()),
