@@ -343,13 +343,13 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if isinstance(value, bool):
         return YES if value else NO
     return neutralise(value)
 
 
-def _append(ws, values: list) -> None:
+def _append(ws: Any, values: list[Any]) -> None:
     """One row; every text cell is written as a string cell, never as a formula."""
     ws.append([_cell(v) for v in values])
     for cell in ws[ws.max_row]:
@@ -362,7 +362,7 @@ def _append(ws, values: list) -> None:
 SheetWriter = Callable[[Any], None]
 
 
-def write_table(book, title: str, columns: list[tuple[str, str]], rows: list) -> Any:
+def write_table(book: Any, title: str, columns: list[tuple[str, str]], rows: list[Any]) -> Any:
     """A sheet with a bold header row and one row per item (attributes named by `columns`)."""
     from openpyxl.styles import Font
 
@@ -376,7 +376,7 @@ def write_table(book, title: str, columns: list[tuple[str, str]], rows: list) ->
     return ws
 
 
-def _summary_sheet(book, summary: list[SummaryRow]) -> None:
+def _summary_sheet(book: Any, summary: list[SummaryRow]) -> None:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.chart.series import SeriesLabel
 
@@ -415,7 +415,7 @@ def to_xlsx(
     rows: list[LedgerRow],
     totals: list[VolunteerTotal],
     summary: list[SummaryRow] | None = None,
-    extra_sheets: list[SheetWriter] = (),
+    extra_sheets: tuple[SheetWriter, ...] = (),
     work_units: list[recognition.WorkUnitLine] | None = None,
 ) -> bytes:
     """A workbook: 台账, 志愿者时长 (with a 合计 row), and, when given, 月度汇总 with its chart,

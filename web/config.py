@@ -20,7 +20,6 @@ class WebSettings(BaseSettings):
     web_session_hours: float = 8  # a signed-in session lasts this long
     web_cookie_secure: bool = False  # set true behind HTTPS
     web_page_size: int = 50
-    web_satisfaction_target: float = 0.95  # the districts' 95% 满意率 bar
     # GET without an api_key, as the GeoReport spec has it; what is read is public either way
     # (descriptions redacted, building only, no names, phones or media).
     open311_public_read: bool = True

@@ -130,7 +130,7 @@ def test_waiting_time_is_not_shown_for_finished_requests(web):
         lifecycle.finish(s, _actor(s, web, "张师傅"), done, hours=1)
         lifecycle.rate(s, _actor(s, web, "王奶奶"), done, 5)
     row = web.staff_client().get("/requests").text.split(f'data-id="{done}"')[1].split("</tr>")[0]
-    assert '<td data-label="已等">—</td>' in row
+    assert '<td data-label="已等" class="short">—</td>' in row
 
 
 def test_bulk_publish_dispatch_and_followup(web):
