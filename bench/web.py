@@ -166,9 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                 call()
                 if i >= warmup:
                     timings[name].append(time.perf_counter() - t0)
+        machine = describe_machine(engine)
         engine.dispose()
 
-    print("\n".join(describe_machine(engine)))
+    print("\n".join(machine))
     print(f"load average before the timed runs: {load_before}; after: {loadavg()}")
     print(
         f"setup {setup:.1f} s: {len(world.buildings)} buildings, {world.counts.get('volunteers', '?')} volunteers, "

@@ -96,12 +96,15 @@ def scope_clauses(
     team_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    grid_ids: frozenset[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses selecting the requests a report covers (`since` inclusive,
-    `until` exclusive, both on submitted_at)."""
+    `until` exclusive, both on submitted_at; `grid_ids`: a grid leader's grids)."""
     where = [Request.community_id == community_id]
     if grid_id is not None:
         where.append(Request.grid_id == grid_id)
+    if grid_ids is not None:
+        where.append(Request.grid_id.in_(grid_ids))
     if team_id is not None:
         where.append(Request.team_id == team_id)
     if since is not None:
@@ -121,9 +124,10 @@ def compute_stats(
     until: datetime | None = None,
     now: datetime | None = None,
     red_flag_hours: float | None = None,
+    grid_ids: frozenset[int] | None = None,
 ) -> CommunityStats:
     now = now or clock.now()
-    where = scope_clauses(community_id, grid_id=grid_id, team_id=team_id, since=since, until=until)
+    where = scope_clauses(community_id, grid_id=grid_id, team_id=team_id, since=since, until=until, grid_ids=grid_ids)
 
     def count_by(column) -> dict:
         rows = session.execute(select(column, func.count()).where(*where).group_by(column))

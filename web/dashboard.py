@@ -134,8 +134,7 @@ def overview(request: Request, days: str = "30", grid: str = "", team: str = "")
         end = local_today(tz) + timedelta(days=1)
         start = end - timedelta(days=n)
         lo, hi = ledger_export.utc_bounds(start, end, tz)
-        grids = None if scope.grid_ids is None else sorted(scope.grid_ids)
-        st = _stats(s, user.community_id, grids, team_id, lo, hi)
+        st = compute_stats(s, user.community_id, team_id=team_id, since=lo, until=hi, grid_ids=scope.grid_ids)
         per_day = queries.requests_per_day(s, scope, start, end, tz)
         buckets = queries.time_to_claim_buckets(s, scope, lo, hi)
     per_day_chart = charts.column_chart(
@@ -171,14 +170,6 @@ def overview(request: Request, days: str = "30", grid: str = "", team: str = "")
         sat_grid=sat_grid,
         sat_team=sat_team,
     )
-
-
-def _stats(s, community_id: int, grid_ids: list[int] | None, team_id: int | None, lo: datetime, hi: datetime):
-    """compute_stats for the whole community, one grid, one team, or a leader's grid."""
-    if grid_ids is None:
-        return compute_stats(s, community_id, team_id=team_id, since=lo, until=hi)
-    # A leader of several grids sees the first one's figures unless they pick another.
-    return compute_stats(s, community_id, grid_id=grid_ids[0], team_id=team_id, since=lo, until=hi)
 
 
 # --- request list --------------------------------------------------------------------------
