@@ -12,7 +12,7 @@ and this request; the lifecycle's Chinese refusals are shown as they are.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -38,6 +38,7 @@ from web.pages import (
     parse_id,
     render,
     shown,
+    utc_from_local_field,
 )
 from web.rendering import error_page
 from web.scope import Scope
@@ -399,18 +400,6 @@ def request_page(request: Request, request_id: str, ok: str = ""):
     return _request_page(request, user, number, message=texts.DONE_MESSAGES.get(ok, ""))
 
 
-def _preferred_time(value: str, tz: str) -> datetime | None:
-    """A datetime-local field (community time) as naive UTC; '' means unchanged."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        local = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(texts.ERR_BAD_TIME) from None
-    return clock.from_local(local, tz)
-
-
 @router.post("/requests/{request_id}/{action}")
 def act(
     request: Request,
@@ -466,7 +455,7 @@ def act(
                     number,
                     description=description if description.strip() else None,
                     address=address if address.strip() else None,
-                    preferred_time=_preferred_time(preferred_time, tz),
+                    preferred_time=utc_from_local_field(preferred_time, tz),
                     phone=phone if phone.strip() else None,
                 )
             elif action == "complete_followup":

@@ -14,8 +14,7 @@ from community.db import transaction
 from community.errors import AddressQuestion, DomainError, InvalidInput
 from community.models import Community, RequestKind, Resident, ServiceCategory
 from web import texts
-from web.dashboard import _preferred_time
-from web.pages import community_of, csrf_refused, current_user, parse_id, render
+from web.pages import community_of, csrf_refused, current_user, parse_id, render, utc_from_local_field
 from web.rendering import error_page
 
 router = APIRouter(include_in_schema=False)
@@ -152,7 +151,7 @@ def place(
                     category=category or None if kind == RequestKind.SERVICE.value else None,
                     item=item or None,
                     address=address.strip() or None,
-                    preferred_time=_preferred_time(preferred_time, tz),
+                    preferred_time=utc_from_local_field(preferred_time, tz),
                     phone=phone.strip() or None,
                 ),
                 for_resident_id=target.id,

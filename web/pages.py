@@ -8,12 +8,13 @@ no phone at all, the rule the bot follows for everyone who is neither the claime
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from community import clock
+from community.errors import InvalidInput
 from community.models import Community
 from community.redaction import redact
 from web import auth, texts
@@ -91,3 +92,15 @@ def shown(user: auth.StaffSession | None, text: str | None) -> str:
     if not text:
         return text or ""
     return text if user is not None and user.is_staff else redact(text)
+
+
+def utc_from_local_field(value: str, tz: str) -> datetime | None:
+    """A datetime-local form field (the community's time) as naive UTC; '' means not given."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(texts.ERR_BAD_TIME) from None
+    return clock.from_local(local, tz)

@@ -31,8 +31,6 @@ from community.queues import _flags
 from community.stats import LOW_RATING_MAX_SCORE, past_due_clause, red_flag_clause
 from web.scope import Scope
 
-__all__ = ["mask_phone"]
-
 # Sortable columns: name -> what to order by (ascending); "-name" sorts descending.
 SORTS = ("urgency", "id", "submitted", "waited", "state", "grid", "category")
 FINAL = (RequestState.CLOSED, RequestState.REJECTED, RequestState.CANCELLED)
