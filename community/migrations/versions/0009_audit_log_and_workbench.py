@@ -3,14 +3,14 @@ volunteers.deactivated_at, service_categories.skill_required (专业服务 ranke
 requests.media_url and requests.open311_account_id (Open311)
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
