@@ -15,7 +15,6 @@ from community import clock, texts
 from community.actors import Actor
 from community.errors import Forbidden, InvalidInput, NotFound
 from community.models import Building, Community, Invite, Person, Resident, Staff, Volunteer, VolunteerTeam
-from community.settings import get_settings
 from community.validation import normalize_phone, normalize_text
 
 # No 0/O, 1/I/L: codes are read aloud and typed by hand as often as they are tapped.
