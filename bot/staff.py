@@ -595,10 +595,16 @@ class StaffHandlers:
             units = recognition.work_unit_report_between(
                 s, actor.community_id, *ledger_export.utc_bounds(first, end, tz)
             )  # the 在职党员双报到 sheet
-            return first, last, rows, ledger_export.volunteer_totals(s, actor.community_id, first, end), units
+            summary = ledger_export.monthly_summary(s, actor.community_id, first, end)
+            totals = ledger_export.volunteer_totals(s, actor.community_id, first, end)
+            return first, last, rows, totals, units, summary
 
-        first, last, rows, totals, units = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
-        data = await asyncio.to_thread(ledger_export.to_xlsx, rows, totals, units)  # outside the transaction
+        first, last, rows, totals, units, summary = await asyncio.to_thread(
+            self._as_staff, update.effective_user.id, work
+        )
+        data = await asyncio.to_thread(  # outside the transaction
+            functools.partial(ledger_export.to_xlsx, rows, totals, summary, work_units=units)
+        )
         caption = texts.STAFF_EXPORT_CAPTION.format(
             first=first,
             last=last,

@@ -501,7 +501,7 @@ def _list_requests(
         query = select(ServiceRequestRow).where(ServiceRequestRow.community_id == community.id)
         ids = _split(service_request_id)
         if ids:
-            if not all(i.isdigit() and len(i) < 10 for i in ids):
+            if not all(i.isascii() and i.isdigit() and len(i) < 10 for i in ids):
                 raise Open311Error(400, texts.O311_BAD_ID, fmt)
             query = query.where(ServiceRequestRow.id.in_([int(i) for i in ids]))
         else:
@@ -542,7 +542,7 @@ def _get_request(request: Request, fmt: str, service_request_id: str, api_key, j
     with request.app.state.factory() as s:
         community = _reader_community(s, api_key, jurisdiction_id, fmt, public)
         not_found = Open311Error(404, texts.O311_NOT_FOUND_REQUEST.format(id=service_request_id[:20]), fmt)
-        if not (service_request_id.isdigit() and len(service_request_id) < 10):
+        if not (service_request_id.isascii() and service_request_id.isdigit() and len(service_request_id) < 10):
             raise not_found
         req = s.get(ServiceRequestRow, int(service_request_id))
         if req is None or req.community_id != community.id:
@@ -571,7 +571,7 @@ def _location(s, community: Community, fmt: str, address_string, address_id, lat
     nearest to lat/long."""
     if address_id not in (None, ""):
         building = None
-        if address_id.isdigit() and len(address_id) < 10:
+        if address_id.isascii() and address_id.isdigit() and len(address_id) < 10:
             building = s.get(Building, int(address_id))
         if building is None or building.community_id != community.id:
             raise Open311Error(

@@ -426,7 +426,7 @@ def test_export_sends_the_ledger_as_a_workbook(db, world, bot, fake_clock):
     filename, content, _ = files["document"]
     assert method == "sendDocument" and filename == "台账_2026-11-01_2026-11-30.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["台账", "志愿者时长", "在职党员双报到"]
+    assert book.sheetnames == ["台账", "志愿者时长", "月度汇总", "在职党员双报到"]
     rows = list(book["台账"].iter_rows(values_only=True))
     header = rows[0]
     assert [r[0] for r in rows[1:]] == [early, late]

@@ -36,7 +36,7 @@ def test_the_xlsx_ledger_has_content_address_summary_and_no_formula_from_user_in
     response = staff.get("/export/ledger.xlsx", params=_period())
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["台账", "志愿者时长", "月度汇总"]
+    assert book.sheetnames == ["台账", "志愿者时长", "月度汇总", "在职党员双报到"]
     sheet = list(book["台账"].values)
     row = dict(zip(sheet[0], sheet[1], strict=True))
     assert row["楼栋"] == "3号楼" and row["单元"] == "2单元"

@@ -5,7 +5,7 @@ view and review cards carry; each has a web page or form, checked over HTTP."""
 
 import re
 
-from telegram.ext import ApplicationBuilder, CommandHandler, ConversationHandler
+from telegram.ext import ApplicationBuilder, CommandHandler, ConversationHandler, DictPersistence
 
 from bot import staff as bot_staff
 from community import lifecycle
@@ -49,7 +49,8 @@ def _commands(handlers) -> set[str]:
 
 
 def _bot_staff_commands() -> set[str]:
-    app = ApplicationBuilder().token("123456:TEST").build()
+    # The staff wizards are persistent conversations: the application needs a persistence.
+    app = ApplicationBuilder().token("123456:TEST").persistence(DictPersistence()).build()
     bot_staff.register(app, factory=None)
     return _commands([h for group in app.handlers.values() for h in group])
 
@@ -64,7 +65,9 @@ def test_every_bot_staff_command_has_a_web_page(web):
 
 
 def test_every_staff_button_of_the_bot_is_a_form_on_the_web(web):
-    prefixes = set(re.findall(r"([a-z]+):", bot_staff.CALLBACK_PATTERN)) | {"publish", "reject", "reassign", "confirm"}
+    # The detail view's own buttons, and those that open a staff question (a conversation).
+    prefixes = set(re.findall(r"([a-z]+):", bot_staff.CALLBACK_PATTERN)) | set(bot_staff.QUESTION_ENTRIES)
+    prefixes |= {"publish", "reject", "reassign", "confirm"}
     assert prefixes == set(WEB_FOR_BUTTON) | NAVIGATION_BUTTONS, prefixes
     wish = web.submit("王奶奶", "想要一台收音机", kind=RequestKind.WISH, category=None)
     service = web.submit("陈大爷", "楼道灯泡坏了")
