@@ -44,7 +44,7 @@ from community.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 S = RequestState
-PHASES = {S.OPEN: "open", S.CLAIMED: "active", S.IN_PROGRESS: "active", S.DONE: "done"}
+PHASES: dict[RequestState | None, str] = {S.OPEN: "open", S.CLAIMED: "active", S.IN_PROGRESS: "active", S.DONE: "done"}
 # A follow-up fires only while its request is in one of these states.
 VALID_STATES = {
     "widen": {S.OPEN},
@@ -71,7 +71,10 @@ def _local_time_on(day_utc: datetime, hhmm: str, tz: str, days_before: int = 0) 
 def plan(req: Request, now: datetime, settings: Settings | None = None) -> dict[str, datetime]:
     """The follow-ups a request needs on entering its current phase at `now`."""
     st = settings or get_settings()
-    hours = lambda h: timedelta(hours=h)  # noqa: E731
+
+    def hours(h: float) -> timedelta:
+        return timedelta(hours=h)
+
     phase = PHASES.get(req.state)
     pref = req.preferred_time
     due: dict[str, datetime] = {}

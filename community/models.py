@@ -418,7 +418,7 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     # [[{"text": "接单", "action": "claim", "request_id": 12}, ...], ...]: rows of buttons
     # naming a domain action; the bot maps them to short callback keys.
-    buttons: Mapped[list | None] = mapped_column(JSON)
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     edit_of: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -581,7 +581,7 @@ class ChatState(Base):
     __tablename__ = "chat_states"
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    data: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+    data: Mapped[dict[str, Any] | list[Any] | str | int | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
 
@@ -593,7 +593,7 @@ class InboxUpdate(Base):
     __tablename__ = "inbox_updates"
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 

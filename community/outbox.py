@@ -2,6 +2,7 @@
 back together with the state change that caused them; the bot's sender delivers them."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from community.models import Grid, OutboxMessage, OutboxStatus, Person, Request,
 from community.settings import Settings, get_settings
 
 
-def button(text: str, action: str, request_id: int, **args) -> dict:
+def button(text: str, action: str, request_id: int, **args: Any) -> dict[str, Any]:
     """A button naming a domain action. The bot stores it server-side under a short key;
     the action is re-checked against the database when pressed."""
     return {"text": text, "action": action, "request_id": request_id, **args}
@@ -45,7 +46,7 @@ def notify(
     text: str,
     *,
     request: Request | None = None,
-    buttons: list[list[dict]] | None = None,
+    buttons: list[list[dict[str, Any]]] | None = None,
     urgent: bool = False,
     edit_of: int | None = None,
     reply: bool = False,
@@ -91,7 +92,7 @@ def leader_or_staff(session: Session, request: Request) -> list[Person]:
     """The grid leader of the request's grid, or all staff when the grid has none."""
     grid = session.get(Grid, request.grid_id) if request.grid_id else None
     if grid and grid.leader_person_id:
-        return [session.get(Person, grid.leader_person_id)]
+        return [session.get_one(Person, grid.leader_person_id)]
     return staff_of(session, request.community_id)
 
 

@@ -114,14 +114,14 @@ def redeem_invite(session: Session, code: str, telegram_id: int, name: str, phon
     invite = session.scalar(select(Invite).where(Invite.code == normalize_text(code).upper()).with_for_update())
     if invite is None or invite.used_at is not None or invite.expires_at < clock.now():
         raise InvalidInput(texts.ERR_INVITE_INVALID)
-    community = session.get(Community, invite.community_id)
+    community = session.get_one(Community, invite.community_id)
     person = _person(session, community, name, phone, telegram_id)
     volunteer = person.volunteer
     if volunteer is None:
         volunteer = Volunteer(person=person, joined_at=clock.now())  # load limit: the setting
         session.add(volunteer)
     if invite.team_id:
-        team = session.get(VolunteerTeam, invite.team_id)
+        team = session.get_one(VolunteerTeam, invite.team_id)
         if team not in volunteer.teams:
             volunteer.teams.append(team)
         volunteer.grid_id = volunteer.grid_id or team.grid_id

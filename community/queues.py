@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from community import clock, texts
 from community.errors import InvalidInput
@@ -72,6 +73,7 @@ def queue(
     low_rated = or_(Rating.score <= LOW_RATING_MAX_SCORE, Request.needs_followup.is_(True))
 
     # Ties on time are broken by id so paging never repeats or skips a row.
+    order: list[ColumnElement[Any] | InstrumentedAttribute[Any]]
     if name == "review":
         # Only wishes wait for review; anything else found in `submitted` needs a person too.
         where, order = Request.state == RequestState.SUBMITTED, [Request.submitted_at, Request.id]

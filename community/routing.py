@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from community import address, texts
@@ -168,7 +168,7 @@ def resolve_address(session: Session, community_id: int, text: str) -> ResolvedA
 
 
 def grid_route(session: Session, grid_id: int, building_id: int | None = None) -> GridRoute:
-    grid = session.get(Grid, grid_id)
+    grid = session.get_one(Grid, grid_id)
     groups = session.scalars(select(PartyGroup).where(PartyGroup.grid_id == grid_id)).all()
     building_group = next((g for g in groups if building_id and g.building_id == building_id), None)
     branch = next((g for g in groups if g.kind == "branch"), None)
@@ -187,7 +187,7 @@ def team_for(session: Session, category_id: int | None, grid_id: int | None) -> 
         .where(team_skills.c.category_id == category_id)
         .order_by(VolunteerTeam.id)
     ).all()
-    own = [r.id for r in rows if grid_id is not None and r.grid_id == grid_id]
+    own: list[int] = [r.id for r in rows if grid_id is not None and r.grid_id == grid_id]
     if own:
         return own[0]
     default = session.scalar(select(ServiceCategory.default_team_id).where(ServiceCategory.id == category_id))
@@ -285,7 +285,7 @@ def is_candidate(
         team_skills.c.team_id == team_members.c.team_id,
         team_skills.c.category_id == category_id,
     )
-    reach = [skilled] if category_id is not None else [true()]
+    reach: list[ColumnElement[bool]] = [skilled] if category_id is not None else [true()]
     if grid_id is not None:
         reach.append(Volunteer.grid_id == grid_id)
     found = session.scalar(

@@ -12,8 +12,10 @@ on their own and never counted as satisfied, so the rate is never flattered by s
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -129,11 +131,11 @@ def compute_stats(
     now = now or clock.now()
     where = scope_clauses(community_id, grid_id=grid_id, team_id=team_id, since=since, until=until, grid_ids=grid_ids)
 
-    def count_by(column) -> dict:
+    def count_by(column: Any) -> dict[Any, int]:
         rows = session.execute(select(column, func.count()).where(*where).group_by(column))
         return {key: n for key, n in rows}
 
-    def count(*extra) -> int:
+    def count(*extra: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count()).select_from(Request).where(*where, *extra)) or 0
 
     by_state = {s.value: 0 for s in RequestState}
@@ -169,7 +171,7 @@ def compute_stats(
     )
 
 
-def _names(session: Session, model, community_id: int) -> dict[int, str]:
+def _names(session: Session, model: type[Grid | VolunteerTeam | ServiceCategory], community_id: int) -> dict[int, str]:
     rows = session.execute(select(model.id, model.name).where(model.community_id == community_id).order_by(model.id))
     return {i: name for i, name in rows}
 
@@ -190,7 +192,9 @@ def _satisfaction(rated: int, satisfied: int, unrated_closed: int) -> Satisfacti
     return Satisfaction(rated, satisfied, satisfied / rated if rated else None, unrated_closed)
 
 
-def _satisfaction_by(session: Session, where, column=None) -> dict[int | None, Satisfaction]:
+def _satisfaction_by(
+    session: Session, where: Sequence[ColumnElement[bool]], column: Any = None
+) -> dict[int | None, Satisfaction]:
     """One grouped query: rated, satisfied and unrated-closed per value of `column`
     (no column: one row for the whole scope, under the key None)."""
     keys = [column] if column is not None else []
@@ -218,13 +222,15 @@ def _satisfaction_by_name(by_id: dict[int | None, Satisfaction], names: dict[int
     return {name: _satisfaction(*t) for name, t in raw.items()}
 
 
-def _median_minutes(session: Session, where, start, end) -> tuple[float | None, int]:
+def _median_minutes(
+    session: Session, where: Sequence[ColumnElement[bool]], start: Any, end: Any
+) -> tuple[float | None, int]:
     rows = session.execute(select(start, end).where(*where, start.is_not(None), end.is_not(None))).all()
     minutes = [(b - a).total_seconds() / 60 for a, b in rows]
     return (statistics.median(minutes) if minutes else None), len(minutes)
 
 
-def _timing(session: Session, where) -> Timing:
+def _timing(session: Session, where: Sequence[ColumnElement[bool]]) -> Timing:
     claim, claim_n = _median_minutes(session, where, Request.published_at, Request.claimed_at)
     finish, finish_n = _median_minutes(session, where, Request.claimed_at, Request.done_at)
     return Timing(claim, claim_n, finish, finish_n)
