@@ -4,6 +4,7 @@ Every command upgrades the schema first, so a fresh DATABASE_URL just works.
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -15,6 +16,12 @@ from community.db import make_engine, session_factory, transaction, upgrade
 from community.errors import DomainError
 from community.settings import PROJECT_ROOT, get_settings
 
+if TYPE_CHECKING:  # imported where used at run time, so each command loads only what it needs
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from community.queues import QueuePage
+    from community.stats import CommunityStats
+
 app = typer.Typer(
     help="暖心 community admin: database, community data, staff, invites, queues, statistics.",
     no_args_is_help=True,
@@ -24,13 +31,13 @@ console = Console(soft_wrap=True)  # long lines stay whole (piped output, tests)
 DEMO_DATA = PROJECT_ROOT / "data" / "community"
 
 
-def _factory(database_url: str | None = None):
+def _factory(database_url: str | None = None) -> "sessionmaker[Session]":
     engine = make_engine(database_url)
     upgrade(engine)
     return session_factory(engine)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[bold red]✗[/] {message}")
     raise typer.Exit(1)
 
@@ -144,7 +151,7 @@ def queue(
     console.print(render_queue(queues.QUEUE_NAMES[name], result, page))
 
 
-def render_queue(label: str, page_data, page: int) -> Table:
+def render_queue(label: str, page_data: "QueuePage", page: int) -> Table:
     pages = max(1, -(-page_data.total // 20))
     table = Table(title=f"{label}：共 {page_data.total} 条（第 {page}/{pages} 页）")
     for col in ("编号", "类别", "楼栋", "内容", "已等", "志愿者", "标记"):
@@ -199,7 +206,7 @@ def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
 
 
-def render_stats(st) -> list[Table]:
+def render_stats(st: "CommunityStats") -> list[Table]:
     """Terminal tables for `compute_stats` results (also used by the demo)."""
     overview = Table(title=f"诉求总数 {st.total}", show_header=False)
     t = st.timing

@@ -29,6 +29,7 @@ from community.models import (
     Request,
     RequestKind,
     RequestState,
+    ServiceCategory,
 )
 from community.outbox import notify, staff_of
 from community.queues import queue
@@ -94,6 +95,8 @@ def run_due(factory: sessionmaker[Session], now: datetime | None = None, limit: 
 def _record_failure(factory: sessionmaker[Session], followup_id: int, now: datetime, exc: Exception) -> None:
     with factory() as s, s.begin():
         row = s.get(FollowUp, followup_id)
+        if row is None:  # its request went meanwhile
+            return
         row.attempts += 1
         row.last_error = f"{type(exc).__name__}: {exc}"[:500]
         if row.attempts >= MAX_ATTEMPTS:
@@ -167,7 +170,7 @@ def send_digests(s: Session, community_id: int, now: datetime) -> None:
     grids = s.scalars(select(Grid).where(Grid.community_id == community_id, Grid.leader_person_id.is_not(None)))
     for grid in grids:
         notify(s, s.get(Person, grid.leader_person_id), "digest", digest_text(grid.name, grid.id))
-    community_text = digest_text(s.get(Community, community_id).name, None)
+    community_text = digest_text(s.get_one(Community, community_id).name, None)
     for person in staff_of(s, community_id):
         notify(s, person, "digest", community_text)
 
@@ -189,7 +192,7 @@ def materialise_care_visits(factory: sessionmaker[Session], now: datetime) -> in
     for schedule_id in ids:
         with factory() as s, s.begin():
             sched = s.scalar(select(CareSchedule).where(CareSchedule.id == schedule_id).with_for_update())
-            if not sched.active or sched.next_visit_at > horizon:
+            if sched is None or not sched.active or sched.next_visit_at > horizon:
                 continue
             visit = sched.next_visit_at
             while visit < now:  # missed visits are not replayed
@@ -197,7 +200,7 @@ def materialise_care_visits(factory: sessionmaker[Session], now: datetime) -> in
             sched.next_visit_at = visit + timedelta(days=sched.every_days)
             try:
                 with s.begin_nested():
-                    category = s.get(lifecycle.ServiceCategory, sched.category_id)
+                    category = s.get_one(ServiceCategory, sched.category_id)
                     lifecycle.submit(
                         s,
                         SYSTEM,

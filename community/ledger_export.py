@@ -172,7 +172,7 @@ def ledger_rows(
 
     # Hours and points come from the ledger, not the request: a request reopened and
     # finished again has two entries, possibly by two volunteers, and both count.
-    credited: dict[int, tuple[list[str], float, int]] = {}
+    credited: dict[int | None, tuple[list[str], float, int]] = {}
     entries = session.execute(
         select(LedgerEntry.request_id, Person.name, func.sum(LedgerEntry.hours), func.sum(LedgerEntry.points))
         .join(Request, Request.id == LedgerEntry.request_id)
@@ -182,14 +182,16 @@ def ledger_rows(
         .group_by(LedgerEntry.request_id, Person.id, Person.name)
         .order_by(LedgerEntry.request_id, Person.id)
     )
-    for request_id, name, hours, points in entries:
+    for request_id, name, entry_hours, entry_points in entries:
         names, h, p = credited.get(request_id, ([], 0.0, 0))
-        credited[request_id] = ([*names, name], h + float(hours or 0), p + int(points or 0))
+        credited[request_id] = ([*names, name], h + float(entry_hours or 0), p + int(entry_points or 0))
 
     def local(dt: datetime | None) -> datetime | None:
         return dt.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).replace(tzinfo=None) if dt else None
 
     out = []
+    hours: float | None
+    points: int | None
     for req, category, grid, building, resident, resident_phone, volunteer, score, comment in rows:
         names, hours, points = credited.get(req.id, ([], None, None))
         if volunteer and volunteer not in names:
@@ -423,9 +425,10 @@ def to_xlsx(
     adds its own to the book)."""
     from openpyxl import Workbook  # imported here: only the export needs it
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    ledger = book.active
+    ledger = book.worksheets[0]  # the one sheet a new workbook has
     ledger.title = LEDGER_SHEET
     _append(ledger, [header for header, _ in LEDGER_COLUMNS])
     for row in rows:
@@ -451,7 +454,7 @@ def to_xlsx(
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for index, (header, name) in enumerate(columns, start=1):
-            letter = ws.cell(row=1, column=index).column_letter
+            letter = get_column_letter(index)
             is_time = name in STAGES
             ws.column_dimensions[letter].width = 17 if is_time else max(8, 2 * len(header) + 2)
             if is_time:

@@ -22,6 +22,7 @@ are locked after the request row, always in that order, so claims cannot deadloc
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -197,12 +198,19 @@ def _lock(session: Session, actor: Actor, request_id: int) -> Request:
 
 
 def _lock_volunteer(session: Session, volunteer_id: int) -> Volunteer:
-    return session.scalar(
+    return session.scalars(
         select(Volunteer)
         .where(Volunteer.id == volunteer_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).one()
+
+
+def _assignee(req: Request) -> Volunteer:
+    """The volunteer of a request whose state says it has one (claimed, in progress, done)."""
+    if req.volunteer is None:
+        raise LookupError(f"request {req.id} in {req.state} has no volunteer")
+    return req.volunteer
 
 
 def _check(req: Request, action: str) -> None:
@@ -300,7 +308,15 @@ def _authorize(session: Session, actor: Actor, req: Request, action: str) -> Non
         raise refusal
 
 
-def _record(session: Session, req: Request, actor: Actor, role: str, action: str, from_state, note: str = "") -> None:
+def _record(
+    session: Session,
+    req: Request,
+    actor: Actor,
+    role: str,
+    action: str,
+    from_state: RequestState | None,
+    note: str = "",
+) -> None:
     session.add(
         Event(
             request_id=req.id,
@@ -364,19 +380,19 @@ def _time_text(req: Request) -> str:
 
 
 def _resident_person(session: Session, req: Request) -> Person:
-    return session.get(Resident, req.resident_id).person
+    return session.get_one(Resident, req.resident_id).person
 
 
-def _notify_resident(session: Session, req: Request, kind: str, text: str, **kwargs) -> None:
+def _notify_resident(session: Session, req: Request, kind: str, text: str, **kwargs: Any) -> None:
     """Tell the resident; for a resident without Telegram tell whoever placed the order."""
     person = _resident_person(session, req)
     if person.telegram_id is None and req.created_by_person_id:
         text = f"（代{person.name}）{text}"
-        person = session.get(Person, req.created_by_person_id)
+        person = session.get_one(Person, req.created_by_person_id)
     notify(session, person, kind, text, request=req, **kwargs)
 
 
-def _task_buttons(req: Request) -> list[list[dict]]:
+def _task_buttons(req: Request) -> list[list[dict[str, Any]]]:
     return [
         [button(texts.BUTTON_START, "start", req.id), button(texts.BUTTON_FINISH, "finish", req.id)],
         [button(texts.BUTTON_RELEASE, "release", req.id)],
@@ -405,7 +421,7 @@ def _withdraw_offers(session: Session, req: Request, keep_volunteer_id: int | No
         offer.status = OfferStatus.WITHDRAWN
         if offer.outbox_id is None:
             continue
-        original = session.get(OutboxMessage, offer.outbox_id)
+        original = session.get_one(OutboxMessage, offer.outbox_id)
         text = (
             texts.N_OFFER_TAKEN.format(id=req.id)
             if req.state in ACTIVE_STATES
@@ -513,7 +529,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
         building_id, unit, room, label = addr.building_id, addr.unit, addr.room, addr.label
     elif resident.building_id:
         building_id, unit, room = resident.building_id, resident.unit, resident.room
-        label = routing.address_label(resident.building.name, unit, room)
+        label = routing.address_label(session.get_one(Building, resident.building_id).name, unit, room)
     else:
         routing.resolve_address(session, community_id, "")  # raises the "which building?" question
 
@@ -530,7 +546,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
     if recent:
         raise Duplicate(recent)
 
-    grid_id = session.get(Building, building_id).grid_id
+    grid_id = session.get_one(Building, building_id).grid_id
     req = Request(
         community_id=community_id,
         kind=new.kind,
@@ -572,7 +588,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
             _notify_resident(
                 session, req, "received", texts.N_RECEIVED_WISH.format(id=req.id, summary=_summary(req)), reply=True
             )
-        grid_name = session.get(Grid, grid_id).name
+        grid_name = session.get_one(Grid, grid_id).name
         for person in staff_of(session, community_id):
             notify(
                 session,
@@ -609,10 +625,12 @@ def _menu(session: Session, resident: Resident) -> str:
 def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
     _move(session, req, actor, role, "publish")
     due_hours = req.category.due_hours if req.category else 72
-    req.due_at = req.published_at + timedelta(hours=due_hours)
+    assert req.published_at is not None  # set by the publish transition
+    due_at = req.published_at + timedelta(hours=due_hours)
     if req.preferred_time:  # an appointment is not overdue before it has even happened
         service_hours = req.category.default_hours if req.category else 1
-        req.due_at = max(req.due_at, req.preferred_time + timedelta(hours=service_hours + APPOINTMENT_GRACE_HOURS))
+        due_at = max(due_at, req.preferred_time + timedelta(hours=service_hours + APPOINTMENT_GRACE_HOURS))
+    req.due_at = due_at
     offer(session, req)
 
 
@@ -646,6 +664,7 @@ def claim(session: Session, actor: Actor, request_id: int) -> Request:
     """接单: first one wins; the rest get AlreadyClaimed ("已被其他志愿者认领")."""
     req = _lock(session, actor, request_id)
     _authorize(session, actor, req, "claim")
+    assert actor.volunteer_id is not None  # only a volunteer is authorized to claim
     volunteer = _lock_volunteer(session, actor.volunteer_id)
     _check_can_take(volunteer)
     req.volunteer_id = volunteer.id
@@ -726,7 +745,7 @@ def start(session: Session, actor: Actor, request_id: int) -> Request:
     req = _lock(session, actor, request_id)
     _authorize(session, actor, req, "start")
     _move(session, req, actor, "volunteer", "start")
-    _notify_resident(session, req, "started", texts.N_STARTED.format(id=req.id, volunteer=req.volunteer.person.name))
+    _notify_resident(session, req, "started", texts.N_STARTED.format(id=req.id, volunteer=_assignee(req).person.name))
     return req
 
 
@@ -735,7 +754,7 @@ def release(session: Session, actor: Actor, request_id: int, reason: str = "") -
     req = _lock(session, actor, request_id)
     _authorize(session, actor, req, "release")
     reason = normalize_text(reason)
-    volunteer = req.volunteer
+    volunteer = _assignee(req)
     _move(session, req, actor, "volunteer", "release", reason)
     req.volunteer_id, req.claimed_at, req.started_at = None, None, None
     _notify_resident(session, req, "released", texts.N_RELEASED_RESIDENT.format(id=req.id))
@@ -762,7 +781,7 @@ def finish(session: Session, actor: Actor, request_id: int, hours: float | None 
     note = normalize_text(note)
     _move(session, req, actor, "volunteer", "finish", note)
     req.hours, req.finish_note = hours, note or None
-    volunteer = req.volunteer
+    volunteer = _assignee(req)
     points = round(hours * get_settings().points_per_hour)
     volunteer.hours_total += hours
     volunteer.points_total += points
@@ -939,7 +958,7 @@ def complain(session: Session, actor: Actor, text: str) -> Request | None:
         .order_by(Request.submitted_at.desc(), Request.id.desc())
         .limit(1)
     )
-    resident = session.get(Resident, actor.resident_id)
+    resident = session.get_one(Resident, actor.resident_id)
     if req is None:
         for person in staff_of(session, resident.person.community_id):
             notify(
@@ -1097,7 +1116,7 @@ def remind(session: Session, req: Request, kind: str) -> None:
     if kind == "remind_volunteer":
         notify(
             session,
-            req.volunteer.person,
+            _assignee(req).person,
             kind,
             texts.N_REMIND_VOLUNTEER.format(id=req.id, time=time, address=req.address_text, summary=_summary(req)),
             request=req,
@@ -1110,20 +1129,20 @@ def remind(session: Session, req: Request, kind: str) -> None:
     elif kind == "nudge_volunteer":
         notify(
             session,
-            req.volunteer.person,
+            _assignee(req).person,
             kind,
             texts.N_NUDGE_VOLUNTEER.format(id=req.id, summary=_summary(req)),
             request=req,
             buttons=[[button(texts.BUTTON_FINISH, "finish", req.id), button(texts.BUTTON_RELEASE, "release", req.id)]],
         )
     elif kind == "overdue_leader":
-        _record(session, req, SYSTEM_ACTOR, "system", "overdue", req.state, req.volunteer.person.name)
+        _record(session, req, SYSTEM_ACTOR, "system", "overdue", req.state, _assignee(req).person.name)
         for person in leader_or_staff(session, req):
             notify(
                 session,
                 person,
                 kind,
-                texts.N_OVERDUE_LEADER.format(id=req.id, volunteer=req.volunteer.person.name, summary=_summary(req)),
+                texts.N_OVERDUE_LEADER.format(id=req.id, volunteer=_assignee(req).person.name, summary=_summary(req)),
                 request=req,
                 buttons=[[button(texts.BUTTON_REASSIGN, "reassign", req.id)]],
             )

@@ -19,9 +19,10 @@ shared `_Loading` (the rows loaded so far, by natural key).
 
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -108,12 +109,13 @@ TELEGRAM_IDS = (1, 10**15)
 _LIST_SEPARATORS = re.compile(r"[|,;、｜，；]")
 _BUILDING_NUMBER = re.compile(r"(\d+)\s*(?:号楼|号|栋|幢|楼)?")
 _SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]\+?\d+")
+_N = TypeVar("_N", int, float)
 
 
-def _limit(column) -> int:
+def _limit(column: Any) -> int:
     """A String column's length, so overlong cells are caught here instead of failing on
     PostgreSQL (and being silently stored on SQLite)."""
-    return column.property.columns[0].type.length
+    return int(column.property.columns[0].type.length)
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,7 @@ class _Row:
             self.error(column, texts.LOAD_TOO_LONG.format(value=joined, length=len(joined), limit=limit))
         return items
 
-    def _in_range(self, column: str, value, bounds):
+    def _in_range(self, column: str, value: _N, bounds: tuple[_N, _N]) -> _N | None:
         if not bounds[0] <= value <= bounds[1]:
             self.error(column, texts.LOAD_OUT_OF_RANGE.format(value=value, low=bounds[0], high=bounds[1]))
             return None
@@ -297,10 +299,12 @@ class _Row:
         # Staff write "3", "3号楼" or "3栋" for the same building.
         raw = self.cells.get(column, "")
         match = _BUILDING_NUMBER.fullmatch(raw)
-        if raw and not match:
+        if not raw:
+            return None
+        if not match:
             self.error(column, texts.LOAD_NOT_BUILDING_NUMBER.format(value=raw))
             return None
-        return self._in_range(column, int(match.group(1)), BUILDING_NUMBERS) if raw else None
+        return self._in_range(column, int(match.group(1)), BUILDING_NUMBERS)
 
     def phone(self, column: str) -> str | None:
         raw = self.cells.get(column, "")
@@ -520,9 +524,11 @@ def _has(sheet: _Sheet | None, column: str) -> bool:
     return sheet is not None and column in sheet.columns
 
 
-def _index(file: str, rows: list, key, column: str, errors: list[RowError]) -> dict:
+def _index(
+    file: str, rows: Sequence[Any], key: Callable[[Any], Any], column: str, errors: list[RowError]
+) -> dict[Any, Any]:
     """Rows by key; a repeated key is reported on the later row."""
-    seen: dict = {}
+    seen: dict[Any, Any] = {}
     for row in rows:
         value = key(row)
         if value in (None, ""):
@@ -565,7 +571,9 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
     staff = _index(STAFF, p.staff, lambda s: s.phone, "手机", errors) if _has(sheets[STAFF], "手机") else None
     _index(STAFF, p.staff, lambda s: s.telegram_id, "TelegramID", errors)
 
-    def ref(file: str, line: int, column: str, value, known: dict | None, thing: str, source: str) -> bool:
+    def ref(
+        file: str, line: int, column: str, value: object, known: dict[Any, Any] | None, thing: str, source: str
+    ) -> bool:
         if value in (None, "") or known is None or value in known:
             return True
         err(file, line, column, texts.LOAD_UNKNOWN_REF.format(thing=texts.LOAD_THINGS[thing], value=value, file=source))
@@ -588,7 +596,12 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
 
     for g in p.grids:
         known = volunteers is not None and staff is not None
-        if g.leader_phone and known and g.leader_phone not in volunteers and g.leader_phone not in staff:
+        if (
+            g.leader_phone
+            and known
+            and g.leader_phone not in (volunteers or {})
+            and g.leader_phone not in (staff or {})
+        ):
             err(GRIDS, g.line, "网格长手机", texts.LOAD_LEADER_UNKNOWN.format(phone=g.leader_phone))
     for b in p.buildings:
         ref(BUILDINGS, b.line, "网格编号", b.grid, grids, "grid", GRIDS)
@@ -614,9 +627,9 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
 
     # One phone is one person: a staff member may also volunteer, under the same name.
     for s in p.staff:
-        v = (volunteers or {}).get(s.phone)
-        if v is not None and v.name and s.name and v.name != s.name:
-            err(STAFF, s.line, "姓名", texts.LOAD_NAME_MISMATCH.format(phone=s.phone, line=v.line, other=v.name))
+        vol = (volunteers or {}).get(s.phone)
+        if vol is not None and vol.name and s.name and vol.name != s.name:
+            err(STAFF, s.line, "姓名", texts.LOAD_NAME_MISMATCH.format(phone=s.phone, line=vol.line, other=vol.name))
 
 
 def validate_directory(path: str | Path) -> tuple[ParsedCommunity, list[RowError]]:
@@ -673,7 +686,7 @@ class LoadReport:
         return lines
 
 
-def _set(obj, **values) -> bool:
+def _set(obj: object, **values: Any) -> bool:
     """Assign attributes; True if any value differed (lists compare as sets)."""
     changed = False
     for name, value in values.items():
@@ -685,9 +698,9 @@ def _set(obj, **values) -> bool:
     return changed
 
 
-def _existing(session: Session, model, key, *where) -> dict:
+def _existing(session: Session, model: Any, key: Callable[[Any], Any], *where: Any) -> dict[Any, Any]:
     """Existing rows by natural key; the oldest wins if the database holds duplicates."""
-    found: dict = {}
+    found: dict[Any, Any] = {}
     for obj in session.scalars(select(model).where(*where).order_by(model.id)):
         found.setdefault(key(obj), obj)
     return found
@@ -712,10 +725,10 @@ class _Loading:
     parsed: ParsedCommunity
     report: LoadReport
     community: Community | None = None
-    persons: dict[str, Person] = field(default_factory=dict)  # by phone
-    person_changed: dict[str, bool] = field(default_factory=dict)
+    persons: dict[str | None, Person] = field(default_factory=dict)  # by phone
+    person_changed: dict[str | None, bool] = field(default_factory=dict)
     grids: dict[str, Grid] = field(default_factory=dict)
-    buildings: dict[int, Building] = field(default_factory=dict)
+    buildings: dict[int | None, Building] = field(default_factory=dict)
     categories: dict[str, ServiceCategory] = field(default_factory=dict)
     teams: dict[str, VolunteerTeam] = field(default_factory=dict)
 
@@ -727,6 +740,7 @@ class _Loading:
 def _load(session: Session, p: ParsedCommunity) -> LoadReport:
     """Upsert the parsed community, step by step; each step may use what earlier steps
     loaded (`_Loading`). A new spreadsheet adds its step to LOAD_STEPS."""
+    assert p.community is not None  # validate_directory reports a missing community file
     run = _Loading(session, p, LoadReport(p.community.code, p.community.name))
     run.community = session.scalar(select(Community).where(Community.code == p.community.code))
     _find_people(run)
@@ -737,9 +751,9 @@ def _load(session: Session, p: ParsedCommunity) -> LoadReport:
     return run.report
 
 
-def _people_in_files(p: ParsedCommunity) -> dict[str, tuple[str, int | None]]:
+def _people_in_files(p: ParsedCommunity) -> dict[str | None, tuple[str, int | None]]:
     """Phone -> (name, Telegram id) of everyone the files name; staff rows win."""
-    people: dict[str, tuple[str, int | None]] = {v.phone: (v.name, None) for v in p.volunteers}
+    people: dict[str | None, tuple[str, int | None]] = {v.phone: (v.name, None) for v in p.volunteers}
     people.update({s.phone: (s.name, s.telegram_id) for s in p.staff})
     return people
 
@@ -782,6 +796,7 @@ def _check_against_database(run: _Loading) -> None:
 
 def _load_community(run: _Loading) -> None:
     p = run.parsed.community
+    assert p is not None  # validate_directory reports a missing community file
     created = run.community is None
     if run.community is None:
         run.community = Community(code=p.code)
