@@ -23,6 +23,7 @@ from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
 from bot.errors import on_error
+from bot.handoff import HandoffHandlers
 from bot.inbox import Inbox, InboxBot, database_answers
 from bot.persistence import DatabasePersistence
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
@@ -78,6 +79,10 @@ def build_application(
     callbacks = Callbacks(factory, on_commit=wake)
     volunteers = VolunteerHandlers(factory, wake, callbacks)
     residents = ResidentHandlers(factory, wake, relay=relay)
+    handoffs = HandoffHandlers(factory, wake)  # 转人工: a person on call
+    app.bot_data["handoff"] = handoffs
+    if relay is not None:
+        relay.handoff = handoffs
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start join-<code> is a volunteer's invite link; anything else is a resident."""
@@ -96,7 +101,9 @@ def build_application(
     recognition.register(app, factory)  # /rank, /certificate, /workunits
     if relay is not None:
         app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
+    handoffs.register(app)  # before the resident's catch-alls: 找人工 buttons, /queue, voice and photos
     residents.register(app)  # its text handler takes whatever no one else did
+    handoffs.register_relay(app)  # after the guided order, in its group: texts while talking to a person
     app.add_handler(CallbackQueryHandler(_stale_button))  # every press is answered, even unknown ones
     return app
 

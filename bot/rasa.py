@@ -22,6 +22,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.handoff import human_button, remember
 from community import clock
 from community.models import ButtonPayload
 
@@ -42,6 +43,9 @@ class RasaRelay:
         # Rasa's actions write notifications (已收到, 已取消 …) to the outbox in another
         # process: build_application sets this to wake the sender after every answer.
         self.on_reply: Callable[[], None] = lambda: None
+        # bot.handoff.HandoffHandlers (set by build_application): the 找人工 button under
+        # replies the assistant did not understand, and the handoff the dialogue asks for.
+        self.handoff = None
 
     async def forward(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None) -> bool:
         """Send the resident's message to Rasa and show the replies; False if Rasa failed."""
@@ -69,9 +73,19 @@ class RasaRelay:
             return False
         if not replies:
             return False  # Rasa said nothing: better the guided menu than silence
+        # Marker messages (custom {"nuanxin": ...}, shown as nothing): not_understood and
+        # offer_human put the 找人工 button under the last reply; handoff connects a person.
+        markers = {str((r.get("custom") or {}).get("nuanxin")) for r in replies if isinstance(r, dict)}
+        shown = [r for r in replies if isinstance(r, dict) and (r.get("text") or (r.get("custom") or {}).get("text"))]
+        with_human = self.handoff is not None and bool(markers & {"not_understood", "offer_human"})
+        remember(context, "resident", body["message"])
         for reply in replies:
-            await self._show(update, reply)
+            await self._show(update, reply, human=with_human and bool(shown) and reply is shown[-1])
+            if reply in shown:
+                remember(context, "assistant", reply.get("text") or reply["custom"]["text"])
         self.on_reply()
+        if self.handoff is not None:
+            await self.handoff.after_assistant(update, context, markers)
         return True
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -92,7 +106,7 @@ class RasaRelay:
         if not await self.forward(update, context, text=payload):
             await query.message.reply_text(texts.RES_FALLBACK)
 
-    async def _show(self, update: Update, reply: dict) -> None:
+    async def _show(self, update: Update, reply: dict, human: bool = False) -> None:
         custom = reply.get("custom") or {}
         text = reply.get("text") or custom.get("text")
         if not text:
@@ -113,6 +127,9 @@ class RasaRelay:
                 InlineKeyboardButton(b["title"], callback_data=f"rasa:{i}") for b, i in zip(buttons, ids, strict=True)
             ]
             markup = InlineKeyboardMarkup([rows[i : i + 2] for i in range(0, len(rows), 2)])
+        if human:  # the way to a person, under every reply the assistant did not understand
+            rows = [list(row) for row in markup.inline_keyboard] if markup else []
+            markup = InlineKeyboardMarkup([*rows, [human_button()]])
         await update.effective_message.reply_text(text, reply_markup=markup)
 
     def _store(self, telegram_id: int, payloads: list[str]) -> list[int]:

@@ -38,6 +38,7 @@ from telegram.ext import (
 )
 
 from bot import texts, wizards
+from bot.handoff import human_button
 from bot.keyboards import decode
 from community import clock, lifecycle, people, routing
 from community import texts as core
@@ -132,7 +133,7 @@ class ResidentHandlers:
             reply_markup=InlineKeyboardMarkup(
                 [
                     [_btn(texts.RES_MENU_SERVICE, "menu:1"), _btn(texts.RES_MENU_WISH, "order:0")],
-                    [_btn(texts.RES_MENU_MY, "my:0")],
+                    [_btn(texts.RES_MENU_MY, "my:0"), human_button(0)],
                 ]
             ),
         )

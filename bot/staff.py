@@ -85,6 +85,7 @@ ORDER_OPTIONS_MAX = 10
 DEFAULT_QUEUE = "review"
 S = RequestState
 
+HANDOFF_QUEUE = ("转人工", "human", "人工")  # /queue 转人工: the handoff queue (bot/handoff.py)
 QUEUE_KEY = "staff_queue"  # user_data: [name, page] last shown, for the detail view's 返回列表
 WIZARD = wizards.Wizard("staff_questions", texts.STAFF_DRAFT_EXPIRED)
 REASON, ORDER = "reason", "order"  # the wizard's states: one answer to a question; 代下单
@@ -189,7 +190,11 @@ class StaffHandlers:
 
     @_refusals
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/queue [review|unclaimed|overdue|awaiting_rating|low_rating], also by Chinese label."""
+        """/queue [review|unclaimed|overdue|awaiting_rating|low_rating], also by Chinese label;
+        /queue 转人工 (or human): residents waiting for a person (bot/handoff.py)."""
+        if context.args and context.args[0].lower() in HANDOFF_QUEUE:
+            await context.application.bot_data["handoff"].queue(update, context)
+            return
         by_label = {label: name for name, label in queues.QUEUE_NAMES.items()}
         name = by_label.get(context.args[0], context.args[0].lower()) if context.args else DEFAULT_QUEUE
         text, keyboard, page = await asyncio.to_thread(

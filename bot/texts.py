@@ -235,3 +235,39 @@ WORK_UNITS_LINE = (
 WORK_UNITS_MEMBER = "  · {name}：{services} 次，{hours} 小时"
 WORK_UNITS_NONE = "{month}：还没有登记工作单位的志愿者（volunteers.csv 的“工作单位”一列）。"
 WORK_UNITS_EXPORT_HINT = "完整报表在台账导出的“在职党员双报到”工作表中（/export 或网页台账导出）。"
+
+# --- a person on call (转人工, bot/handoff.py) ---
+HO_BUTTON_HUMAN = "找人工"
+HO_BUTTON_NO = "不用了"
+HO_BUTTON_END = "结束对话"
+HO_BUTTON_TAKE = "接待"
+HO_CONNECTED = "已为您接通社区工作人员{name}，您直接说就行，TA 的回复会发到这里。说完请点“结束对话”。"
+HO_QUEUED = "现在不是值班时间，已为您排上队：{when}会有社区工作人员回复您。您可以先把事情写下来，TA 上班就能看到。"
+HO_ALREADY = "您已经在和社区工作人员对话了，直接说就行。"
+HO_ALREADY_QUEUED = "您已经在排队了，{when}会有社区工作人员回复您。"
+HO_NOBODY = "抱歉，现在联系不上社区工作人员，请稍后再试，或直接拨打社区居委会电话。"
+HO_NOTED = "已记下，社区工作人员上班后会看到。"
+HO_OFFER = "要不要我帮您找社区工作人员？点“找人工”就行。"
+HO_OFFER_AUTO = "我好像没听懂您的意思，真抱歉。要不要我帮您找社区工作人员？"
+HO_DECLINED = "好的，您接着说，我尽量听懂。"
+HO_ENDED_SELF = "对话已结束。还有需要随时找我。"
+HO_ENDED_STAFF = "已结束与居民的对话。"
+HO_CHOOSE_CATEGORY = "给居民代下单：请选择服务类别（内容用居民在对话里说的话）。"
+HO_ORDERED = "已为居民代下单，编号 {id}。"
+HO_QUEUE_HEAD = "排队等待的居民（{count} 位）："
+HO_QUEUE_EMPTY = "现在没有排队等待的居民。"
+HO_QUEUE_STAFF_ONLY = "只有社区工作人员可以查看排队。"
+HO_TAKEN = "已接通，居民的消息会转到这里。"
+HO_MEDIA_NAMES = {
+    "voice": "语音",
+    "photo": "照片",
+    "video_note": "视频消息",
+    "video": "视频",
+    "audio": "录音",
+    "document": "文件",
+}
+HO_MEDIA_INTRO = "居民{who}发来一条{kind}（转人工 {id}）："
+HO_MEDIA_FORWARDED = "已转给社区工作人员{name}，TA 会尽快回复您。"
+HO_MEDIA_QUEUED = "已转给社区工作人员，{when}会有人回复您。"
+HO_MEDIA_TO_RESIDENT = "社区工作人员{name}发来："
+HO_SOON = "上班后"

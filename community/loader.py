@@ -33,6 +33,7 @@ from community.errors import InvalidInput
 from community.models import (
     Building,
     Community,
+    DutyShift,
     Grid,
     PartyGroup,
     Person,
@@ -51,6 +52,7 @@ CATEGORIES = "categories.csv"
 TEAMS = "teams.csv"
 VOLUNTEERS = "volunteers.csv"
 STAFF = "staff.csv"
+DUTY = "duty.csv"  # the duty roster for residents who ask for a person (community/handoff.py)
 
 # Every file's columns: name -> must the cell be filled. A column whose cells may be blank
 # may also be left out of the header; any other header is an error (it is usually a typo,
@@ -66,6 +68,8 @@ COLUMNS: dict[str, dict[str, bool]] = {
         "层数": True,
         "别名": False,
         "楼院党小组": False,
+        "纬度": False,  # WGS84 degrees, optional: a shared location picks the nearest building
+        "经度": False,
     },
     CATEGORIES: {
         "编码": True,
@@ -89,10 +93,11 @@ COLUMNS: dict[str, dict[str, bool]] = {
         "工作单位": False,  # an on-duty party member's employer (在职党员 双报到)
     },
     STAFF: {"姓名": True, "手机": True, "TelegramID": False},
+    DUTY: {"星期": True, "开始": True, "结束": True, "值班人手机": True},
 }
 FILES = tuple(COLUMNS)
 # Files that may be left out of the directory (a community without such a list).
-OPTIONAL_FILES: set[str] = set()
+OPTIONAL_FILES: set[str] = {DUTY}
 
 # Sane ranges. Building numbers have at most four digits, as many as the address parser
 # (community.address) reads in what residents type; due hours stop at 30 days.
@@ -102,6 +107,8 @@ FLOORS = (1, 100)
 DEFAULT_HOURS = (0.1, 24.0)
 DUE_HOURS = (1, 720)
 MAX_LOAD = (1, 20)
+LATITUDES = (-90.0, 90.0)
+LONGITUDES = (-180.0, 180.0)
 TELEGRAM_IDS = (1, 10**15)
 
 # Lists inside a cell: "|" as documented, but people typing in Excel also use 、 , ; and,
@@ -178,6 +185,8 @@ class BuildingRow:
     floors: int | None
     aliases: list[str]
     party_group: str
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass
@@ -224,6 +233,15 @@ class StaffRow:
 
 
 @dataclass
+class DutyRow:
+    line: int
+    weekdays: list[int]  # 1 = Monday … 7 = Sunday
+    start: int | None  # local minutes after midnight
+    end: int | None
+    phone: str | None
+
+
+@dataclass
 class ParsedCommunity:
     community: CommunityRow | None = None
     grids: list[GridRow] = field(default_factory=list)
@@ -232,6 +250,8 @@ class ParsedCommunity:
     teams: list[TeamRow] = field(default_factory=list)
     volunteers: list[VolunteerRow] = field(default_factory=list)
     staff: list[StaffRow] = field(default_factory=list)
+    duty: list[DutyRow] = field(default_factory=list)
+    duty_present: bool = False  # a duty.csv was there (without one the roster is left alone)
 
 
 # --- reading cells ---------------------------------------------------------------------
@@ -442,8 +462,12 @@ def _parse_buildings(rows: list[_Row], p: ParsedCommunity) -> None:
                 floors=r.integer("层数", FLOORS),
                 aliases=r.items("别名", _limit(Building.aliases)),
                 party_group=r.text("楼院党小组", _limit(PartyGroup.name)),
+                latitude=r.number("纬度", LATITUDES),
+                longitude=r.number("经度", LONGITUDES),
             )
         )
+        if bool(r.cells.get("纬度")) != bool(r.cells.get("经度")):
+            r.error("经度" if r.cells.get("纬度") else "纬度", texts.LOAD_COORDINATE_PAIR)
 
 
 def _parse_categories(rows: list[_Row], p: ParsedCommunity) -> None:
@@ -505,6 +529,59 @@ def _parse_staff(rows: list[_Row], p: ParsedCommunity) -> None:
         )
 
 
+_WEEKDAY_NAMES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "七": 7}
+_WEEKDAY = re.compile(r"(?:周|星期|礼拜)?([1-7一二三四五六日天七])")
+_WEEKDAY_SETS = {"每天": [1, 2, 3, 4, 5, 6, 7], "工作日": [1, 2, 3, 4, 5], "周末": [6, 7]}
+_HHMM = re.compile(r"(\d{1,2})[:：](\d{2})")
+
+
+def _weekday(text: str) -> int | None:
+    match = _WEEKDAY.fullmatch(text)
+    if not match:
+        return None
+    day = match.group(1)
+    return int(day) if day.isdigit() else _WEEKDAY_NAMES[day]
+
+
+def _weekdays(r: _Row, column: str) -> list[int]:
+    """1,3,5 | 周一|周三 | 周一至周五 | 1-5 | 每天 | 工作日 | 周末"""
+    days: list[int] = []
+    for item in r.items(column):
+        if item in _WEEKDAY_SETS:
+            days += _WEEKDAY_SETS[item]
+            continue
+        ends = re.split(r"[-~～至到]", item)
+        found = [_weekday(e) for e in ends]
+        if len(found) > 2 or None in found:
+            r.error(column, texts.LOAD_BAD_WEEKDAY.format(value=item))
+            continue
+        days += list(range(found[0], found[-1] + 1)) if found[0] <= found[-1] else []
+    return sorted(set(days))
+
+
+def _minute_of_day(r: _Row, column: str) -> int | None:
+    raw = r.cells.get(column, "")
+    match = _HHMM.fullmatch(raw)
+    if not raw:
+        return None
+    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
+        r.error(column, texts.LOAD_BAD_CLOCK.format(value=raw))
+        return None
+    minute = int(match.group(1)) * 60 + int(match.group(2))
+    if minute > 24 * 60:
+        r.error(column, texts.LOAD_BAD_CLOCK.format(value=raw))
+        return None
+    return minute
+
+
+def _parse_duty(rows: list[_Row], p: ParsedCommunity) -> None:
+    for r in rows:
+        start, end = _minute_of_day(r, "开始"), _minute_of_day(r, "结束")
+        if start is not None and end is not None and end <= start:
+            r.error("结束", texts.LOAD_SHIFT_ORDER)
+        p.duty.append(DutyRow(r.line, _weekdays(r, "星期"), start, end, r.phone("值班人手机")))
+
+
 # Each file's parser, in file order. A new spreadsheet adds its parser here.
 PARSE_STEPS: dict[str, Callable[[list[_Row], ParsedCommunity], None]] = {
     COMMUNITY: _parse_community,
@@ -514,6 +591,7 @@ PARSE_STEPS: dict[str, Callable[[list[_Row], ParsedCommunity], None]] = {
     TEAMS: _parse_teams,
     VOLUNTEERS: _parse_volunteers,
     STAFF: _parse_staff,
+    DUTY: _parse_duty,
 }
 
 
@@ -625,6 +703,11 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
         for team in v.teams:
             ref(VOLUNTEERS, v.line, "服务队", team, teams, "team", TEAMS)
 
+    # The person on duty answers residents in chat: a staff member with Telegram.
+    for d in p.duty:
+        if d.phone and staff is not None and d.phone not in staff:
+            err(DUTY, d.line, "值班人手机", texts.LOAD_DUTY_NOT_STAFF.format(phone=d.phone))
+
     # One phone is one person: a staff member may also volunteer, under the same name.
     for s in p.staff:
         vol = (volunteers or {}).get(s.phone)
@@ -641,6 +724,7 @@ def validate_directory(path: str | Path) -> tuple[ParsedCommunity, list[RowError
     errors: list[RowError] = []
     sheets = {file: _read(directory, file, errors) for file in FILES}
     parsed = _parse(sheets)
+    parsed.duty_present = sheets[DUTY] is not None
     _check(sheets, parsed, errors)
     # Sorted so the list reads file by file, row by row (the sort is stable within a row).
     errors.sort(key=lambda e: (FILES.index(e.file) if e.file in FILES else -1, e.line or 0))
@@ -649,7 +733,7 @@ def validate_directory(path: str | Path) -> tuple[ParsedCommunity, list[RowError
 
 # --- loading ---------------------------------------------------------------------------
 
-KINDS = ("community", "grids", "party_groups", "buildings", "categories", "teams", "volunteers", "staff")
+KINDS = ("community", "grids", "party_groups", "buildings", "categories", "teams", "volunteers", "staff", "duty")
 
 
 @dataclass
@@ -865,6 +949,8 @@ def _load_buildings(run: _Loading) -> None:
             units=row.units,
             floors=row.floors,
             aliases="|".join(row.aliases),
+            latitude=row.latitude,
+            longitude=row.longitude,
         )
         run.report.note("buildings", created, changed or building in renamed)
 
@@ -962,6 +1048,40 @@ def _load_staff(run: _Loading) -> None:
         run.report.note("staff", created, run.person_changed[row.phone])
 
 
+def _load_duty(run: _Loading) -> None:
+    """The roster is the file: a row taken out is a shift no longer worked. Without a
+    duty.csv the roster in the database is left as it is."""
+    if not run.parsed.duty_present:
+        return
+    s = run.session
+    old = {
+        (d.person_id, d.weekday, d.start_minute, d.end_minute): d
+        for d in s.scalars(select(DutyShift).where(DutyShift.community_id == run.cid))
+    }
+    keep = set()
+    for row in run.parsed.duty:
+        person = run.persons[row.phone]
+        for day in row.weekdays:
+            key = (person.id, day, row.start, row.end)
+            created = key not in old and key not in keep
+            if created:
+                s.add(
+                    DutyShift(
+                        community_id=run.cid,
+                        person_id=person.id,
+                        weekday=day,
+                        start_minute=row.start,
+                        end_minute=row.end,
+                    )
+                )
+            keep.add(key)
+            run.report.note("duty", created, False)
+    for key, shift in old.items():
+        if key not in keep:
+            s.delete(shift)
+            run.report.counts["duty"].removed += 1
+
+
 # In order: each step may use what the ones before it loaded (and flushed).
 LOAD_STEPS: list[Callable[[_Loading], None]] = [
     _load_community,
@@ -973,4 +1093,5 @@ LOAD_STEPS: list[Callable[[_Loading], None]] = [
     _load_categories_and_teams,
     _load_volunteers,
     _load_staff,
+    _load_duty,
 ]

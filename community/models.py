@@ -133,6 +133,10 @@ class Building(Base):
     aliases: Mapped[str] = mapped_column(String(200), default="")  # "|"-separated
     units: Mapped[int] = mapped_column(Integer, default=1)
     floors: Mapped[int] = mapped_column(Integer, default=6)
+    # WGS84 degrees (buildings.csv 纬度/经度, optional): a shared location picks the nearest
+    # building (community.routing.nearest_building), as Open311's lat/long do.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     grid: Mapped[Grid] = relationship(back_populates="buildings")
 
@@ -634,3 +638,51 @@ class AuditEntry(Base):
     target_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     target_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class HandoffState(enum.StrEnum):
+    WAITING = "waiting"  # in the queue: nobody on duty yet, or not taken
+    ACTIVE = "active"  # a staff member is connected; messages are relayed both ways
+    ENDED = "ended"
+
+
+class Handoff(Base):
+    """A resident put through to a person (转人工): who asked, who answered, when, and what
+    was said both ways. The waiting time (requested_at → connected_at) goes into the
+    statistics (`community.handoff.stats`). Rules in community/handoff.py."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_community_state", "community_id", "state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    resident_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    staff_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    state: Mapped[HandoffState] = mapped_column(_enum(HandoffState))
+    # asked (said so) | menu | button (under a not-understood reply) | auto (offered after two
+    # misunderstandings) | offer (an answer the desk could not give) | media (a voice message…)
+    reason: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    connected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # [{"who": "resident" | "staff" | "assistant", "text": ..., "at": iso, "media": kind?}, ...]
+    transcript: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))  # 代下单 from it
+
+    resident: Mapped[Person] = relationship(foreign_keys=[resident_person_id])
+    staff: Mapped[Person | None] = relationship(foreign_keys=[staff_person_id])
+
+
+class DutyShift(Base):
+    """One row of the duty roster (data/community/duty.csv): who answers residents who ask
+    for a person on a weekday between two local times."""
+
+    __tablename__ = "duty_shifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    weekday: Mapped[int] = mapped_column(Integer)  # 1 = Monday … 7 = Sunday
+    start_minute: Mapped[int] = mapped_column(Integer)  # local minutes after midnight
+    end_minute: Mapped[int] = mapped_column(Integer)  # exclusive; > start_minute
+
+    person: Mapped[Person] = relationship()

@@ -260,6 +260,11 @@ LOAD_BUILDING_NAME_TAKEN = (
     "这个楼名已被数据库里的 {number} 号楼使用，请换一个名字，或把 {number} 号楼也写进 buildings.csv 并改名。"
 )
 LOAD_BUILDING_NAME = "{number}号楼"
+LOAD_COORDINATE_PAIR = "纬度和经度要一起填（或都不填）。"
+LOAD_BAD_WEEKDAY = "“{value}”不是星期几，请填 1-7、周一至周日、每天、工作日或周末（多个用“|”隔开）。"
+LOAD_BAD_CLOCK = "“{value}”不是时间，请按 24 小时制填写，如 08:30 或 17:30。"
+LOAD_SHIFT_ORDER = "结束时间要晚于开始时间（跨夜的班请分成两行）。"
+LOAD_DUTY_NOT_STAFF = "手机号 {phone} 不在 staff.csv 里。值班人必须是社区工作人员。"
 LOAD_REPORT_HEAD = "已导入社区“{name}”（{code}）："
 LOAD_REPORT_LINE = "{kind}：新增 {created}，更新 {updated}，未变 {unchanged}"
 LOAD_REPORT_REMOVED = "，删除 {removed}"
@@ -272,6 +277,7 @@ LOAD_KIND_NAMES = {
     "teams": "志愿服务队",
     "volunteers": "志愿者",
     "staff": "社区工作人员",
+    "duty": "值班安排",
 }
 
 # --- ledger export (台账): (column header, field) in sheet order ---
@@ -387,3 +393,41 @@ EXPORT_NOT_RATED = "暂无评价"
 EXPORT_CHART_TITLE = "{month} 各网格诉求与办结"
 EXPORT_CHART_REQUESTS, EXPORT_CHART_FINISHED = "诉求数", "已办结"
 EXPORT_UNIT = "{unit}单元"
+
+# --- a person on call (转人工, community/handoff.py) ------------------------------------------
+HO_WHO = "{name}（{where}）"
+HO_WHO_NO_ADDRESS = "{name}（未登记住址）"
+HO_TO_STAFF = "【转人工 {id}】居民{who}想找社区工作人员。"
+HO_TURNS_HEAD = "最近的对话："
+HO_LABEL_RESIDENT = "居民"
+HO_LABEL_ASSISTANT = "小助手"
+HO_OPEN_HEAD = "在办的诉求："
+HO_OPEN_LINE = "编号 {id} {category}（{state}）：{summary}"
+HO_NO_OPEN = "没有在办的诉求。"
+HO_PHONE = "电话：{phone}"
+HO_HOW_TO_REPLY = "直接在这里回复，消息会转给居民；点“代下单”可以把这次对话变成一个订单；说完请点“结束对话”。"
+HO_FROM_RESIDENT = "居民{name}：{text}"
+HO_FROM_STAFF = "社区工作人员{name}：{text}"
+HO_BUTTON_END = "结束对话"
+HO_BUTTON_ORDER = "代下单"
+HO_CONNECTED_LATER = "社区工作人员{name}来了，您有什么需要直接说。说完请点“结束对话”。"
+HO_QUEUED_TO_STAFF = "有居民在等社区工作人员：{who}。上班后发 /queue 转人工 查看并接待。"
+HO_ENDED_BY_RESIDENT = "居民{who}结束了对话（转人工 {id}）。"
+HO_ENDED_TO_RESIDENT = "社区工作人员结束了这次对话。还有需要随时找我，也可以再点“找人工”。"
+HO_ORDER_NO_TEXT = "社区工作人员根据电话沟通代为下单"
+HO_ORDER_NOTE = "代下单：编号 {id}"
+HO_ORDERED_TO_RESIDENT = "社区工作人员已为您下单（{what}，编号 {id}），有进展会通知您。"
+HO_QUEUE_LINE = "转人工 {id}：{who}，已等 {minutes} 分钟。最后一句：{said}"
+HO_SOON = "上班后"
+HO_TODAY = "今天"
+HO_TOMORROW = "明天"
+HO_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+HO_STATS = "转人工 {total} 次，已接通 {answered} 次，排队中 {waiting} 个，对话中 {active} 个；等待时间中位数 {wait}；代下单 {orders} 个。"
+HO_STATS_NO_WAIT = "—"
+HO_ERR_NOT_FOUND = "没有找到这次转人工。"
+HO_ERR_NOT_STAFF = "只有社区工作人员可以这样做。"
+HO_ERR_NOT_YOURS = "这不是您的对话。"
+HO_ERR_NOT_RESIDENT = "请先点 /start 同意使用说明，再找社区工作人员。"
+HO_ERR_TAKEN = "这位居民已经有工作人员在接待了。"
+HO_ERR_ENDED = "这次对话已经结束了。"
+HO_ERR_ORDERED = "这次对话已经代下过单了（编号 {id}）。"

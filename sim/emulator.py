@@ -16,9 +16,9 @@ in package-lock.json; `make emulator` installs it) run by node, plus what python
 
 What the emulator cannot do (telegram-test-api 4.2.1): only getMe, getUpdates, sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, deleteMessage, setWebhook and
-deleteWebhook exist, plus sendDocument with an uploaded file (added by emulator_server.js;
+deleteWebhook exist, plus forwardMessage and sendDocument with an uploaded file (added by emulator_server.js;
 `EmulatorClient.document` fetches the file a user received); any other method (sendPhoto,
-forwardMessage, ...) fails with BadRequest "telegram-test-api cannot do <method>". Messages are stored as sent: a parse_mode
+...) fails with BadRequest "telegram-test-api cannot do <method>". Messages are stored as sent: a parse_mode
 text keeps its markup (Telegram would return plain text with entities). getUpdates ignores
 `offset` (an update is gone once fetched) and webhooks' drop_pending_updates. A reply
 keyboard (request_contact) is seen by the client, and the user can answer with
@@ -153,6 +153,10 @@ class EmulatorRequest(HTTPXRequest):
             result = [self._update(u) for u in result]
         elif name == "sendMessage":
             result = self._message(result, result["message_id"], result["date"])
+        elif name == "forwardMessage":  # the Message Telegram returns: the forward in the target chat
+            message = self._message({**result, "text": ""}, result["message_id"], result["date"])
+            del message["text"]
+            result = message | {k: result[k] for k in ("voice", "photo", "video_note", "video", "audio") if k in result}
         elif result is None:
             # Quirk: answerCallbackQuery, deleteMessage and setWebhook answer null; Telegram
             # answers true.
@@ -509,6 +513,24 @@ class EmulatorClient:
         """Share one's own phone number (the answer to a request_contact button)."""
         contact = {"phone_number": phone_number, "first_name": user.first_name, "user_id": user.id}
         await self._post("/sendMessage", self._message(user, chat_id, contact=contact))
+
+    async def send_voice(self, user: User, chat_id: int, duration: int = 3) -> None:
+        """A voice message (the emulator stores no audio; the bot can forward it, not download it)."""
+        file_id = f"voice-{user.id}-{time.time_ns()}"
+        voice = {"file_id": file_id, "file_unique_id": file_id, "duration": duration, "mime_type": "audio/ogg"}
+        await self._post("/sendMessage", self._message(user, chat_id, voice=voice))
+
+    async def send_photo(self, user: User, chat_id: int, caption: str = "") -> None:
+        file_id = f"photo-{user.id}-{time.time_ns()}"
+        photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 640, "height": 480}]
+        await self._post(
+            "/sendMessage", self._message(user, chat_id, photo=photo, **({"caption": caption} if caption else {}))
+        )
+
+    async def send_location(self, user: User, chat_id: int, latitude: float, longitude: float) -> None:
+        await self._post(
+            "/sendMessage", self._message(user, chat_id, location={"latitude": latitude, "longitude": longitude})
+        )
 
     async def press(self, user: User, chat_id: int, callback_data: str, message_id: int) -> str:
         """Press the inline button carrying `callback_data` on the bot's message `message_id`

@@ -9,6 +9,8 @@
 //     answerCallbackQuery belongs to (the package answers null);
 //   * answerCallbackQuery calls are recorded and POST /getCallbackAnswers {token} lists
 //     them (the package drops them: without this a test cannot see the toast a user gets);
+//   * forwardMessage (POST /bot<token>/forwardMessage): a bot message carrying the user's
+//     original content (voice, photo ...) and forward_from_chat_id/forward_from_message_id;
 //   * documents (the package answers 500 to sendDocument): POST /bot<token>/sendDocument with
 //     the file as the raw body (application/octet-stream) and chat_id, caption, file_name,
 //     mime_type, reply_markup in the query string (sim/emulator.py turns PTB's multipart
@@ -55,6 +57,23 @@ routes.unshift((app, server) => {
     };
     const message = { chat_id: q.chat_id, caption: q.caption || '', document };
     if (q.reply_markup) message.reply_markup = q.reply_markup;
+    res.json({ ok: true, result: server.addBotMessage(message, req.params.token) });
+  });
+  // forwardMessage (the package answers 500): a bot message in the target chat carrying the
+  // forwarded user message's content (voice, photo, video_note, ...) and where it came from.
+  app.post('/bot:token/forwardMessage', (req, res) => {
+    const b = req.body;
+    if (!b.chat_id || !b.from_chat_id || !b.message_id) {
+      res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: chat_id, from_chat_id and message_id are required' });
+      return;
+    }
+    const original = server.storage.userMessages.find(
+      (u) => u.message && String(u.messageId) === String(b.message_id) && String((u.message.chat || {}).id) === String(b.from_chat_id),
+    );
+    const message = { chat_id: b.chat_id, text: '', forward_from_chat_id: Number(b.from_chat_id), forward_from_message_id: Number(b.message_id) };
+    for (const key of ['voice', 'photo', 'video_note', 'video', 'audio', 'document', 'caption', 'text', 'from']) {
+      if (original && original.message[key] !== undefined) message[key === 'from' ? 'forward_from' : key] = original.message[key];
+    }
     res.json({ ok: true, result: server.addBotMessage(message, req.params.token) });
   });
   app.post('/getDocument', (req, res) => {
