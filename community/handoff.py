@@ -22,6 +22,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,7 +80,7 @@ def has_roster(session: Session, community_id: int) -> bool:
 
 def on_duty(session: Session, community_id: int, now: datetime | None = None) -> list[Person]:
     """The staff on duty at `now` (naive UTC), by the roster; [] if nobody is."""
-    community = session.get(Community, community_id)
+    community = session.get_one(Community, community_id)
     local = _local(now or clock.now(), community)
     minute = local.hour * 60 + local.minute
     return list(
@@ -99,7 +100,7 @@ def on_duty(session: Session, community_id: int, now: datetime | None = None) ->
 
 def next_opening(session: Session, community_id: int, now: datetime | None = None) -> datetime | None:
     """The local time the next shift starts (within a week), or None without a roster."""
-    community = session.get(Community, community_id)
+    community = session.get_one(Community, community_id)
     local = _local(now or clock.now(), community)
     shifts = session.scalars(select(DutyShift).where(DutyShift.community_id == community_id)).all()
     best: datetime | None = None
@@ -133,7 +134,7 @@ def _busy(session: Session) -> dict[int, int]:
         .where(Handoff.state == S.ACTIVE, Handoff.staff_person_id.is_not(None))
         .group_by(Handoff.staff_person_id)
     ).all()
-    return {pid: n for pid, n in rows}
+    return {pid: n for pid, n in rows if pid is not None}
 
 
 def answerer(session: Session, resident: Person, now: datetime | None = None) -> tuple[Person | None, bool]:
@@ -223,7 +224,7 @@ def who(session: Session, person: Person) -> str:
     r: Resident | None = person.resident
     if r is None or r.building_id is None:
         return texts.HO_WHO_NO_ADDRESS.format(name=person.name)
-    building = session.get(Building, r.building_id)
+    building = session.get_one(Building, r.building_id)
     where = building.name + (f"{r.unit}单元" if r.unit else "")
     return texts.HO_WHO.format(name=person.name, where=where)
 
@@ -266,7 +267,7 @@ def _context_text(session: Session, handoff: Handoff, turns: list[tuple[str, str
     return "\n".join(lines)
 
 
-def staff_buttons(handoff: Handoff) -> list[list[dict]]:
+def staff_buttons(handoff: Handoff) -> list[list[dict[str, Any]]]:
     return [
         [
             outbox.button(texts.HO_BUTTON_END, "hoend", handoff.id),
@@ -275,11 +276,11 @@ def staff_buttons(handoff: Handoff) -> list[list[dict]]:
     ]
 
 
-def resident_buttons(handoff: Handoff) -> list[list[dict]]:
+def resident_buttons(handoff: Handoff) -> list[list[dict[str, Any]]]:
     return [[outbox.button(texts.HO_BUTTON_END, "hoend", handoff.id)]]
 
 
-def _note(handoff: Handoff, speaker: str, text: str, media: str | None = None, **extra) -> None:
+def _note(handoff: Handoff, speaker: str, text: str, media: str | None = None, **extra: Any) -> None:
     entry = {"who": speaker, "text": text[:TEXT_MAX], "at": clock.now().isoformat(timespec="seconds")}
     if media:
         entry["media"] = media
@@ -316,12 +317,12 @@ def request(session: Session, actor: Actor, reason: str, turns: list[tuple[str, 
     handoff; an open one is returned as it is (asking twice opens nothing new)."""
     if actor.resident_id is None or actor.person_id is None:
         raise Forbidden(texts.HO_ERR_NOT_RESIDENT)
-    person = session.get(Person, actor.person_id)
+    person = session.get_one(Person, actor.person_id)
     existing = current(session, person.id)
     if existing is not None:
         opens = None
         if existing.state == S.WAITING:
-            community = session.get(Community, person.community_id)
+            community = session.get_one(Community, person.community_id)
             opens = _opening_text(next_opening(session, person.community_id), _local(clock.now(), community))
         return Opened(existing, existing.staff, opens, True)
     now = clock.now()
@@ -339,7 +340,7 @@ def request(session: Session, actor: Actor, reason: str, turns: list[tuple[str, 
         _note(handoff, "assistant" if speaker != "resident" else "resident", said, context=True)
     staff, _ = answerer(session, person, now)
     if staff is None:
-        community = session.get(Community, person.community_id)
+        community = session.get_one(Community, person.community_id)
         opens = _opening_text(next_opening(session, person.community_id, now), _local(now, community))
         for p in outbox.staff_of(session, person.community_id):  # they see it in /queue tomorrow
             outbox.notify(session, p, "handoff_queued", texts.HO_QUEUED_TO_STAFF.format(who=who(session, person)))
@@ -369,7 +370,7 @@ def take(session: Session, actor: Actor, handoff_id: int) -> Handoff:
     """A staff member takes a queued handoff (from /queue or the web)."""
     handoff = _lock(session, actor, handoff_id)
     _authorize(session, actor, handoff, "take")
-    staff = session.get(Person, actor.person_id)
+    staff = session.get_one(Person, actor.person_id)
     turns = [(e["who"], e["text"]) for e in handoff.transcript or [] if e.get("context")]
     _connect(session, handoff, staff, turns)
     outbox.notify(
@@ -420,7 +421,7 @@ def from_staff(session: Session, actor: Actor, text: str) -> Handoff | None:
     if handoff.state != S.ACTIVE:
         return None
     _note(handoff, "staff", text)
-    staff = session.get(Person, actor.person_id)
+    staff = session.get_one(Person, actor.person_id)
     outbox.notify(
         session,
         handoff.resident,
@@ -468,6 +469,8 @@ def place_order(session: Session, actor: Actor, handoff_id: int, category_id: in
             raise NotFound(texts.HO_ERR_NOT_FOUND)
         category = cat.code
     resident = handoff.resident
+    if resident.resident is None:
+        raise NotFound(texts.HO_ERR_NOT_FOUND)
     new = NewRequest(
         kind=RequestKind.SERVICE if category else RequestKind.WISH,
         description=description,

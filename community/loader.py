@@ -551,8 +551,8 @@ def _weekdays(r: _Row, column: str) -> list[int]:
             days += _WEEKDAY_SETS[item]
             continue
         ends = re.split(r"[-~～至到]", item)
-        found = [_weekday(e) for e in ends]
-        if len(found) > 2 or None in found:
+        found = [d for d in (_weekday(e) for e in ends) if d is not None]
+        if len(found) > 2 or len(found) != len(ends):
             r.error(column, texts.LOAD_BAD_WEEKDAY.format(value=item))
             continue
         days += list(range(found[0], found[-1] + 1)) if found[0] <= found[-1] else []
