@@ -51,7 +51,7 @@ async def test_a_resident_talks_to_the_grid_leader_who_orders_for_her_and_ends(d
         wang_person.phone = "13900000001"
         wang, leader = user(wang_person), user(world.leaders["G1"])
         repair = world.categories["repair"].id
-    app, client = app_for(db, emulator), emulator.client(timeout=20)
+    app, client = app_for(db, emulator), emulator.client(timeout=60)
     async with polling(app), client:
         await app.post_init(app)
         try:
@@ -130,7 +130,7 @@ async def test_out_of_hours_the_resident_is_queued_and_staff_take_it_from_the_qu
             user(staff_person),
             user(world.residents["王奶奶"].person),
         )
-    app, client = app_for(db, emulator), emulator.client(timeout=20)
+    app, client = app_for(db, emulator), emulator.client(timeout=60)
     async with polling(app), client:
         await app.post_init(app)
         try:
