@@ -9,7 +9,6 @@ import logging
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -26,8 +25,10 @@ from bot.errors import on_error
 from bot.handoff import HandoffHandlers
 from bot.inbox import Inbox, InboxBot, database_answers
 from bot.persistence import DatabasePersistence
+from bot.poll_lease import DatabaseStore, PollLease, RedisStore
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
 from bot.rasa import RasaRelay, wait_until_ready
+from bot.ratelimit import TelegramRateLimiter, make_limiter
 from bot.resident import ResidentHandlers
 from bot.scheduler import FollowUpScheduler
 from bot.sender import OutboxSender
@@ -44,14 +45,16 @@ def build_application(
         engine = make_engine()
         upgrade(engine)
         factory = session_factory(engine)
-    inbox = Inbox(factory, int(settings.telegram_bot_token.split(":")[0]), settings.telegram_bot_token)
+    bot_id = int(settings.telegram_bot_token.split(":")[0])
+    inbox = Inbox(factory, bot_id, settings.telegram_bot_token)
+    limiter = make_limiter(settings.redis_url, bot_id, prefix=f"{settings.redis_prefix}:rl")
     bot = InboxBot(
         inbox,
         token=settings.telegram_bot_token,
         base_url=settings.telegram_base_url,
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=type(request)() if request is not None else HTTPXRequest(),
-        rate_limiter=AIORateLimiter(max_retries=0),  # the sender handles 429 itself
+        rate_limiter=TelegramRateLimiter(limiter),  # 30/s per bot, 1/s per chat, 429 pauses (bot/ratelimit.py)
     )
     processor = PerChatUpdateProcessor(
         settings.max_concurrent_updates,
@@ -68,8 +71,12 @@ def build_application(
     app.bot_data["settings"] = settings
     app.bot_data["inbox"] = inbox
     wizards.set_timeout(app, settings.draft_timeout_seconds)
-    sender = OutboxSender(app.bot, factory)
+    sender = OutboxSender(app.bot, factory, limiter=limiter, concurrency=settings.outbox_concurrency)
     app.bot_data["sender"] = sender
+    store = RedisStore(settings.redis_url, settings.redis_prefix) if settings.redis_url else DatabaseStore(factory)
+    # Polling only: with a webhook Telegram calls us, and any number of processes may answer.
+    lease = None if settings.webhook_url else PollLease(store, f"getupdates:{bot_id}", settings.poll_lease_seconds)
+    app.bot_data["poll_lease"] = lease
     wake = sender.wake.set
     if relay is None and settings.rasa_url:
         relay = RasaRelay(factory, settings.rasa_url, settings.rasa_timeout_seconds)
@@ -113,25 +120,54 @@ async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def _start_background(app: Application) -> None:
-    # What a crash left unhandled goes first, before anything new is fetched (bot/inbox.py).
-    await app.bot_data["inbox"].replay(app.bot, app.update_queue)
-    app.bot_data["draft_expiry"] = asyncio.create_task(wizards.expire_drafts_every(app))
+    # The sender and the scheduler claim their rows: every process runs them, the poller or not.
     stop = asyncio.Event()
     scheduler = FollowUpScheduler(app.bot_data["factory"])
     scheduler.start()
     sender: OutboxSender = app.bot_data["sender"]
     idle = app.bot_data["settings"].outbox_idle_seconds
     app.bot_data.update(stop=stop, scheduler=scheduler, sender_task=asyncio.create_task(sender.run(stop, idle)))
+    # Only one process per token polls (bot/poll_lease.py): wait for the lease first. PTB
+    # starts polling once this returns.
+    lease: PollLease | None = app.bot_data["poll_lease"]
+    if lease is not None:
+        await lease.acquire(stop)
+    # What a crash left unhandled goes first, before anything new is fetched (bot/inbox.py).
+    await app.bot_data["inbox"].replay(app.bot, app.update_queue)
+    app.bot_data["draft_expiry"] = asyncio.create_task(wizards.expire_drafts_every(app))
+    if lease is not None:
+        app.bot_data["lease_keeper"] = asyncio.create_task(_keep_polling_lease(app, lease, stop))
+
+
+async def _keep_polling_lease(app: Application, lease: PollLease, stop: asyncio.Event) -> None:
+    """Renew the poll lease; if it is lost, stop polling, wait for it, and poll again."""
+
+    async def stop_polling() -> None:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+
+    while not stop.is_set():
+        await lease.keep(stop_polling, stop)
+        if stop.is_set() or not await lease.acquire(stop):
+            return
+        await app.bot_data["inbox"].replay(app.bot, app.update_queue)
+        if app.updater is not None and not app.updater.running:
+            await app.updater.start_polling()
 
 
 async def _stop_background(app: Application) -> None:
     if "stop" not in app.bot_data:  # start-up failed before post_init: nothing was started
         return
     app.bot_data["stop"].set()
-    app.bot_data["draft_expiry"].cancel()
+    if "draft_expiry" in app.bot_data:
+        app.bot_data["draft_expiry"].cancel()
+    if "lease_keeper" in app.bot_data:
+        await app.bot_data["lease_keeper"]
     app.bot_data["inbox"].close()
     await app.bot_data["sender_task"]
     await asyncio.to_thread(app.bot_data["scheduler"].shutdown)
+    if app.bot_data["poll_lease"] is not None:
+        await asyncio.to_thread(app.bot_data["poll_lease"].release)
 
 
 def run(settings: BotSettings) -> None:

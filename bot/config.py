@@ -15,6 +15,17 @@ class BotSettings(BaseSettings):
     # A local Bot API server or emulator, e.g. http://127.0.0.1:9000/bot (offline demo, tests).
     telegram_base_url: str = "https://api.telegram.org/bot"
     outbox_idle_seconds: float = 1.0
+    # Messages the outbox sender has in flight at once (never two to one chat; bot/sender.py).
+    # 1: a crash (kill -9) can double at most one message. More: faster over a slow link to
+    # Telegram, but up to this many may be doubled by a crash.
+    outbox_concurrency: int = 1
+    # Redis (e.g. redis://127.0.0.1:6379/0): the rate limiter's buckets and the getUpdates
+    # lease shared by every bot process on one token. Empty: in-process limiter, database lease.
+    redis_url: str = ""
+    redis_prefix: str = "nuanxin"
+    # The getUpdates poller's lease (bot/poll_lease.py): renewed every quarter of it; another
+    # process takes over this long after the poller stopped renewing (at once if it died here).
+    poll_lease_seconds: float = 20.0
     # Updates from different chats handled at once (one chat's updates stay in order).
     max_concurrent_updates: int = 64
     # A message that failed because the database did not answer is tried again this long.

@@ -11,6 +11,15 @@ in the action server could not remove its follow-ups in the same transaction.
 
 Misfires: rows that came due while the process was down are simply due; the first run
 after start fires each once, oldest first (coalescing is by row, not by job).
+
+Never drifting: a run fires batches until nothing due is left (5,000 rows due at 20:00 are
+fired in one run, batch after batch), and the early wake-up for the next due row is a
+separate date job armed *after* the run's work is done, which may overlap a running tick
+(`max_instances` > 1): APScheduler 3 skips a job whose previous run is still going, so a
+run that re-armed its own job for a time before it returned lost that wake-up and fell back
+to the interval. Overlapping runs never fire twice: one runs, the other just asks it to go
+round once more (`_again`), and rows are claimed one by one anyway (followup_runner).
+Several bot processes may run this scheduler on one database for the same reason.
 """
 
 import logging
@@ -18,6 +27,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +36,8 @@ from community.settings import get_settings
 
 log = logging.getLogger(__name__)
 JOB_ID = "followups"
+WAKE_ID = "followups-wake"
+BATCH = 500
 
 
 class FollowUpScheduler:
@@ -39,6 +51,8 @@ class FollowUpScheduler:
         # flag under `_arm_lock` before touching the scheduler, and shutdown sets it first.
         self._arm_lock = threading.Lock()
         self._stopping = False
+        self._run_lock = threading.Lock()  # one run at a time in this process
+        self._again = threading.Event()  # a wake-up arrived while a run was going
 
     def start(self) -> None:
         followups.ensure_digests(self.factory)
@@ -64,13 +78,24 @@ class FollowUpScheduler:
         self.scheduler.shutdown(wait=True)  # lets a running tick finish its transaction
 
     def tick(self) -> None:
+        if not self._run_lock.acquire(blocking=False):
+            self._again.set()  # the running tick goes round once more
+            return
         try:
-            self.last_report = followup_runner.run_due(self.factory)
-            self.runs += 1
-            if self.last_report.total or self.last_report.care_requests:
-                log.info("follow-ups fired: %s", self.last_report)
+            while True:
+                self._again.clear()
+                report = followup_runner.run_due(self.factory, limit=BATCH)
+                self.last_report = report
+                self.runs += 1
+                if report.total or report.care_requests:
+                    log.info("follow-ups fired: %s", report)
+                handled = report.total + report.skipped + report.failed
+                more_due = handled >= BATCH  # a full batch: there may be more already due
+                if not (more_due or self._again.is_set()) or self._stopping:
+                    break
         finally:
-            self.wake_at(self._next_due_wall_time())
+            self._run_lock.release()
+        self.wake_at(self._next_due_wall_time())
 
     def wake_at(self, when: datetime) -> None:
         """Run early at `when` if that is before the next interval run (thread-safe)."""
@@ -78,8 +103,20 @@ class FollowUpScheduler:
             if self._stopping:
                 return
             job = self.scheduler.get_job(JOB_ID)
-            if job is not None and job.next_run_time is not None and when < job.next_run_time:
-                self.scheduler.modify_job(JOB_ID, next_run_time=when)
+            if job is None or job.next_run_time is None or when >= job.next_run_time:
+                return
+            wake = self.scheduler.get_job(WAKE_ID)
+            if wake is not None and wake.next_run_time is not None and wake.next_run_time <= when:
+                return  # an earlier wake-up is armed already
+            self.scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=when),
+                id=WAKE_ID,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,
+                max_instances=4,  # may start while the tick that armed it is finishing
+            )
 
     def _next_due_wall_time(self) -> datetime:
         """Wall-clock time of the earliest pending row (rows are on the domain clock)."""

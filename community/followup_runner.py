@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from community import clock, lifecycle, recognition, texts
@@ -70,14 +70,19 @@ def run_due(factory: sessionmaker[Session], now: datetime | None = None, limit: 
     for followup_id in ids:
         try:
             with factory() as s, s.begin():
+                # The claim: PostgreSQL skips a row another runner is firing; the conditional
+                # UPDATE (which on SQLite also takes the write lock first) lets exactly one
+                # runner of any number, in any process, fire it. Effect and status commit
+                # together, so a crash fires it again rather than never.
                 row = s.scalar(
                     select(FollowUp)
                     .where(FollowUp.id == followup_id)
                     .with_for_update(skip_locked=True)
                     .execution_options(populate_existing=True)
                 )
-                if row is None or row.status != FollowUpStatus.PENDING:
+                if row is None or not _claim(s, followup_id):
                     continue  # another runner has it, or it was cancelled meanwhile
+                s.refresh(row)
                 fired = _fire(s, row, now)
                 row.status = FollowUpStatus.DONE if fired else FollowUpStatus.SKIPPED
                 row.fired_at = now
@@ -90,6 +95,17 @@ def run_due(factory: sessionmaker[Session], now: datetime | None = None, limit: 
             report.failed += 1
             _record_failure(factory, followup_id, now, exc)
     return report
+
+
+def _claim(s: Session, followup_id: int) -> bool:
+    return bool(
+        s.execute(
+            update(FollowUp)
+            .where(FollowUp.id == followup_id, FollowUp.status == FollowUpStatus.PENDING)
+            .values(attempts=FollowUp.attempts)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def _record_failure(factory: sessionmaker[Session], followup_id: int, now: datetime, exc: Exception) -> None:
@@ -113,7 +129,9 @@ def _fire(s: Session, row: FollowUp, now: datetime) -> bool:
         send_digests(s, row.community_id, now)
         row.status = FollowUpStatus.DONE  # before scheduling tomorrow's: one pending at a time
         s.flush()
-        ensure_digest(s, row.community_id, now + timedelta(minutes=1))
+        # The next one from the schedule (the 08:00 this one was due at), not from when it
+        # fired: a digest that fired late, or after days down, is followed by the next 08:00.
+        ensure_digest(s, row.community_id, max(row.due_at, now))
         return True
     req = s.scalar(select(Request).where(Request.id == row.request_id).with_for_update())
     if req is None or req.state not in VALID_STATES[row.kind]:

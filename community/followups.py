@@ -28,6 +28,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from community import clock
@@ -133,20 +134,25 @@ def next_due_at(factory: sessionmaker[Session]) -> datetime | None:
 
 
 def ensure_digest(s: Session, community_id: int, after: datetime) -> None:
-    """Make sure the next digest after `after` is scheduled (exactly one pending)."""
-    pending = s.scalar(
-        select(FollowUp.id).where(
-            FollowUp.community_id == community_id, FollowUp.kind == "digest", FollowUp.status == FollowUpStatus.PENDING
-        )
+    """Make sure the next digest after `after` is scheduled: exactly one pending per
+    community, kept by a unique key (uq_followups_pending_digest) when two processes plan it
+    at once. `after` is a schedule time (the digest that just fired was due then) or now."""
+    pending = select(FollowUp.id).where(
+        FollowUp.community_id == community_id, FollowUp.kind == "digest", FollowUp.status == FollowUpStatus.PENDING
     )
-    if pending:
+    if s.scalar(pending):
         return
     st = get_settings()
     at = _local_time_on(after, st.digest_at, st.timezone)
     if at <= after:
         at = _local_time_on(after + timedelta(days=1), st.digest_at, st.timezone)
-    s.add(FollowUp(community_id=community_id, request_id=None, kind="digest", due_at=at, created_at=clock.now()))
-    s.flush()
+    try:
+        with s.begin_nested():
+            s.add(
+                FollowUp(community_id=community_id, request_id=None, kind="digest", due_at=at, created_at=clock.now())
+            )
+    except IntegrityError:  # another process planned it first: theirs stands
+        pass
 
 
 def ensure_digests(factory: sessionmaker[Session], now: datetime | None = None) -> None:

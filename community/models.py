@@ -84,6 +84,7 @@ FINAL_STATES = (RequestState.CLOSED, RequestState.REJECTED, RequestState.CANCELL
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by one sender (claimed_by) until lease_until; then sent or back to pending
     SENT = "sent"
     FAILED = "failed"  # permanent: blocked bot, chat not found, retries exhausted
     SKIPPED = "skipped"  # superseded before delivery (an offer card already taken)
@@ -413,7 +414,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "not_before"),
+        Index("ix_outbox_status_chat", "status", "chat_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
@@ -432,6 +436,15 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Delivery (community.outbox.claim_due): the sender holding a `sending` row and until when
+    # (wall clock, naive UTC: leases and Telegram's retry_after are real seconds, whatever
+    # clock the domain runs on); when a retry may be tried (wall clock); and whether an
+    # earlier attempt may have reached the chat (a timeout after Telegram accepted, a crash
+    # mid-send), so an edit of it is sent as a new message rather than dropped.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime)
+    maybe_delivered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LedgerEntry(Base):
@@ -491,6 +504,14 @@ class FollowUp(Base):
             unique=True,
             sqlite_where=text("kind = 'month_summary'"),
             postgresql_where=text("kind = 'month_summary'"),
+        ),
+        # One pending morning digest per community, whichever process plans it.
+        Index(
+            "uq_followups_pending_digest",
+            "community_id",
+            unique=True,
+            sqlite_where=text("kind = 'digest' AND status = 'pending'"),
+            postgresql_where=text("kind = 'digest' AND status = 'pending'"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -600,6 +621,18 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     handled_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class Lease(Base):
+    """A named lease one process holds at a time (the Telegram poller of a bot token: only
+    one process may call getUpdates). The holder renews it before `expires_at` (wall clock,
+    naive UTC) and stops using it if it cannot; another process takes it once it expired."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    acquired_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Certificate(Base):

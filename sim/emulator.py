@@ -141,6 +141,8 @@ class EmulatorRequest(HTTPXRequest):
 
     def _adapt(self, name: str, code: int, payload: bytes) -> tuple[int, bytes]:
         data = json.loads(payload)
+        if code != 200 and data.get("ok") is False and "error_code" in data:
+            return code, payload  # already a Bot API error (the fault-injecting proxy of tests/faults)
         if code != 200:
             # Quirk: an unknown method (and any failure) is HTTP 500 {"message": ...}, which
             # PTB reports as a NetworkError, i.e. "retry". It never succeeds: say so.

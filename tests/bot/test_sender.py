@@ -29,13 +29,13 @@ class FakeBot:
         if errors:
             raise errors.pop(0)
 
-    async def send_message(self, chat_id, text, reply_markup=None):
+    async def send_message(self, chat_id, text, reply_markup=None, rate_limit_args=None):
         self._maybe_fail(chat_id)
         self.next_id += 1
         self.sent.append((chat_id, text, reply_markup))
         return SimpleNamespace(message_id=self.next_id)
 
-    async def edit_message_text(self, text, chat_id, message_id, reply_markup=None):
+    async def edit_message_text(self, text, chat_id, message_id, reply_markup=None, rate_limit_args=None):
         self._maybe_fail(chat_id)
         self.edited.append((chat_id, message_id, text))
         return True
@@ -73,8 +73,23 @@ def row(db, row_id) -> OutboxMessage:
         return s.get(OutboxMessage, row_id)
 
 
-def deliver(db, bot) -> int:
-    return asyncio.run(OutboxSender(bot, db.factory).deliver_once())
+class Wall:
+    """The sender's real-time clock (leases, retry_after), moved by hand."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2026, 11, 23, 2, 0)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+
+@pytest.fixture
+def wall():
+    return Wall()
+
+
+def deliver(db, bot, wall=None, worker="w1") -> int:
+    return asyncio.run(OutboxSender(bot, db.factory, wall=wall or Wall(), worker=worker).deliver_once())
 
 
 def test_each_message_is_sent_once_with_its_keyboard(db, fake, person):
@@ -105,17 +120,20 @@ def test_quiet_hours_and_urgent_first(db, fake, person):
     assert bot.sent[-1][1] == "明早再发" and row(db, held).status == "sent"
 
 
-def test_429_waits_as_long_as_telegram_asks(db, fake, person):
+def test_429_waits_as_long_as_telegram_asks_in_real_seconds(db, fake, person, wall):
     msg = add(db, person, "限流")
+    later = add(db, person, "同一个聊天的下一条")
     bot = FakeBot(fail={555: [RetryAfter(7)]})
-    deliver(db, bot)
+    deliver(db, bot, wall)
     r = row(db, msg)
-    assert r.status == "pending" and r.attempts == 1 and r.not_before == NOW + timedelta(seconds=7)
-    fake.current = NOW + timedelta(seconds=6)
-    assert deliver(db, bot) == 0
-    fake.current = NOW + timedelta(seconds=7)
-    deliver(db, bot)
-    assert row(db, msg).status == "sent" and len(bot.sent) == 1
+    assert r.status == "pending" and r.attempts == 1 and r.retry_at == wall.current + timedelta(seconds=7)
+    fake.current = NOW + timedelta(hours=3)  # the domain clock racing ahead (the demo) changes nothing
+    wall.current += timedelta(seconds=6)
+    assert deliver(db, bot, wall) == 0  # the chat waits, in order: the next row does not jump ahead
+    assert row(db, later).status == "pending"
+    wall.current += timedelta(seconds=1)
+    deliver(db, bot, wall)
+    assert row(db, msg).status == "sent" and [t for _, t, _ in bot.sent] == ["限流", "同一个聊天的下一条"]
 
 
 def test_blocked_bot_fails_at_once_and_others_still_go(db, fake, person):
@@ -129,12 +147,12 @@ def test_blocked_bot_fails_at_once_and_others_still_go(db, fake, person):
     assert deliver(db, bot) == 0  # never retried
 
 
-def test_timeouts_back_off_and_give_up_after_max_attempts(db, fake, person):
+def test_timeouts_back_off_and_give_up_after_max_attempts(db, fake, person, wall):
     msg = add(db, person, "网络不好")
     bot = FakeBot(fail={555: [TimedOut()] * sender_module.MAX_ATTEMPTS})
     for _ in range(sender_module.MAX_ATTEMPTS):
-        fake.current += timedelta(minutes=10)
-        deliver(db, bot)
+        wall.current += timedelta(minutes=10)
+        deliver(db, bot, wall)
     r = row(db, msg)
     assert r.status == "failed" and r.attempts == sender_module.MAX_ATTEMPTS and not bot.sent
 
@@ -152,6 +170,49 @@ def test_edit_replaces_a_delivered_card_and_skips_an_undelivered_one(db, fake, p
     deliver(db, bot)
     assert row(db, late_card).status == "skipped" and row(db, edit).status == "skipped"
     assert len(bot.sent) == 1 and len(bot.edited) == 1
+
+
+def test_an_edit_of_a_card_whose_delivery_timed_out_is_sent_as_a_message(db, fake, person, wall):
+    """Telegram took the card but the answer timed out: there is no message id to edit, and
+    the volunteer may be looking at the card. The edit's text goes as a message of its own."""
+    card = add(db, person, "【新便民服务】编号 9", buttons=[[{"text": "接单", "action": "claim", "request_id": 9}]])
+    bot = FakeBot(fail={555: [TimedOut()]})
+    deliver(db, bot, wall)
+    assert row(db, card).status == "pending" and row(db, card).maybe_delivered
+    edit = add(db, person, "【编号 9】已被认领", edit_of=card)
+    wall.current += timedelta(minutes=10)
+    deliver(db, bot, wall)
+    assert row(db, card).status == "skipped"  # the stale card is not sent again
+    assert row(db, edit).status == "sent" and bot.sent == [(555, "【编号 9】已被认领", None)]
+
+
+def test_rows_claimed_by_one_sender_are_not_sent_by_another_until_the_lease_expires(db, fake, person, wall):
+    from community.outbox import claim_due, mark_sent
+
+    first = add(db, person, "甲")
+    add(db, person, "乙", chat_id=556)
+    with db.factory() as s, s.begin():
+        claims = claim_due(s, "dead-worker", 10, wall=wall.current)
+    assert {c.id for c in claims} == {first, first + 1}
+    bot = FakeBot()
+    assert deliver(db, bot, wall, worker="w2") == 0  # both in flight elsewhere
+    wall.current += timedelta(seconds=61)  # the first sender died: its lease ran out
+    assert deliver(db, bot, wall, worker="w2") == 2
+    assert row(db, first).status == "sent" and row(db, first).maybe_delivered
+    with db.factory() as s, s.begin():  # the dead sender's late record is refused
+        assert not mark_sent(s, "dead-worker", first, 1)
+    assert sorted(t for _, t, _ in bot.sent) == ["乙", "甲"]
+
+
+def test_one_row_in_flight_per_chat_and_chats_in_order(db, fake, person, wall):
+    from community.outbox import claim_due
+
+    ids = [add(db, person, f"第{i}条") for i in range(3)] + [add(db, person, "别人", chat_id=777)]
+    with db.factory() as s, s.begin():
+        claims = claim_due(s, "w1", 10, wall=wall.current)
+    assert sorted(c.id for c in claims) == [ids[0], ids[3]]
+    with db.factory() as s, s.begin():
+        assert claim_due(s, "w2", 10, wall=wall.current) == []
 
 
 def test_callback_data_round_trips_and_malformed_payloads_are_refused():

@@ -1,0 +1,1 @@
+from tests.bot.conftest import emulator  # noqa: F401 - the Bot API emulator fixture
