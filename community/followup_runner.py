@@ -31,7 +31,7 @@ from community.models import (
     RequestState,
     ServiceCategory,
 )
-from community.outbox import notify, staff_of
+from community.outbox import notify, rows_changed, staff_of
 from community.queues import queue
 from community.settings import get_settings
 from community.stats import compute_stats
@@ -99,12 +99,13 @@ def run_due(factory: sessionmaker[Session], now: datetime | None = None, limit: 
 
 def _claim(s: Session, followup_id: int) -> bool:
     return bool(
-        s.execute(
+        rows_changed(
+            s,
             update(FollowUp)
             .where(FollowUp.id == followup_id, FollowUp.status == FollowUpStatus.PENDING)
             .values(attempts=FollowUp.attempts)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
     )
 
 

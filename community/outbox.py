@@ -26,12 +26,16 @@ a crash leaves at most the rows in flight in doubt:
   accelerated); `not_before` (quiet hours) stays on the domain clock.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ColumnElement
 
 from community import clock
 from community.models import Grid, OutboxMessage, OutboxStatus, Person, Request, Staff
@@ -165,6 +169,13 @@ def notify_many(session: Session, messages: list[tuple[Person, str, str]]) -> in
 CLAIM_LOCK = 0x6E78_6F62  # pg_advisory_xact_lock key for claimers ("nxob")
 
 
+def rows_changed(session: Session, statement: Executable) -> int:
+    """How many rows an UPDATE changed (its claim won)."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return result.rowcount
+
+
 def wall_now() -> datetime:
     """Real time, naive UTC (leases, retry_at): never the domain's (possibly scaled) clock."""
     return datetime.now(UTC).replace(tzinfo=None)
@@ -175,7 +186,7 @@ class Claim:
     id: int
     chat_id: int
     text: str
-    buttons: list | None
+    buttons: list[list[dict[str, Any]]] | None
     edit_message_id: int | None  # an edit of this delivered message
     attempts: int
 
@@ -237,7 +248,7 @@ def claim_due(
     for row in rows:
         edit_message_id = None
         if row.edit_of is not None:
-            original = session.get(M, row.edit_of)
+            original = session.get_one(M, row.edit_of)
             if original.status == OutboxStatus.SENT and original.telegram_message_id:
                 edit_message_id = original.telegram_message_id
             elif not original.maybe_delivered:  # the card never reached the chat: nothing to edit
@@ -245,12 +256,13 @@ def claim_due(
                 continue
             # else: the card may have arrived (a timeout after Telegram accepted it, a crash
             # mid-send) without a message id to edit: the new text goes as a message of its own.
-        claimed = session.execute(
+        claimed = rows_changed(
+            session,
             update(M)
             .where(M.id == row.id, M.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=wall + lease)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if claimed:
             buttons = None if (row.edit_of is not None and edit_message_id is None) else row.buttons
             claims.append(Claim(row.id, row.chat_id, row.text, buttons, edit_message_id, row.attempts))
@@ -258,7 +270,7 @@ def claim_due(
     return claims
 
 
-def release_dead(session: Session, is_dead) -> int:
+def release_dead(session: Session, is_dead: Callable[[str], bool]) -> int:
     """Return to pending the rows held by senders `is_dead(worker)` says are gone (a kill -9
     on this host), without waiting for their leases; flagged maybe_delivered."""
     M = OutboxMessage
@@ -266,15 +278,16 @@ def release_dead(session: Session, is_dead) -> int:
     dead = [w for w in workers if w and is_dead(w)]
     if not dead:
         return 0
-    return session.execute(
+    return rows_changed(
+        session,
         update(M)
         .where(M.status == OutboxStatus.SENDING, M.claimed_by.in_(dead))
         .values(status=OutboxStatus.PENDING, lease_until=None, maybe_delivered=True, last_error="sender died")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
 
 
-def _mine(worker: str, message_id: int):
+def _mine(worker: str, message_id: int) -> ColumnElement[bool]:
     M = OutboxMessage
     # Still ours: sending under our claim, or returned to pending by an expired lease but not
     # claimed by anyone else since (recording late beats sending twice).
@@ -284,7 +297,8 @@ def _mine(worker: str, message_id: int):
 def mark_sent(session: Session, worker: str, message_id: int, telegram_message_id: int | None) -> bool:
     """Record that Telegram took the message; False if the claim was lost meanwhile."""
     return bool(
-        session.execute(
+        rows_changed(
+            session,
             update(OutboxMessage)
             .where(_mine(worker, message_id))
             .values(
@@ -294,19 +308,20 @@ def mark_sent(session: Session, worker: str, message_id: int, telegram_message_i
                 lease_until=None,
                 last_error=None,
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
     )
 
 
 def mark_failed(session: Session, worker: str, message_id: int, error: str) -> bool:
     return bool(
-        session.execute(
+        rows_changed(
+            session,
             update(OutboxMessage)
             .where(_mine(worker, message_id))
             .values(status=OutboxStatus.FAILED, lease_until=None, last_error=error[:1000])
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
     )
 
 
