@@ -3,14 +3,14 @@ lease_until), wall-clock retries (retry_at) and maybe_delivered; a `leases` tabl
 getUpdates poller of a token); one pending morning digest per community (unique key)
 
 Revision ID: 0011_delivery
-Revises: 0009
+Revises: 0011_handoff
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_delivery"
-down_revision = "0009"
+down_revision = "0011_handoff"
 branch_labels = None
 depends_on = None
 
