@@ -19,6 +19,9 @@ def main() -> None:
             print(f"error: {name} {reason}", file=sys.stderr)
         sys.exit(2)
     from bot.app import run
+    from bot.logsafe import protect_logs
+
+    protect_logs(settings.telegram_bot_token, settings.webhook_secret)
 
     run(settings)
 

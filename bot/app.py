@@ -5,25 +5,30 @@ Bot API emulator). The schema is upgraded on start, as everywhere.
 """
 
 import asyncio
+import functools
 import logging
 
 from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
+    filters,
 )
 from telegram.request import HTTPXRequest
 
-from bot import recognition, staff, texts, wizards
+from bot import recognition, roles, staff, texts, wizards
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
 from bot.errors import on_error
 from bot.handoff import HandoffHandlers
 from bot.inbox import Inbox, InboxBot, database_answers
+from bot.keyboards import decode
 from bot.persistence import DatabasePersistence
 from bot.poll_lease import DatabaseStore, PollLease, RedisStore
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
@@ -36,6 +41,7 @@ from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
 from community.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
+MALFORMED_GROUP = -100  # before the wizards' groups (bot/wizards.py)
 
 
 def build_application(
@@ -92,13 +98,33 @@ def build_application(
         relay.handoff = handoffs
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """/start join-<code> is a volunteer's invite link; anything else is a resident."""
+        """/start join-<code> is a volunteer's invite link; staff, grid leaders and volunteers
+        get their own greeting; anyone else is a resident (consent first)."""
         arg = context.args[0] if context.args else ""
         if arg.startswith(JOIN_PREFIX):
             await volunteers.join(update, context, arg.removeprefix(JOIN_PREFIX))
+            return
+        greeting = await _role_help(factory, update.effective_user.id)
+        if greeting:
+            await update.effective_message.reply_text(greeting)
         else:
             await residents.start(update, context)
 
+    async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command no handler knows: said so, with the help for the sender's role."""
+        command = (update.effective_message.text or "").split(maxsplit=1)[0].split("@")[0]
+        if command.lstrip("/").lower() in known:
+            return  # a wizard's command (its own group took it)
+        await update.effective_message.reply_text(texts.UNKNOWN_COMMAND.format(command=command[:32]))
+        help_text = await _role_help(factory, update.effective_user.id)
+        if help_text:
+            await update.effective_message.reply_text(help_text)
+        else:
+            await residents.menu(update, context)
+
+    # Before anything else (the wizards' groups too): a press whose callback_data is not one
+    # the bot makes (bot/keyboards.decode) is refused here, so no handler ever parses it.
+    app.add_handler(CallbackQueryHandler(_refuse_malformed), group=MALFORMED_GROUP)
     # Group 0 holds everything but the wizards (their own groups before it, bot/wizards.py):
     # the first handler that matches takes the update.
     app.add_handler(CommandHandler("start", start))
@@ -109,10 +135,34 @@ def build_application(
     if relay is not None:
         app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
     handoffs.register(app)  # before the resident's catch-alls: 找人工 buttons, /queue, voice and photos
-    residents.register(app)  # its text handler takes whatever no one else did
+    residents.register(app, role_help=functools.partial(_role_help, factory))  # takes whatever no one else did
     handoffs.register_relay(app)  # after the guided order, in its group: texts while talking to a person
+    # Last: every command nobody answered gets a reply (with the help for the sender's role).
+    known = roles.known_commands(app)
+    app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(CallbackQueryHandler(_stale_button))  # every press is answered, even unknown ones
     return app
+
+
+async def _role_help(factory, telegram_id: int, *, unless_resident: bool = False) -> str | None:
+    """The help for a staff member, grid leader or volunteer; None for residents and
+    newcomers (and, with `unless_resident`, for one who is also a resident who consented)."""
+
+    def work():
+        with factory() as s:
+            return roles.role_help(s, telegram_id)
+
+    text, consented = await asyncio.to_thread(work)
+    return None if unless_resident and consented else text
+
+
+async def _refuse_malformed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if decode(query.data) is not None:
+        return  # well-formed: the handlers of the later groups decide
+    log.info("malformed press refused (update %s, from %s)", update.update_id, query.from_user.id)
+    await query.answer(texts.STALE_BUTTON, show_alert=True)
+    raise ApplicationHandlerStop
 
 
 async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,6 +10,7 @@ the staff wizard (bot/staff.py); after 已完成 and the hours, the volunteer's 
 """
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,11 +19,13 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.keyboards import Press, decode
-from community import lifecycle, routing
+from community import lifecycle, refusals, routing
+from community import texts as core
 from community.actors import Actor, actor_for_telegram
-from community.errors import AlreadyClaimed, DomainError
+from community.errors import AlreadyClaimed, DomainError, Forbidden, NotFound, TooSoon
 from community.models import Request
 
+log = logging.getLogger(__name__)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 
 
@@ -76,6 +79,8 @@ class Callbacks:
             await query.edit_message_text(texts.TAKEN_CARD.format(id=press.request_id))  # the loser's card
             return False
         except DomainError as exc:
+            if isinstance(exc, Forbidden | NotFound):  # no business with this request: on record
+                await asyncio.to_thread(self._refused, query.from_user.id, update.update_id, press, exc)
             await query.answer(exc.message, show_alert=True)
             return False
         if isinstance(reply, tuple):  # a follow-up question with its own keyboard
@@ -91,19 +96,41 @@ class Callbacks:
             actor = actor_for_telegram(s, telegram_id)
             if actor is None:
                 raise DomainError(texts.NOT_REGISTERED)
+            if refusals.is_braked(s, actor):
+                raise TooSoon(core.ERR_TOO_MANY_REFUSED)
             if press.action in IMMEDIATE:
                 IMMEDIATE[press.action](s, actor, press)
                 return TOAST[press.action]
             return self._question(s, actor, press)
 
+    def _refused(self, telegram_id: int, update_id: int, press: Press, exc: DomainError) -> None:
+        """The refusal on record (its own transaction: the refused one was rolled back)."""
+        with self.factory() as s, s.begin():
+            actor = actor_for_telegram(s, telegram_id)
+            person = actor.person_id if actor else None
+            count = refusals.record_refusal(s, actor, press.action, press.request_id, exc.message) if actor else 0
+        log.warning(
+            "press refused (update %s): %s on request %s by telegram user %s (person %s, %s in %s min): %s",
+            update_id,
+            press.action,
+            press.request_id,
+            telegram_id,
+            person,
+            count,
+            int(refusals.REFUSAL_WINDOW.total_seconds() // 60),
+            exc.code,
+        )
+        if count:
+            self.on_commit()  # staff may have been told
+
     def _question(self, s: Session, actor: Actor, press: Press) -> tuple:
         """The presses that need an answer first; each re-checks what it can up front."""
         req = s.get(Request, press.request_id)
         if req is None or req.community_id != actor.community_id:
-            raise DomainError(lifecycle.texts.ERR_NOT_FOUND.format(request_id=press.request_id))
+            raise NotFound(lifecycle.texts.ERR_NOT_FOUND.format(request_id=press.request_id))
         if press.action == "finish":
             if actor.volunteer_id is None or req.volunteer_id != actor.volunteer_id:
-                raise DomainError(lifecycle.texts.ERR_NOT_YOUR_TASK)
+                raise Forbidden(lifecycle.texts.ERR_NOT_YOUR_TASK)
             default = req.category.default_hours if req.category else 1.0
             row = [
                 InlineKeyboardButton(
@@ -117,7 +144,7 @@ class Callbacks:
             ]
             return texts.ASK_HOURS.format(id=req.id), InlineKeyboardMarkup([row[:3], row[3:]])
         if not (actor.is_staff or req.grid_id in actor.leader_grid_ids):
-            raise DomainError(lifecycle.texts.ERR_NOT_STAFF_OR_LEADER)
+            raise Forbidden(lifecycle.texts.ERR_NOT_STAFF_OR_LEADER)
         candidates = routing.rank_candidates(
             s,
             grid_id=req.grid_id,

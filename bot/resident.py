@@ -43,7 +43,7 @@ from bot.keyboards import decode
 from community import clock, lifecycle, people, routing
 from community import texts as core
 from community.actors import actor_for_telegram
-from community.errors import AddressQuestion, DomainError
+from community.errors import AddressQuestion, DomainError, Forbidden, NotFound
 from community.lifecycle import NewRequest
 from community.models import FINAL_STATES, Building, Community, Person, Request, RequestKind, Resident, ServiceCategory
 from community.validation import check_description, normalize_phone
@@ -66,10 +66,15 @@ class ResidentHandlers:
         self.factory = factory
         self.on_commit = on_commit
         self.relay = relay  # bot.rasa.RasaRelay, or None to use the guided flow only
+        self.role_help = None  # set by register
 
-    def register(self, app: Application) -> None:
+    def register(self, app: Application, role_help=None) -> None:
+        """`role_help(telegram_id, unless_resident=...)`: the help for staff, grid leaders and
+        volunteers (bot.roles), who get it instead of the resident's menu and consent."""
+        self.role_help = role_help
         app.add_handler(self.guided_order(), group=wizards.RESIDENT_GROUP)
-        app.add_handler(CommandHandler(["help", "menu"], self.menu))
+        app.add_handler(CommandHandler("help", self.help))
+        app.add_handler(CommandHandler("menu", self.menu))
         app.add_handler(CommandHandler("my", self.my_requests))
         app.add_handler(CommandHandler("cancel", self.cancel))
         app.add_handler(CallbackQueryHandler(self.on_button, pattern=CALLBACKS))
@@ -127,6 +132,19 @@ class ResidentHandlers:
             person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
             return bool(person and person.resident and person.resident.consent_at)
 
+    async def _for_role(self, update: Update, *, unless_resident: bool) -> bool:
+        """Answered with the sender's role help (staff, grid leader, volunteer)?"""
+        if self.role_help is None:
+            return False
+        text = await self.role_help(update.effective_user.id, unless_resident=unless_resident)
+        if text:
+            await update.effective_message.reply_text(text)
+        return bool(text)
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self._for_role(update, unless_resident=False):
+            await self.menu(update, context)
+
     async def menu(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(
             texts.RES_MENU,
@@ -146,6 +164,9 @@ class ResidentHandlers:
         user = query.from_user
         try:
             if press.action == "consent":
+                if press.request_id not in (0, 1):
+                    await query.answer(texts.STALE_BUTTON, show_alert=True)
+                    return
                 await query.answer()
                 if press.request_id == 1:
                     await asyncio.to_thread(self._register, user.id, user.full_name or user.first_name)
@@ -156,6 +177,14 @@ class ResidentHandlers:
                 return
             if not await asyncio.to_thread(self._has_consented, user.id):
                 await query.answer(texts.RES_NEED_CONSENT, show_alert=True)
+                return
+            if press.action in ("mycancel", "urge"):  # the refusal, if any, is the press's answer
+                fn = lifecycle.cancel if press.action == "mycancel" else lifecycle.urge
+                refusal = await self._act(update, fn, press.request_id, None)
+                await query.answer(refusal, show_alert=bool(refusal))
+                return
+            if press.action not in ("menu", "abort", "my"):  # a step of a guided order no longer open
+                await query.answer(texts.STALE_BUTTON, show_alert=True)
                 return
             await query.answer()
             await self._dispatch(press, update, context)
@@ -170,12 +199,6 @@ class ResidentHandlers:
                 await update.effective_message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
             case "my":
                 await self.my_requests(update, context)
-            case "mycancel":
-                await self._act(update, lifecycle.cancel, press.request_id, None)  # the outbox says 已取消
-            case "urge":
-                await self._act(update, lifecycle.urge, press.request_id, None)
-            case _:  # a step of a guided order that is no longer open
-                await update.effective_message.reply_text(texts.STALE_BUTTON)
 
     # --- the guided order (a ConversationHandler; each step returns the next state) ---------
 
@@ -403,6 +426,8 @@ class ResidentHandlers:
             await self.menu(update, context)
             return
         if not await asyncio.to_thread(self._has_consented, update.effective_user.id):
+            if await self._for_role(update, unless_resident=True):
+                return  # a volunteer, grid leader or staff member: their help, not the consent
             context.user_data[PENDING_TEXT] = text  # kept for after consent
             await self.start(update, context)
             return
@@ -490,7 +515,10 @@ class ResidentHandlers:
         """/cancel with no guided order open (that one is the wizard's): what can be cancelled."""
         await self.my_requests(update, context)
 
-    async def _act(self, update: Update, fn, request_id: int, done_text: str | None) -> None:
+    async def _act(self, update: Update, fn, request_id: int, done_text: str | None) -> str | None:
+        """Take the action; the refusal's text if refused (a press shows it as its answer, a
+        command as a reply)."""
+
         def work():
             with self.factory() as s, s.begin():
                 fn(s, actor_for_telegram(s, update.effective_user.id), request_id)
@@ -498,11 +526,22 @@ class ResidentHandlers:
         try:
             await asyncio.to_thread(work)
         except DomainError as exc:
-            await update.effective_message.reply_text(exc.message)
-            return
+            if isinstance(exc, Forbidden | NotFound):
+                log.warning(
+                    "press refused (update %s): %s on request %s by telegram user %s: %s",
+                    update.update_id,
+                    fn.__name__,
+                    request_id,
+                    update.effective_user.id,
+                    exc.code,
+                )
+            if update.callback_query is None:
+                await update.effective_message.reply_text(exc.message)
+            return exc.message
         self.on_commit()
         if done_text:
             await update.effective_message.reply_text(done_text.format(id=request_id))
+        return None
 
     # --- small database helpers (each its own short session) ------------------------------------
 

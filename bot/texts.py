@@ -28,6 +28,20 @@ ASK_REASSIGN = "编号 {id}：改派给谁？"
 NO_CANDIDATES = "编号 {id} 暂无可改派的志愿者，请在后台人工处理。"
 TAKEN_CARD = "【编号 {id}】已被认领，谢谢您的关注。"
 
+# --- by role: /start, /help, unknown commands, free text from someone who is not a resident ---
+HELP_STAFF = (
+    "您好，{name}（社区工作人员）。\n/queue 待办队列（审核、派单、预警、回访）\n/stats 统计\n/order 代居民下单\n"
+    "/invite 生成志愿者邀请链接\n/export 导出台账"
+)
+HELP_LEADER = (
+    "您好，{name}（网格长）。您网格的催办、预警、超期和回访提醒会发到这里，点消息里的按钮处理。\n/order 代居民下单"
+)
+HELP_VOLUNTEER = (
+    "您好，{name}（志愿者）。有新的诉求会发到这里，点【接单】即可认领。\n/tasks 手上的任务\n/me 服务时长和积分\n"
+    "/teams 选择服务队\n/rank 本月排行榜\n/certificate 开具志愿服务证明\n/pause 暂停接单  /resume 恢复接单"
+)
+UNKNOWN_COMMAND = "没有“{command}”这个命令。"
+
 # --- volunteers ---
 VOL_WELCOME = "欢迎您加入志愿服务，{name}！所在服务队：{teams}。\n有新的诉求会发到这里，点【接单】即可认领。/tasks 查看手上的任务，/me 查看服务时长和积分，/rank 看本月排行榜，/certificate 开具志愿服务证明，/pause 暂停接单。"
 VOL_NO_TEAM = "暂未加入服务队"

@@ -172,7 +172,7 @@ def _fire(s: Session, row: FollowUp, now: datetime) -> bool:
 def send_digests(s: Session, community_id: int, now: datetime) -> None:
     """Each grid leader gets their grid's figures; each staff member the community's."""
 
-    def digest_text(scope: str, grid_id: int | None) -> str:
+    def digest_text(scope: str, grid_id: int | None, private: bool = True) -> str:
         st = compute_stats(s, community_id, grid_id=grid_id, now=now)
         open_count = st.by_state.get(S.OPEN, 0) + st.by_state.get(S.SUBMITTED, 0)
         active = sum(st.by_state.get(x, 0) for x in ACTIVE_STATES)
@@ -193,7 +193,7 @@ def send_digests(s: Session, community_id: int, now: datetime) -> None:
                 id=i.request_id,
                 category=i.category or texts.KIND_NAMES[i.kind],
                 building=i.building or "",
-                summary=i.summary,
+                summary=i.summary if private else i.public_summary,
             )
             for i in overdue.items
         ]
@@ -201,7 +201,9 @@ def send_digests(s: Session, community_id: int, now: datetime) -> None:
 
     grids = s.scalars(select(Grid).where(Grid.community_id == community_id, Grid.leader_person_id.is_not(None)))
     for grid in grids:
-        notify(s, s.get(Person, grid.leader_person_id), "digest", digest_text(grid.name, grid.id))
+        leader = s.get_one(Person, grid.leader_person_id)
+        staff = leader.staff is not None and leader.staff.active and leader.community_id == community_id
+        notify(s, leader, "digest", digest_text(grid.name, grid.id, private=staff))
     community_text = digest_text(s.get_one(Community, community_id).name, None)
     for person in staff_of(s, community_id):
         notify(s, person, "digest", community_text)

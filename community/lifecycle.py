@@ -59,6 +59,7 @@ from community.models import (
     Volunteer,
 )
 from community.outbox import button, leader_or_staff, notify, staff_of
+from community.redaction import redact
 from community.settings import get_settings
 from community.validation import check_description, normalize_phone, normalize_text
 
@@ -364,11 +365,40 @@ def _staff_or_leader(session: Session, actor: Actor, req: Request) -> str:
     return "staff" if _has_role(session, actor, req, "staff") else "grid_leader"
 
 
-def _summary(req: Request, length: int = 40) -> str:
+def sees_private(session: Session, person: Person | None, req: Request) -> bool:
+    """May `person` read the resident's phone and door numbers in this request's free text?
+    Only the resident, whoever placed the order for them, the volunteer holding it (or who
+    did the work) and active staff of its community; everyone else (volunteers offered it,
+    a grid leader who is not staff) reads it through `community.redaction.redact`."""
+    if person is None:
+        return False
+    if person.staff is not None and person.staff.active and person.community_id == req.community_id:
+        return True
+    if person.resident is not None and person.resident.id == req.resident_id:
+        return True
+    if req.created_by_person_id is not None and req.created_by_person_id == person.id:
+        return True
+    return person.volunteer is not None and req.volunteer_id is not None and person.volunteer.id == req.volunteer_id
+
+
+def shown_to(session: Session, person: Person | None, req: Request, text: str | None) -> str:
+    """Free text of (or about) `req` as `person` may read it."""
+    return (text or "") if sees_private(session, person, req) else redact(text)
+
+
+def _summary(req: Request, length: int = 40, *, private: bool = True) -> str:
+    """The request in a line; `private=False` masks phone and door numbers (before cutting,
+    so no half number survives the cut)."""
     text = req.description
     if req.item and req.item not in text:
         text = f"{req.item}：{text}"
+    if not private:
+        text = redact(text)
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _summary_for(session: Session, person: Person | None, req: Request, length: int = 40) -> str:
+    return _summary(req, length, private=sees_private(session, person, req))
 
 
 def _category_name(req: Request) -> str:
@@ -433,53 +463,103 @@ def _withdraw_offers(session: Session, req: Request, keep_volunteer_id: int | No
 
 
 def offer(session: Session, req: Request, *, widen: bool = False) -> int:
-    """Send the request card to the best candidates. At escalation level 0 only the
-    nearest non-empty tier is offered; `widen` (after T1) offers every tier. Volunteers
-    already offered are skipped. Returns how many new offers were sent."""
+    """Send the request card to the best candidates the bot can reach (a Telegram account,
+    not paused, not blocked the bot). At escalation level 0 only the nearest non-empty tier
+    is offered; `widen` (after T1) offers every tier. Volunteers already offered are
+    skipped. When nobody reachable matches and nobody holds an offer, staff and the grid
+    leader are told, with the volunteers they could call. Returns how many new offers were sent."""
     settings = get_settings()
     already = frozenset(session.scalars(select(Offer.volunteer_id).where(Offer.request_id == req.id)))
+    where = {
+        "grid_id": req.grid_id,
+        "building_id": req.building_id,
+        "category_id": req.category_id,
+        "community_id": req.community_id,
+    }
     candidates = routing.rank_candidates(
-        session,
-        grid_id=req.grid_id,
-        building_id=req.building_id,
-        category_id=req.category_id,
-        community_id=req.community_id,
-        exclude=already,
-        limit=settings.offer_top_k,
+        session, **where, exclude=already, limit=settings.offer_top_k, reach=routing.REACH_TELEGRAM
     )
     if not widen and candidates:
         candidates = [c for c in candidates if c.tier == candidates[0].tier]
     if not candidates:
-        if not already:
-            for person in leader_or_staff(session, req):
-                notify(
-                    session,
-                    person,
-                    "no_candidates",
-                    texts.N_NO_CANDIDATES.format(
-                        id=req.id,
-                        category=_category_name(req),
-                        building=req.building.name if req.building else texts.NO_BUILDING,
-                    ),
-                    request=req,
-                )
+        if not _offer_outstanding(session, req):
+            _alert_nobody_reachable(session, req, where)
         return 0
-    card = texts.N_OFFER.format(
-        kind=texts.KIND_NAMES[req.kind],
-        id=req.id,
-        category=_category_name(req),
-        building=req.building.name if req.building else texts.NO_BUILDING,  # no door number before claiming
-        time=_time_text(req),
-        summary=_summary(req),
-    )
-    buttons = [[button(texts.BUTTON_CLAIM, "claim", req.id), button(texts.BUTTON_DECLINE, "decline", req.id)]]
+    card = _offer_card(req)
     for c in candidates:
-        msg = notify(session, session.get(Person, c.person_id), "offer", card, request=req, buttons=buttons)
+        msg = notify(session, session.get(Person, c.person_id), "offer", card, request=req, buttons=_offer_buttons(req))
         session.add(
             Offer(request_id=req.id, volunteer_id=c.volunteer_id, outbox_id=msg.id if msg else None, tier=c.tier)
         )
     session.flush()
     return len(candidates)
+
+
+def _offer_card(req: Request) -> str:
+    return texts.N_OFFER.format(
+        kind=texts.KIND_NAMES[req.kind],
+        id=req.id,
+        category=_category_name(req),
+        building=req.building.name if req.building else texts.NO_BUILDING,  # no door number before claiming
+        time=_time_text(req),
+        summary=_summary(req, private=False),  # nobody offered it has claimed it yet
+    )
+
+
+def _offer_buttons(req: Request) -> list[list[dict]]:
+    return [[button(texts.BUTTON_CLAIM, "claim", req.id), button(texts.BUTTON_DECLINE, "decline", req.id)]]
+
+
+def _offer_outstanding(session: Session, req: Request) -> bool:
+    return (
+        session.scalar(select(Offer.id).where(Offer.request_id == req.id, Offer.status == OfferStatus.OFFERED).limit(1))
+        is not None
+    )
+
+
+def _alert_nobody_reachable(session: Session, req: Request, where: dict) -> None:
+    """Nobody the bot can reach matches: the grid leader and staff hear it, with the matching
+    volunteers who have only a phone (spreadsheet volunteers not yet linked) to call."""
+    by_phone = routing.rank_candidates(session, **where, limit=get_settings().offer_top_k, reach=routing.REACH_PHONE)
+    phones = "、".join(f"{c.name} {session.get(Person, c.person_id).phone}" for c in by_phone)
+    text = texts.N_NO_CANDIDATES.format(
+        id=req.id,
+        category=_category_name(req),
+        building=req.building.name if req.building else texts.NO_BUILDING,
+        call=texts.N_NO_CANDIDATES_CALL.format(volunteers=phones) if phones else "",
+    )
+    recipients = {p.id: p for p in [*leader_or_staff(session, req), *staff_of(session, req.community_id)]}
+    for person in recipients.values():
+        notify(session, person, "no_candidates", text, request=req)
+
+
+def _reoffer_earlier(session: Session, req: Request, skip_volunteer_id: int | None) -> int:
+    """放弃 or 没解决 put the request back to open: the volunteers whose cards turned into
+    "已被认领" get a fresh card (if the bot can still reach them and they can take it)."""
+    earlier = session.scalars(
+        select(Offer).where(
+            Offer.request_id == req.id,
+            Offer.status == OfferStatus.WITHDRAWN,
+            Offer.volunteer_id != (skip_volunteer_id or 0),
+        )
+    ).all()
+    sent = 0
+    for row in earlier:
+        volunteer = session.get(Volunteer, row.volunteer_id)
+        person = volunteer.person
+        if (
+            person.telegram_id is None
+            or person.telegram_blocked_at is not None
+            or not volunteer.available
+            or volunteer.deactivated_at is not None
+            or volunteer.active_load >= volunteer.load_limit
+        ):
+            continue
+        msg = notify(session, person, "offer", _offer_card(req), request=req, buttons=_offer_buttons(req))
+        row.status, row.outbox_id = OfferStatus.OFFERED, msg.id if msg else None
+        sent += 1
+    session.flush()
+    return sent
 
 
 def find_category(session: Session, community_id: int, name: str) -> ServiceCategory:
@@ -594,7 +674,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
                 session,
                 person,
                 "review",
-                texts.N_STAFF_REVIEW.format(id=req.id, grid=grid_name, summary=_summary(req, 100)),
+                texts.N_STAFF_REVIEW.format(id=req.id, grid=grid_name, summary=_summary_for(session, person, req, 100)),
                 request=req,
                 buttons=[
                     [button(texts.BUTTON_PUBLISH, "publish", req.id), button(texts.BUTTON_REJECT, "reject", req.id)]
@@ -609,7 +689,8 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
                 texts.N_RECEIVED_SERVICE.format(category=_category_name(req), id=req.id, summary=_summary(req)),
                 reply=True,
             )
-        _publish(session, req, actor, "system")
+        if not _publish(session, req, actor, "system"):
+            _notify_resident(session, req, "no_volunteer_yet", texts.N_NOBODY_YET_RESIDENT.format(id=req.id))
     return req
 
 
@@ -622,7 +703,8 @@ def _menu(session: Session, resident: Resident) -> str:
     return "、".join(names)
 
 
-def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
+def _publish(session: Session, req: Request, actor: Actor, role: str) -> bool:
+    """Open the request and offer it; whether a volunteer card went out."""
     _move(session, req, actor, role, "publish")
     due_hours = req.category.due_hours if req.category else 72
     assert req.published_at is not None  # set by the publish transition
@@ -632,6 +714,7 @@ def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
         due_at = max(due_at, req.preferred_time + timedelta(hours=service_hours + APPOINTMENT_GRACE_HOURS))
     req.due_at = due_at
     offer(session, req)
+    return _offer_outstanding(session, req)
 
 
 # --- staff review ------------------------------------------------------------------------
@@ -640,8 +723,9 @@ def _publish(session: Session, req: Request, actor: Actor, role: str) -> None:
 def publish(session: Session, actor: Actor, request_id: int) -> Request:
     req = _lock(session, actor, request_id)
     _authorize(session, actor, req, "publish")
-    _publish(session, req, actor, "staff")
-    _notify_resident(session, req, "published", texts.N_PUBLISHED.format(id=req.id))
+    reached = _publish(session, req, actor, "staff")
+    template = texts.N_PUBLISHED if reached else texts.N_PUBLISHED_NOBODY_YET
+    _notify_resident(session, req, "published", template.format(id=req.id))
     return req
 
 
@@ -763,9 +847,14 @@ def release(session: Session, actor: Actor, request_id: int, reason: str = "") -
             session,
             person,
             "released",
-            texts.N_RELEASED_LEADER.format(id=req.id, volunteer=volunteer.person.name, reason=reason or texts.UNKNOWN),
+            texts.N_RELEASED_LEADER.format(
+                id=req.id,
+                volunteer=volunteer.person.name,
+                reason=shown_to(session, person, req, reason or texts.UNKNOWN),
+            ),
             request=req,
         )
+    _reoffer_earlier(session, req, skip_volunteer_id=volunteer.id)
     offer(session, req)
     return req
 
@@ -851,6 +940,7 @@ def reopen(session: Session, actor: Actor, request_id: int, note: str = "") -> R
         recipients[previous.person.id] = previous.person
     for person in recipients.values():
         notify(session, person, "reopened", texts.N_REOPENED.format(id=req.id), request=req)
+    _reoffer_earlier(session, req, skip_volunteer_id=previous.id if previous else None)
     offer(session, req)
     return req
 
@@ -890,7 +980,9 @@ def rate(session: Session, actor: Actor, request_id: int, score: int, comment: s
                 session,
                 person,
                 "low_rating",
-                texts.N_LOW_RATING.format(id=req.id, score=score, comment=comment or texts.UNKNOWN),
+                texts.N_LOW_RATING.format(
+                    id=req.id, score=score, comment=shown_to(session, person, req, comment or texts.UNKNOWN)
+                ),
                 request=req,
             )
     _notify_resident(session, req, "rating_thanks", texts.N_RATING_THANKS, reply=True)
@@ -938,7 +1030,7 @@ def urge(session: Session, actor: Actor, request_id: int) -> Request:
                 id=req.id,
                 state=texts.STATE_NAMES[req.state],
                 waited=texts.WAITED.format(hours=hours, minutes=minutes),
-                summary=_summary(req),
+                summary=_summary_for(session, person, req),
             ),
             request=req,
         )
@@ -974,7 +1066,7 @@ def complain(session: Session, actor: Actor, text: str) -> Request | None:
             session,
             person,
             "complaint",
-            texts.N_COMPLAINT.format(id=req.id, name=resident.person.name, text=text),
+            texts.N_COMPLAINT.format(id=req.id, name=resident.person.name, text=shown_to(session, person, req, text)),
             request=req,
         )
     return req
@@ -1026,7 +1118,9 @@ def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_
                 session,
                 person,
                 "escalated",
-                texts.N_ESCALATED_LEADER.format(id=req.id, hours=hours_waited, summary=_summary(req)),
+                texts.N_ESCALATED_LEADER.format(
+                    id=req.id, hours=hours_waited, summary=_summary_for(session, person, req)
+                ),
                 request=req,
             )
     else:
@@ -1035,7 +1129,9 @@ def escalate(session: Session, actor: Actor, request_id: int, level: int, hours_
                 session,
                 person,
                 "red_flag",
-                texts.N_ESCALATED_STAFF.format(id=req.id, hours=hours_waited, grid=grid_name, summary=_summary(req)),
+                texts.N_ESCALATED_STAFF.format(
+                    id=req.id, hours=hours_waited, grid=grid_name, summary=_summary_for(session, person, req)
+                ),
                 request=req,
                 urgent=True,
             )
@@ -1142,7 +1238,9 @@ def remind(session: Session, req: Request, kind: str) -> None:
                 session,
                 person,
                 kind,
-                texts.N_OVERDUE_LEADER.format(id=req.id, volunteer=_assignee(req).person.name, summary=_summary(req)),
+                texts.N_OVERDUE_LEADER.format(
+                    id=req.id, volunteer=_assignee(req).person.name, summary=_summary_for(session, person, req)
+                ),
                 request=req,
                 buttons=[[button(texts.BUTTON_REASSIGN, "reassign", req.id)]],
             )

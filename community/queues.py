@@ -26,6 +26,7 @@ from community.models import (
     ServiceCategory,
     Volunteer,
 )
+from community.redaction import redact
 from community.stats import LOW_RATING_MAX_SCORE, past_due_clause, red_flag_clause
 
 QUEUE_NAMES: dict[str, str] = dict(texts.QUEUE_LABELS)  # name -> Chinese label, in display order
@@ -45,6 +46,8 @@ class QueueItem:
     age: timedelta  # since submission
     volunteer: str | None  # name of the volunteer holding it, if any
     flags: tuple[str, ...]  # keys of texts.QUEUE_FLAG_NAMES
+    # The summary as anyone but staff may read it (community.redaction, masked before the cut).
+    public_summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ def queue(
             age=now - r.submitted_at,
             volunteer=volunteer,
             flags=_flags(r, score, bool(is_red), bool(is_past_due)),
+            public_summary=redact(r.description)[:SUMMARY_CHARS],
         )
         for r, category, grid, building, volunteer, score, is_red, is_past_due in rows
     ]

@@ -72,6 +72,9 @@ class GridRoute:
     party_group: str | None  # 楼院党小组 of the building if any, else the grid's 党支部
 
 
+REACH_ANY, REACH_TELEGRAM, REACH_PHONE = "any", "telegram", "phone"
+
+
 @dataclass(frozen=True)
 class Candidate:
     volunteer_id: int
@@ -207,8 +210,11 @@ def rank_candidates(
     max_tier: int = TIER_COMMUNITY_SKILL,
     exclude: frozenset[int] = frozenset(),
     limit: int = 5,
+    reach: str = REACH_ANY,
 ) -> list[Candidate]:
-    """Available volunteers below their load limit, best first.
+    """Available volunteers below their load limit, best first. `reach`: REACH_TELEGRAM for
+    those the bot can send a card to (a Telegram account that has not blocked the bot; the
+    offer step), REACH_PHONE for those staff can only call, REACH_ANY for both (dispatch).
 
     One small query per tier, in tier order, stopping once `limit` are found: each tier is
     narrowed by an index (the grid's volunteers, or the skilled teams' members) instead of
@@ -261,6 +267,11 @@ def rank_candidates(
     )
     if exclude:
         base = base.where(Volunteer.id.not_in(exclude))
+    on_telegram = and_(Person.telegram_id.is_not(None), Person.telegram_blocked_at.is_(None))
+    if reach == REACH_TELEGRAM:
+        base = base.where(on_telegram)
+    elif reach == REACH_PHONE:
+        base = base.where(~on_telegram, Person.phone.is_not(None))
     found: list[Candidate] = []
     for tier, condition in tiers:
         if len(found) >= limit:

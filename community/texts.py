@@ -139,7 +139,14 @@ N_CANCELLED_RESIDENT = "编号 {id} 已取消。"
 N_CANCELLED_VOLUNTEER = "编号 {id} 已被取消，您无需再前往，谢谢！"
 N_URGED = "催办提醒：居民在催编号 {id}（{state}，已等 {waited}）：{summary}"
 N_URGE_ACK = "已提醒网格长尽快处理编号 {id}，请您稍候。"
-N_NO_CANDIDATES = "编号 {id}（{category}，{building}）暂无合适的志愿者可派，请人工派单。"
+N_NO_CANDIDATES = "编号 {id}（{category}，{building}）暂无能在线接单的志愿者，请人工派单。{call}"
+N_NO_CANDIDATES_CALL = "可电话联系（尚未绑定 Telegram）：{volunteers}。"
+N_PUBLISHED_NOBODY_YET = (
+    "您的微心愿（编号 {id}）已审核通过。暂时还没有能在线接单的志愿者，社区工作人员已收到提醒，会尽快为您联系安排。"
+)
+N_NOBODY_YET_RESIDENT = (
+    "编号 {id}：暂时还没有能在线接单的志愿者，社区工作人员已收到提醒，会尽快电话联系志愿者为您安排。"
+)
 N_ESCALATED_LEADER = "编号 {id} 已 {hours} 小时无人接单，已扩大派单范围，请关注：{summary}"
 N_ESCALATED_STAFF = "红色预警：编号 {id} 已超过 {hours} 小时无人接单（{grid}）：{summary}"
 
@@ -361,7 +368,14 @@ AUDIT_ACTIONS = {
     "api_key_revoked": "吊销 API 密钥",
     "resident_registered": "登记居民",
     "invites_issued": "生成志愿者邀请链接",
+    "press_refused": "操作被拒绝（无权限）",
 }
+REFUSAL_NOTE = "{action} 编号 {id}：{reason}"
+N_REFUSALS_STAFF = (
+    "安全提醒：{name}在 {minutes} 分钟内有 {count} 次无权限的操作被拒绝（如接没有派给TA的单），"
+    "已暂时限制TA的按钮操作。详情见工作台的操作记录。"
+)
+ERR_TOO_MANY_REFUSED = "操作太频繁，请稍后再试。如有疑问请联系社区工作人员。"
 ERR_OFFBOARD_SELF = "不能为自己办理离职，请由其他工作人员操作。"
 ERR_OFFBOARD_LAST = "这是本社区最后一位在职工作人员，不能停用。"
 ERR_ALREADY_INACTIVE = "{name}已经停用了。"

@@ -19,6 +19,7 @@ def main() -> None:
 
     from bot.app import build_application
     from bot.config import BotSettings
+    from bot.logsafe import protect_logs
     from bot.rasa import wait_until_ready
     from sim.emulator import EmulatorRequest
 
@@ -30,6 +31,7 @@ def main() -> None:
     except ValidationError:
         bot_main()  # prints the named setting and exits 2
         sys.exit(2)
+    protect_logs(settings.telegram_bot_token, settings.webhook_secret)
     if settings.rasa_url:  # as `python -m bot` does: take no message before Rasa can answer it
         asyncio.run(wait_until_ready(settings.rasa_url, settings.action_server_url, settings.ready_timeout_seconds))
     app = build_application(settings, request=EmulatorRequest())

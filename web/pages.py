@@ -77,7 +77,7 @@ def csrf_refused(request: Request, user: auth.StaffSession, token: str):
 def parse_id(value: str) -> int | None:
     """A database id from a URL or a form field; None for anything else (then: 404 or 400)."""
     value = (value or "").strip()
-    if not value.isdigit() or len(value) > MAX_ID_DIGITS:
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID_DIGITS:  # "²".isdigit() is True
         return None
     return int(value)
 

@@ -233,7 +233,15 @@ def test_cancel_edit_reassign_confirm_and_reopen_from_the_web(web):
 
 
 @pytest.mark.parametrize(
-    "path", ["/requests/99999999999999999999", "/requests/-1", "/requests/1e9", "/volunteers/99999999999999999999"]
+    "path",
+    [
+        "/requests/99999999999999999999",
+        "/requests/-1",
+        "/requests/1e9",
+        "/requests/²",
+        "/volunteers/99999999999999999999",
+        "/residents/１",
+    ],
 )
 def test_out_of_range_ids_are_not_found(web, path):
     assert web.staff_client().get(path).status_code == 404
