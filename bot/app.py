@@ -29,6 +29,7 @@ from bot.errors import on_error
 from bot.handoff import HandoffHandlers
 from bot.inbox import Inbox, InboxBot, database_answers
 from bot.keyboards import decode
+from bot.linking import LINK_PREFIX, LinkHandlers
 from bot.persistence import DatabasePersistence
 from bot.poll_lease import DatabaseStore, PollLease, RedisStore
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
@@ -96,6 +97,7 @@ def build_application(
     app.bot_data["handoff"] = handoffs
     if relay is not None:
         relay.handoff = handoffs
+    links = LinkHandlers(factory, wake)
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start join-<code> is a volunteer's invite link; staff, grid leaders and volunteers
@@ -103,6 +105,9 @@ def build_application(
         arg = context.args[0] if context.args else ""
         if arg.startswith(JOIN_PREFIX):
             await volunteers.join(update, context, arg.removeprefix(JOIN_PREFIX))
+            return
+        if arg.startswith(LINK_PREFIX):
+            await links.start_link(update, context, arg.removeprefix(LINK_PREFIX))
             return
         greeting = await _role_help(factory, update.effective_user.id)
         if greeting:
@@ -130,6 +135,7 @@ def build_application(
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(callbacks.handle, pattern=DOMAIN_ACTIONS))
     volunteers.register(app)
+    links.register(app)  # a spreadsheet volunteer links their account; staff's /linkcode
     staff.register(app, factory, wake)
     recognition.register(app, factory)  # /rank, /certificate, /workunits
     if relay is not None:

@@ -31,7 +31,7 @@ TAKEN_CARD = "【编号 {id}】已被认领，谢谢您的关注。"
 # --- by role: /start, /help, unknown commands, free text from someone who is not a resident ---
 HELP_STAFF = (
     "您好，{name}（社区工作人员）。\n/queue 待办队列（审核、派单、预警、回访）\n/stats 统计\n/order 代居民下单\n"
-    "/invite 生成志愿者邀请链接\n/export 导出台账"
+    "/invite 生成志愿者邀请链接\n/linkcode 手机号：给表格里登记、还没绑定 Telegram 的志愿者生成绑定码\n/export 导出台账"
 )
 HELP_LEADER = (
     "您好，{name}（网格长）。您网格的催办、预警、超期和回访提醒会发到这里，点消息里的按钮处理。\n/order 代居民下单"
@@ -41,6 +41,24 @@ HELP_VOLUNTEER = (
     "/teams 选择服务队\n/rank 本月排行榜\n/certificate 开具志愿服务证明\n/pause 暂停接单  /resume 恢复接单"
 )
 UNKNOWN_COMMAND = "没有“{command}”这个命令。"
+
+# --- linking a spreadsheet volunteer's Telegram account (bot/linking.py) ---
+LINK_USAGE = "请发送 /link 加上社区工作人员给您的绑定码，例如：/link ABCD2345"
+LINK_SHARE = "分享我的手机号"
+LINK_ASK_CONTACT = "请点下面的“分享我的手机号”，用来核对您在社区登记的志愿者信息。"
+LINK_OWN_CONTACT = "请分享您自己的手机号（点下面的按钮）。"
+LINK_DONE = (
+    "绑定成功，{name}！所在服务队：{teams}。以后有合适的诉求会直接发到这里，点【接单】即可认领。发 /help 查看常用命令。"
+)
+LINK_NEED_CODE = (
+    "您的手机号在社区登记为志愿者，但还没有绑定 Telegram。请向社区工作人员要一个绑定码，然后发送 /link 绑定码。"
+)
+STAFF_LINK_USAGE = "请在 /linkcode 后面加上志愿者登记的手机号，例如：/linkcode 13800000000"
+STAFF_LINK_NO_MATCH = "没有找到手机号为 {phone}、还没绑定 Telegram 的志愿者。"
+STAFF_LINK_CODE = (
+    "{name}的绑定码：{code}（{days} 天内有效，只能用一次）。\n请告诉TA：打开 https://t.me/{bot}?start=link-{code} ，"
+    "或在机器人里发送 /link {code}，再按提示分享手机号。"
+)
 
 # --- volunteers ---
 VOL_WELCOME = "欢迎您加入志愿服务，{name}！所在服务队：{teams}。\n有新的诉求会发到这里，点【接单】即可认领。/tasks 查看手上的任务，/me 查看服务时长和积分，/rank 看本月排行榜，/certificate 开具志愿服务证明，/pause 暂停接单。"

@@ -470,20 +470,12 @@ def offer(session: Session, req: Request, *, widen: bool = False) -> int:
     leader are told, with the volunteers they could call. Returns how many new offers were sent."""
     settings = get_settings()
     already = frozenset(session.scalars(select(Offer.volunteer_id).where(Offer.request_id == req.id)))
-    where = {
-        "grid_id": req.grid_id,
-        "building_id": req.building_id,
-        "category_id": req.category_id,
-        "community_id": req.community_id,
-    }
-    candidates = routing.rank_candidates(
-        session, **where, exclude=already, limit=settings.offer_top_k, reach=routing.REACH_TELEGRAM
-    )
+    candidates = _candidates(session, req, already, settings.offer_top_k, routing.REACH_TELEGRAM)
     if not widen and candidates:
         candidates = [c for c in candidates if c.tier == candidates[0].tier]
     if not candidates:
         if not _offer_outstanding(session, req):
-            _alert_nobody_reachable(session, req, where)
+            _alert_nobody_reachable(session, req)
         return 0
     card = _offer_card(req)
     for c in candidates:
@@ -493,6 +485,21 @@ def offer(session: Session, req: Request, *, widen: bool = False) -> int:
         )
     session.flush()
     return len(candidates)
+
+
+def _candidates(
+    session: Session, req: Request, exclude: frozenset[int], limit: int, reach: str
+) -> list[routing.Candidate]:
+    return routing.rank_candidates(
+        session,
+        grid_id=req.grid_id,
+        building_id=req.building_id,
+        category_id=req.category_id,
+        community_id=req.community_id,
+        exclude=exclude,
+        limit=limit,
+        reach=reach,
+    )
 
 
 def _offer_card(req: Request) -> str:
@@ -506,7 +513,7 @@ def _offer_card(req: Request) -> str:
     )
 
 
-def _offer_buttons(req: Request) -> list[list[dict]]:
+def _offer_buttons(req: Request) -> list[list[dict[str, Any]]]:
     return [[button(texts.BUTTON_CLAIM, "claim", req.id), button(texts.BUTTON_DECLINE, "decline", req.id)]]
 
 
@@ -517,11 +524,11 @@ def _offer_outstanding(session: Session, req: Request) -> bool:
     )
 
 
-def _alert_nobody_reachable(session: Session, req: Request, where: dict) -> None:
+def _alert_nobody_reachable(session: Session, req: Request) -> None:
     """Nobody the bot can reach matches: the grid leader and staff hear it, with the matching
     volunteers who have only a phone (spreadsheet volunteers not yet linked) to call."""
-    by_phone = routing.rank_candidates(session, **where, limit=get_settings().offer_top_k, reach=routing.REACH_PHONE)
-    phones = "、".join(f"{c.name} {session.get(Person, c.person_id).phone}" for c in by_phone)
+    by_phone = _candidates(session, req, frozenset(), get_settings().offer_top_k, routing.REACH_PHONE)
+    phones = "、".join(f"{c.name} {session.get_one(Person, c.person_id).phone}" for c in by_phone)
     text = texts.N_NO_CANDIDATES.format(
         id=req.id,
         category=_category_name(req),
@@ -545,7 +552,7 @@ def _reoffer_earlier(session: Session, req: Request, skip_volunteer_id: int | No
     ).all()
     sent = 0
     for row in earlier:
-        volunteer = session.get(Volunteer, row.volunteer_id)
+        volunteer = session.get_one(Volunteer, row.volunteer_id)
         person = volunteer.person
         if (
             person.telegram_id is None

@@ -130,6 +130,46 @@ def redeem_invite(session: Session, code: str, telegram_id: int, name: str, phon
     return volunteer
 
 
+def unlinked_volunteer(session: Session, community_id: int, phone: str) -> Person | None:
+    """The volunteer from the spreadsheets with this phone who has no Telegram account yet."""
+    return session.scalar(
+        select(Person)
+        .join(Volunteer, Volunteer.person_id == Person.id)
+        .where(
+            Person.community_id == community_id,
+            Person.phone == normalize_phone(phone),
+            Person.telegram_id.is_(None),
+            Volunteer.deactivated_at.is_(None),
+        )
+        .limit(1)
+    )
+
+
+def link_volunteer(session: Session, code: str, telegram_id: int, phone: str) -> Volunteer:
+    """A volunteer from the spreadsheets (a phone, no Telegram) links their Telegram account:
+    a one-time code from staff (an invite) plus the phone Telegram shared for them (their
+    own contact) matching the spreadsheet's. The existing person gets the Telegram id; no
+    second person is created, and an account already known as someone else is refused."""
+    invite = session.scalar(select(Invite).where(Invite.code == normalize_text(code).upper()).with_for_update())
+    if invite is None or invite.used_at is not None or invite.expires_at < clock.now():
+        raise InvalidInput(texts.ERR_INVITE_INVALID)
+    person = unlinked_volunteer(session, invite.community_id, phone)
+    if person is None:
+        raise InvalidInput(texts.ERR_LINK_NO_MATCH)
+    if session.scalar(select(Person.id).where(Person.telegram_id == telegram_id)) is not None:
+        raise InvalidInput(texts.ERR_LINK_TELEGRAM_TAKEN)
+    person.telegram_id, person.telegram_blocked_at = telegram_id, None
+    volunteer = person.volunteer
+    assert volunteer is not None  # unlinked_volunteer joins volunteers
+    if invite.team_id:
+        team = session.get_one(VolunteerTeam, invite.team_id)
+        if team not in volunteer.teams:
+            volunteer.teams.append(team)
+    invite.used_at, invite.used_by_person_id = clock.now(), person.id
+    session.flush()
+    return volunteer
+
+
 def register_resident(
     session: Session,
     community: Community,

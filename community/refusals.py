@@ -61,7 +61,7 @@ def record_refusal(session: Session, actor: Actor, action: str, request_id: int,
     )
     count = recent_refusals(session, actor)
     if count == REFUSAL_LIMIT:
-        person = session.get(Person, actor.person_id)
+        person = session.get_one(Person, actor.person_id)
         minutes = int(REFUSAL_WINDOW.total_seconds() // 60)
         for member in staff_of(session, actor.community_id):
             notify(

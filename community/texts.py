@@ -59,6 +59,10 @@ ERR_DUPLICATE = "您刚才已经提交过相同的诉求（编号 {id}），我�
 ERR_ALREADY_ASSIGNED = "这一单已经由{name}负责了。"
 ERR_COMMUNITY_UNKNOWN = "没有找到社区“{code}”，请先导入社区数据（python -m community load data/community）。"
 ERR_NAME_REQUIRED = "请填写姓名。"
+ERR_LINK_NO_MATCH = (
+    "没有找到用这个手机号登记、还没绑定的志愿者。请确认分享的是您在社区登记的手机号，或联系社区工作人员。"
+)
+ERR_LINK_TELEGRAM_TAKEN = "这个 Telegram 账号已经登记为社区的另一位成员，不能再绑定。请联系社区工作人员处理。"
 ERR_PHONE_TAKEN = "这个手机号已经绑定了另一个 Telegram 账号，请联系社区工作人员。"
 ERR_INVITE_LIMITS = "一次最多生成 200 个邀请码，有效期 1 到 90 天。"
 ERR_TEAM_UNKNOWN = "没有编码为“{code}”的志愿服务队。"
