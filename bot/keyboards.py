@@ -15,7 +15,8 @@ MAX_CALLBACK_BYTES = 64
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (4 bytes on PostgreSQL); anything larger is forged
 _ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only ("²".isdigit() is True)
 _ACTION = re.compile(r"[a-z_]{1,20}")
-# The third part, for the presses that have one; every other press has none.
+# The third part of the presses that must have one, and its shape; any other press may carry
+# at most another id (`hocat:<handoff>:<category>`).
 ARGS = {
     "rate": re.compile(r"[1-5]"),
     "hours": re.compile(r"(?:[0-9]{1,2})(?:\.[0-9]{1,2})?"),
@@ -54,9 +55,11 @@ def decode(data: str | None) -> Press | None:
         return None
     arg = parts[2] if len(parts) == 3 else None
     shape = ARGS.get(parts[0])
-    if (arg is None) != (shape is None) or (arg is not None and not shape.fullmatch(arg)):
+    if shape is not None and (arg is None or not shape.fullmatch(arg)):
         return None
-    if int(parts[1]) > MAX_ID or (shape is _ID and int(arg) > MAX_ID):
+    if shape is None and arg is not None and not _ID.fullmatch(arg):  # other presses: an id at most
+        return None
+    if int(parts[1]) > MAX_ID or (arg is not None and _ID.fullmatch(arg) and int(arg) > MAX_ID):
         return None
     return Press(parts[0], int(parts[1]), arg)
 
