@@ -132,7 +132,7 @@ class ActionBeginRequest(Action, ABC):
             )
             return address, person.phone
 
-        known = store.read(record)
+        known = await store.read(record)
         if known is None:
             dispatcher.utter_message(text=texts.NOT_REGISTERED)
             return [*events, FollowupAction("action_listen")]
@@ -269,7 +269,7 @@ class ValidateRequestForm(FormValidationAction, ABC):
             cat = match_category(session, community_id, text)
             return cat.name if cat else None
 
-        name = store.read(work)
+        name = await store.read(work)
         if name is None:
             return self._refuse("service", tracker, dispatcher, texts.UNKNOWN_SERVICE.format(name=text[:20]))
         extra = self._fill_description(tracker, text) if len(text) > len(name) + 2 else {}
@@ -301,7 +301,7 @@ class ValidateRequestForm(FormValidationAction, ABC):
             return routing.resolve_address(session, community_id, text).label
 
         try:
-            return {"address": store.read(work)}
+            return {"address": await store.read(work)}
         except AddressQuestion as question:
             parsed = routing.parse_address(text)
             rest = (f"{parsed.unit}单元" if parsed.unit else "") + (parsed.room or "")
@@ -381,7 +381,7 @@ class ActionAskService(Action):
             community_id = _community_id(session, tracker)
             return [c.name for c in service_menu(session, community_id)] if community_id else []
 
-        names = store.read(work)
+        names = await store.read(work)
         dispatcher.utter_message(text=texts.ASK_SERVICE, buttons=[button(n, "/inform", service=n) for n in names])
         return []
 
@@ -491,7 +491,7 @@ class ActionSubmitRequest(Action):
 
         form = "wish_form" if kind == RequestKind.WISH else "service_form"
         try:
-            store.write(work)
+            await store.write(work)
         except AddressQuestion as question:  # the building list changed since the form checked it
             dispatcher.utter_message(text=question.message)
             return [SlotSet("address", None), SlotSet("confirmed", None), FollowupAction(form)]

@@ -92,7 +92,7 @@ class ActionCheckStatus(Action):
                 for r in rows
             ]
 
-        rows = store.read(work)
+        rows = await store.read(work)
         if rows is None:
             dispatcher.utter_message(text=texts.NOT_REGISTERED)
             return []
@@ -141,7 +141,7 @@ class BeginChoice(RequestChoice, Action, ABC):
             named = [n for n in numbers_in(text) if n in ids] if not typed_payload(text) else []
             return named[0] if named else (ids[0] if len(ids) == 1 else None)
 
-        chosen = store.read(work)
+        chosen = await store.read(work)
         events = [SlotSet("request_choice", str(chosen) if chosen else None)]
         return events + [SlotSet(slot, None) for slot in self.extra_slots] + self.more_events(tracker)
 
@@ -157,7 +157,7 @@ class ValidateChoice(RequestChoice, FormValidationAction, ABC):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         # Nothing to choose from: the form ends at once and the final action says so.
-        has_any = store.read(lambda session: bool(self.candidates(session, tracker)))
+        has_any = await store.read(lambda session: bool(self.candidates(session, tracker)))
         return domain_slots if has_any else []
 
     async def validate_request_choice(
@@ -171,7 +171,7 @@ class ValidateChoice(RequestChoice, FormValidationAction, ABC):
             named = [n for n in numbers_in(str(value or "")) if n in ids]
             return named[0] if named else None
 
-        chosen = store.read(work)
+        chosen = await store.read(work)
         if chosen is None:
             dispatcher.utter_message(text=texts.BAD_CHOICE)
             return {"request_choice": None}
@@ -197,7 +197,7 @@ class ActionAskRequestChoice(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         verb, states, unrated = self.verbs.get(tracker.active_loop_name or "", self.verbs["cancel_form"])
-        rows = store.read(
+        rows = await store.read(
             lambda session: [
                 (r.id, what(r)) for r in own_requests(session, tracker.sender_id, states, unrated=unrated) or []
             ]
@@ -230,7 +230,7 @@ class ActionAskCancelConfirmed(Action):
         return "action_ask_cancel_confirmed"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        subject = store.read(lambda session: what(r) if (r := chosen_request(session, tracker)) else "")
+        subject = await store.read(lambda session: what(r) if (r := chosen_request(session, tracker)) else "")
         dispatcher.utter_message(
             text=texts.ASK_CANCEL_CONFIRM.format(id=tracker.get_slot("request_choice"), what=subject),
             buttons=[button(texts.BUTTON_YES_CANCEL, "/affirm"), button(texts.BUTTON_NO_CANCEL, "/deny")],
@@ -238,7 +238,7 @@ class ActionAskCancelConfirmed(Action):
         return []
 
 
-def _act(dispatcher: CollectingDispatcher, tracker: Tracker, fn) -> None:
+async def _act(dispatcher: CollectingDispatcher, tracker: Tracker, fn) -> None:
     """Run a lifecycle call on the chosen request as the sender; the outbox tells the
     resident on success, a refusal is said here."""
 
@@ -247,7 +247,7 @@ def _act(dispatcher: CollectingDispatcher, tracker: Tracker, fn) -> None:
         fn(session, actor, int(tracker.get_slot("request_choice")))
 
     try:
-        store.write(work)
+        await store.write(work)
     except DomainError as exc:
         dispatcher.utter_message(text=exc.message)
         return
@@ -263,7 +263,7 @@ class ActionCancelRequest(Action):
         if not choice:
             dispatcher.utter_message(text=texts.NONE_TO_CANCEL)
         elif tracker.get_slot("cancel_confirmed") is True:
-            _act(dispatcher, tracker, lambda s, actor, rid: lifecycle.cancel(s, actor, rid, texts.VERB_CANCEL))
+            await _act(dispatcher, tracker, lambda s, actor, rid: lifecycle.cancel(s, actor, rid, texts.VERB_CANCEL))
         else:
             dispatcher.utter_message(text=texts.NOT_CANCELLED.format(id=choice))
         return [SlotSet("request_choice", None), SlotSet("cancel_confirmed", None)]
@@ -294,7 +294,7 @@ class ActionUrgeRequest(Action):
         if not tracker.get_slot("request_choice"):
             dispatcher.utter_message(text=texts.NONE_TO_URGE)
         else:
-            _act(dispatcher, tracker, lifecycle.urge)
+            await _act(dispatcher, tracker, lifecycle.urge)
         return [SlotSet("request_choice", None)]
 
 
@@ -352,7 +352,7 @@ class ActionAskScore(Action):
         return "action_ask_score"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        subject = store.read(lambda session: what(r) if (r := chosen_request(session, tracker)) else "")
+        subject = await store.read(lambda session: what(r) if (r := chosen_request(session, tracker)) else "")
         buttons = [button(texts.STARS.format(n=n), "/rate_service", score=str(n)) for n in range(5, 0, -1)]
         dispatcher.utter_message(
             text=texts.ASK_SCORE.format(id=tracker.get_slot("request_choice"), what=subject), buttons=buttons
@@ -370,7 +370,7 @@ class ActionRateRequest(Action):
         else:
             score = parse_score(tracker.get_slot("score"))
             comment = tracker.get_slot("rate_comment") or ""
-            _act(dispatcher, tracker, lambda s, actor, rid: lifecycle.rate(s, actor, rid, score, comment))
+            await _act(dispatcher, tracker, lambda s, actor, rid: lifecycle.rate(s, actor, rid, score, comment))
         return [SlotSet("request_choice", None), SlotSet("score", None), SlotSet("rate_comment", None)]
 
 
@@ -391,7 +391,7 @@ class ActionComplain(Action):
             lifecycle.complain(session, actor, "" if typed_payload(text) else text)
             return True
 
-        if not store.write(work):
+        if not await store.write(work):
             dispatcher.utter_message(text=texts.NOT_REGISTERED)
         else:
             dispatcher.utter_message(text=texts.COMPLAINT_RECEIVED)

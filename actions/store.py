@@ -1,7 +1,14 @@
 """The action server's door to `community/`: one engine per process, one short transaction
 per call, and the resident looked up from the conversation's sender (the Telegram user
-id the bot relays), never from anything the message claims."""
+id the bot relays), never from anything the message claims.
 
+`read` and `write` are awaited: the synchronous database work runs in a worker thread
+(`asyncio.to_thread`), so one action waiting on the database (SQLite's write lock, a slow
+query) does not stall every other conversation on the action server's event loop. `read`
+is a deferred transaction (never waits for a writer on SQLite), `write` takes the write lock
+at BEGIN (community/db.py)."""
+
+import asyncio
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar
@@ -44,11 +51,19 @@ def resident_actor(session: Session, sender_id: str | None) -> Actor | None:
     return actor
 
 
-def read(fn: Callable[[Session], T]) -> T:
+def _read(fn: Callable[[Session], T]) -> T:
     with factory()() as session:
         return fn(session)
 
 
-def write(fn: Callable[[Session], T]) -> T:
+def _write(fn: Callable[[Session], T]) -> T:
     with factory()() as session, session.begin():
         return fn(session)
+
+
+async def read(fn: Callable[[Session], T]) -> T:
+    return await asyncio.to_thread(_read, fn)
+
+
+async def write(fn: Callable[[Session], T]) -> T:
+    return await asyncio.to_thread(_write, fn)

@@ -621,3 +621,45 @@ async def test_a_misunderstood_problem_that_names_a_service_starts_the_order(wor
         ),
     )
     assert [m["response"] for m in messages] == ["utter_default"] and events == []  # a typed payload starts nothing
+
+
+@pytest.mark.anyio
+async def test_an_action_waiting_on_the_database_does_not_block_other_conversations(db, world, monkeypatch):
+    """An urge waits on the request's row lock (held by another transaction, as a claim would);
+    meanwhile another resident's action runs to the end on the same event loop. Before, the
+    action server called the database synchronously inside `async def run`: the loop stalled
+    until the lock was released, and every conversation waited with it."""
+    import asyncio
+    import threading
+
+    rid = submit_service(db, "王奶奶")
+    entered = threading.Event()
+    original = store._write
+
+    def noting_write(fn):
+        entered.set()
+        return original(fn)
+
+    monkeypatch.setattr(store, "_write", noting_write)
+    blocker = db.factory()
+    blocker.begin()
+    blocker.scalar(select(Request).where(Request.id == rid).with_for_update())  # SQLite: the write lock too
+    slots = {"request_choice": str(rid)}
+    try:
+        urge = asyncio.ensure_future(
+            run(manage.ActionUrgeRequest(), tracker(world["wang"], "催一下", intent="urge", slots=slots))
+        )
+        assert await asyncio.to_thread(entered.wait, 30)
+        t = tracker(
+            world["chen"], "我要预约理发", intent="order_service", entities=[{"entity": "service", "value": "理发"}]
+        )
+        _, events = await run(forms.ActionBeginService(), t)
+        assert slot_values(events)["request_kind"] == "service"
+        assert not urge.done()  # still waiting for the lock we hold
+    finally:
+        blocker.commit()
+        blocker.close()
+    messages, _ = await asyncio.wait_for(urge, timeout=60)
+    assert messages[0]["custom"] == forms.OUTBOX_SPEAKS
+    with db.factory() as s:
+        assert s.scalar(select(func.count(Event.id)).where(Event.action == "urge")) == 1

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from telegram import Chat, Message, Update
 
@@ -67,11 +68,28 @@ async def through_the_processor(app, update_) -> None:
 
 @contextlib.contextmanager
 def database_away(db):
-    """(factory, cut, restore) on `db`: cut() makes the database stop answering, SQLite locked
-    by another connection (this factory waits 1 s, not 30), PostgreSQL behind a cut TCP cutter."""
+    """(factory, cut, restore) on `db`: cut() makes the database stop answering, PostgreSQL
+    behind a cut TCP cutter; SQLite write-locked by another connection (this factory waits 1 s,
+    not 30) and, since WAL readers do not wait for a writer (community/db.py), this factory's
+    reads failing as a locked database's do."""
     if db.backend == "sqlite":
         lock = sqlite3.connect(make_url(db.url).database, isolation_level=None)
-        yield quick_factory(db.factory), lambda: lock.execute("BEGIN EXCLUSIVE"), lambda: lock.execute("ROLLBACK")
+        factory, away = quick_factory(db.factory), threading.Event()
+
+        @event.listens_for(factory.kw["bind"], "before_cursor_execute")
+        def _locked(*_args) -> None:
+            if away.is_set():
+                raise sqlite3.OperationalError("database is locked")
+
+        def cut() -> None:
+            lock.execute("BEGIN EXCLUSIVE")
+            away.set()
+
+        def restore() -> None:
+            away.clear()
+            lock.execute("ROLLBACK")
+
+        yield factory, cut, restore
         lock.close()
     else:
         with TcpCutter("127.0.0.1", make_url(db.url).port or 5432) as cutter:

@@ -220,23 +220,30 @@ async def test_a_database_outage_loses_and_doubles_nothing(db_url, community, em
                         await client.wait_for(who.id, lambda m: m.text == texts.BUSY)
                     await asyncio.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - started)))
                 for who in residents:
-                    for n in range(1, 4):
-                        await client.wait_for(
-                            who.id, lambda m, n=n, who=who: m.text == f"回声：{who.first_name}的第{n}句"
-                        )
+                    last = f"回声：{who.first_name}的第3句"
+                    await client.until(
+                        lambda who=who, last=last: _has(client, who.id, last), what=f"{who.first_name}'s answers"
+                    )
                     await client.send_text(who, who.id, "好了吗")
-                    await client.wait_for(who.id, lambda m: m.text == "回声：好了吗")
+                    await client.until(lambda who=who: _has(client, who.id, "回声：好了吗"), what="the last answer")
             finally:
                 bot.stop()
             for who in residents:
                 said = [m.text for m in await client.updates_for(who.id)]
-                assert said == [
+                # SQLite's WAL readers do not wait for the lock holder (community/db.py): a message
+                # that needs only reads may be answered before the "系统繁忙" its inbox write brings.
+                assert said.count(texts.BUSY) == 1
+                assert (said if not sqlite else [t for t in said if t != texts.BUSY]) == [
                     "回声：你好",
-                    texts.BUSY,
+                    *([] if sqlite else [texts.BUSY]),
                     *(f"回声：{who.first_name}的第{n}句" for n in range(1, 4)),
                     "回声：好了吗",
                 ]
     assert "Traceback" not in _handler_logs(bot.output())
+
+
+async def _has(client, chat_id: int, text: str) -> bool:
+    return any(m.text == text for m in await client.updates_for(chat_id))
 
 
 def _handler_logs(output: str) -> str:
