@@ -33,7 +33,7 @@ from bot.linking import LINK_PREFIX, LinkHandlers
 from bot.persistence import DatabasePersistence
 from bot.poll_lease import DatabaseStore, PollLease, RedisStore
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
-from bot.rasa import RasaRelay, wait_until_ready
+from bot.rasa import RasaRelay
 from bot.ratelimit import TelegramRateLimiter, make_limiter
 from bot.resident import ResidentHandlers
 from bot.scheduler import FollowUpScheduler
@@ -183,6 +183,12 @@ async def _start_background(app: Application) -> None:
     sender: OutboxSender = app.bot_data["sender"]
     idle = app.bot_data["settings"].outbox_idle_seconds
     app.bot_data.update(stop=stop, scheduler=scheduler, sender_task=asyncio.create_task(sender.run(stop, idle)))
+    settings: BotSettings = app.bot_data["settings"]
+    relay: RasaRelay | None = app.bot_data.get("relay")
+    if relay is not None and settings.rasa_url:  # take messages now; Rasa once it has loaded (bot/rasa.py)
+        app.bot_data["rasa_watch"] = await relay.watch(
+            settings.action_server_url, warn_after=settings.ready_timeout_seconds
+        )
     # Only one process per token polls (bot/poll_lease.py): wait for the lease first. PTB
     # starts polling once this returns.
     lease: PollLease | None = app.bot_data["poll_lease"]
@@ -219,6 +225,8 @@ async def _stop_background(app: Application) -> None:
         app.bot_data["draft_expiry"].cancel()
     if "lease_keeper" in app.bot_data:
         await app.bot_data["lease_keeper"]
+    if app.bot_data.get("rasa_watch") is not None:
+        app.bot_data["rasa_watch"].cancel()
     app.bot_data["inbox"].close()
     await app.bot_data["sender_task"]
     await asyncio.to_thread(app.bot_data["scheduler"].shutdown)
@@ -227,9 +235,8 @@ async def _stop_background(app: Application) -> None:
 
 
 def run(settings: BotSettings) -> None:
-    """Polling by default; webhook mode when WEBHOOK_URL is set. Waits for Rasa first."""
-    if settings.rasa_url:
-        asyncio.run(wait_until_ready(settings.rasa_url, settings.action_server_url, settings.ready_timeout_seconds))
+    """Polling by default; webhook mode when WEBHOOK_URL is set. Takes messages at once; the
+    guided order answers until Rasa has loaded its model (RasaRelay.watch)."""
     app = build_application(settings)
     if not settings.webhook_url:
         app.run_polling()

@@ -38,9 +38,10 @@ class BotSettings(BaseSettings):
     # Empty: no Rasa, residents use the guided order only.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 10.0
-    # The Rasa action server, checked (GET /health) before the bot takes messages. "" skips it.
+    # The Rasa action server, checked (GET /health) before Rasa answers residents. "" skips it.
     action_server_url: str = "http://127.0.0.1:5055"
-    # How long `python -m bot` waits for Rasa's model to load and the action server to answer.
+    # The bot takes messages at once and uses the guided order until Rasa has loaded its model
+    # and the action server answers; after this long without them it logs a warning (and keeps trying).
     ready_timeout_seconds: float = 600.0
     # Polling by default. Set WEBHOOK_URL (the public https URL Telegram calls) for webhook
     # mode; the bot then listens on WEBHOOK_LISTEN:WEBHOOK_PORT behind your reverse proxy.

@@ -9,11 +9,27 @@ Telegram's share-contact keyboard.
 
 If Rasa does not answer within the timeout, `forward` returns False and the caller falls
 back to the guided order (bot/resident.py), keeping what the resident typed.
+
+Several Rasa servers (RASA_URL="http://127.0.0.1:5005,http://127.0.0.1:5006"), Rasa's way:
+they share one SQL tracker store and a Redis lock store (endpoints.cluster.yml), so any of
+them can take any conversation and one conversation is never processed by two at once. The
+relay sends each resident to one server chosen by a hash of their Telegram id (the
+conversation stays warm in that server's tracker cache) and moves on to the next one when
+that server cannot be reached (connection refused: the message never arrived, so trying
+another cannot process it twice). A timeout does not move on: that server may be working on
+it, and the resident gets the guided order as with one server.
+
+At start the bot does not wait for Rasa (loading its model takes most of a minute on two
+cores): `watch` probes Rasa and the action server in the background, `forward` answers
+False at once until both are ready (residents get the guided order meanwhile), and the
+relay switches to Rasa when they are, without a restart.
 """
 
 import asyncio
 import logging
+import math
 import time
+import zlib
 from collections.abc import Callable
 
 import httpx
@@ -39,16 +55,41 @@ class RasaRelay:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.factory = factory
-        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        self.urls = split_urls(base_url)
+        self.clients = [httpx.AsyncClient(base_url=u, timeout=timeout, transport=transport) for u in self.urls]
+        self.client = self.clients[0]
         # Rasa's actions write notifications (已收到, 已取消 …) to the outbox in another
         # process: build_application sets this to wake the sender after every answer.
         self.on_reply: Callable[[], None] = lambda: None
         # bot.handoff.HandoffHandlers (set by build_application): the 找人工 button under
         # replies the assistant did not understand, and the handoff the dialogue asks for.
         self.handoff = None
+        self.ready = True  # False while `watch` waits for Rasa to load
+
+    async def watch(self, action_url: str, interval: float = 1.0, warn_after: float = 600.0) -> asyncio.Task | None:
+        """Probe once; if Rasa (or the action server) is not ready yet, mark the relay not
+        ready and return the background task that flips it back once both answer."""
+        rasa_url = ",".join(self.urls)
+        if await wait_until_ready(rasa_url, action_url, timeout=0, interval=interval, quiet=True):
+            self.ready = True
+            return None
+        self.ready = False
+        log.info("taking messages now; the guided order answers until Rasa is ready")
+
+        async def wait() -> None:
+            started = time.monotonic()
+            if not await wait_until_ready(rasa_url, action_url, warn_after, interval):
+                await wait_until_ready(rasa_url, action_url, math.inf, interval)
+            self.ready = True
+            log.info("Rasa is answering residents now (%.0f s after start)", time.monotonic() - started)
+
+        return asyncio.create_task(wait(), name="rasa-readiness")
 
     async def forward(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None) -> bool:
-        """Send the resident's message to Rasa and show the replies; False if Rasa failed."""
+        """Send the resident's message to Rasa and show the replies; False if Rasa failed
+        (or is still loading its model)."""
+        if not self.ready:
+            return False
         user = update.effective_user
         body = {
             "sender": str(user.id),
@@ -64,12 +105,19 @@ class RasaRelay:
                 "now": clock.to_local(clock.now()).isoformat(),
             },
         }
-        try:
-            response = await self.client.post("/webhooks/rest/webhook", json=body)
-            response.raise_for_status()
-            replies = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("Rasa unavailable: %s", exc)
+        replies = None
+        for client in self.servers_for(user.id):
+            try:
+                response = await client.post("/webhooks/rest/webhook", json=body)
+                response.raise_for_status()
+                replies = response.json()
+                break
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # never reached it: the next one
+                log.warning("Rasa at %s unreachable (%s); trying the next", client.base_url, exc)
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("Rasa unavailable: %s", exc)
+                return False
+        if replies is None:
             return False
         if not replies:
             return False  # Rasa said nothing: better the guided menu than silence
@@ -139,28 +187,45 @@ class RasaRelay:
             s.flush()
             return [r.id for r in rows]
 
+    def servers_for(self, telegram_id: int) -> list[httpx.AsyncClient]:
+        """The resident's own server first (a stable hash of their id), then the others."""
+        first = zlib.crc32(str(telegram_id).encode()) % len(self.clients)
+        return self.clients[first:] + self.clients[:first]
+
     async def close(self) -> None:
-        await self.client.aclose()
+        for client in self.clients:
+            await client.aclose()
 
 
-async def wait_until_ready(rasa_url: str, action_url: str, timeout: float, interval: float = 2.0) -> bool:
-    """Before the bot takes messages: wait until Rasa has loaded its model and the action
-    server answers. False after `timeout` (the bot then starts anyway: residents get the
-    guided menu until Rasa is up, which beats no bot at all)."""
-    checks = {name: url for name, url in (("Rasa", rasa_url), ("action server", action_url)) if url}
+def split_urls(value: str) -> list[str]:
+    """RASA_URL / ACTION_SERVER_URL: one URL, or several separated by commas."""
+    return [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
+
+
+async def wait_until_ready(
+    rasa_url: str, action_url: str, timeout: float, interval: float = 2.0, quiet: bool = False
+) -> bool:
+    """Wait until Rasa has loaded its model and the action server answers; False after
+    `timeout` (0: probe once). The bot itself does not wait (RasaRelay.watch); tests and the
+    launcher do."""
+    checks = {name: split_urls(urls) for name, urls in (("Rasa", rasa_url), ("action server", action_url)) if urls}
     deadline, last_report = time.monotonic() + timeout, 0.0
     async with httpx.AsyncClient(timeout=5.0) as client:
         while checks:
-            for name, url in list(checks.items()):
-                if await _ready(client, name, url.rstrip("/")):
-                    log.info("%s is ready (%s)", name, url)
-                    del checks[name]
+            for name, urls in list(checks.items()):  # one of several is enough to answer
+                for url in urls:
+                    if await _ready(client, name, url):
+                        log.info("%s is ready (%s)", name, url)
+                        del checks[name]
+                        break
             if not checks:
                 break
             now = time.monotonic()
             if now >= deadline:
+                if quiet:
+                    return False
                 log.warning(
-                    "%s not ready after %.0f s; starting anyway (guided menu until then)", " and ".join(checks), timeout
+                    "%s not ready after %.0f s (the guided order answers until then)", " and ".join(checks), timeout
                 )
                 return False
             if now - last_report >= 10:

@@ -5,7 +5,7 @@ terminal chat, and the day's chart.
 - `sim.stack`: starts the emulator and, with honcho (Procfile.offline), Rasa, the action
   server and the bot; waits until they are ready; stops every process group it started.
 - `sim.ready`: probes for the launcher's progress line (Rasa model loaded, action server
-  healthy); the bot process waits itself (bot.rasa.wait_until_ready).
+  healthy); the bot process does not wait (bot.rasa.RasaRelay.watch: guided order until then).
 - `sim.emulated_bot`: `python -m bot` with the emulator's request adapter.
 - `sim.hub`: one poller of the emulator's history feeding the transcript and each user.
 - `sim.day`: the scripted day; `sim.chat`: talk to the bot yourself; `sim.chart`: the PNG.

@@ -4,7 +4,6 @@ emulator. The same application, sender and scheduler; only the request class dif
 from the environment as for `python -m bot` (TELEGRAM_BASE_URL = the emulator's .../bot).
 Prints READY_LINE once polling has started, for the launcher."""
 
-import asyncio
 import logging
 
 from bot.__main__ import main as bot_main
@@ -20,7 +19,6 @@ def main() -> None:
     from bot.app import build_application
     from bot.config import BotSettings
     from bot.logsafe import protect_logs
-    from bot.rasa import wait_until_ready
     from sim.emulator import EmulatorRequest
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -32,8 +30,6 @@ def main() -> None:
         bot_main()  # prints the named setting and exits 2
         sys.exit(2)
     protect_logs(settings.telegram_bot_token, settings.webhook_secret)
-    if settings.rasa_url:  # as `python -m bot` does: take no message before Rasa can answer it
-        asyncio.run(wait_until_ready(settings.rasa_url, settings.action_server_url, settings.ready_timeout_seconds))
     app = build_application(settings, request=EmulatorRequest())
     start_background = app.post_init
 

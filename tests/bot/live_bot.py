@@ -105,11 +105,17 @@ class BotProcess:
 
 class RasaStub:
     """Rasa's REST channel as the bot sees it: answers 回声：<message>, or holds every answer
-    while `hold` is set (a Rasa that is thinking). `received` lists the messages it got."""
+    while `hold` is set (a Rasa that is thinking). `received` lists the messages it got. While
+    `loading` is set it answers 503 to everything, as a Rasa still loading its model does not
+    answer (GET /status has no model_file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, loading: bool = False) -> None:
         self.received: list[tuple[str, str]] = []  # (sender, message)
+        self.refused = 0  # messages posted while loading
         self.hold = threading.Event()
+        self.loading = threading.Event()
+        if loading:
+            self.loading.set()
         self._released = threading.Event()
         stub = self
 
@@ -125,10 +131,21 @@ class RasaStub:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _loading(self) -> bool:
+                if stub.loading.is_set():
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                return stub.loading.is_set()
+
             def do_GET(self) -> None:
-                self._json({"model_file": "stub.tar.gz"})
+                if not self._loading():
+                    self._json({"model_file": "stub.tar.gz"})
 
             def do_POST(self) -> None:
+                if self._loading():
+                    stub.refused += 1
+                    return
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 stub.received.append((body["sender"], body["message"]))
                 if stub.hold.is_set():
