@@ -14,22 +14,9 @@ from rasa_sdk import Action
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 
 from actions.forms import reset_request_slots
+from actions.markers import HANDOFF_OFFER, HANDOFF_START, NOT_UNDERSTOOD, not_understood, offer_human
 
-# The markers bot/handoff.py reads (keys of a `custom` message in the REST channel's answer).
-HANDOFF_START = {"nuanxin": "handoff", "how": "asked"}
-HANDOFF_OFFER = {"nuanxin": "offer_human"}
-NOT_UNDERSTOOD = {"nuanxin": "not_understood"}
-
-
-def offer_human(dispatcher) -> None:
-    """After a message of your own: the bot puts a 找人工 button under it."""
-    dispatcher.utter_message(json_message=HANDOFF_OFFER)
-
-
-def not_understood(dispatcher) -> None:
-    """After a message saying the assistant did not understand: the bot adds the 找人工
-    button and, after two in a row, offers a person itself."""
-    dispatcher.utter_message(json_message=NOT_UNDERSTOOD)
+__all__ = ["HANDOFF_OFFER", "HANDOFF_START", "NOT_UNDERSTOOD", "not_understood", "offer_human"]
 
 
 class ActionRequestHuman(Action):
@@ -38,8 +25,6 @@ class ActionRequestHuman(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         dispatcher.utter_message(json_message=HANDOFF_START)
-        if tracker.active_loop_name is None:
-            return []
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),

@@ -20,9 +20,11 @@ RASA="${RASA_VENV:-$ROOT/.venv-rasa}/bin/rasa"
 MODEL_DIR="$ROOT/models"
 MODEL="$MODEL_DIR/nuanxin.tar.gz"
 STAMP="$MODEL_DIR/nuanxin.inputs.sha256"
-# Rasa's training files are the YAML files directly in data/ (data/community/ holds the
-# community's CSVs, which are not Rasa data).
-DATA=(data/*.yml)
+# Rasa's training files are the YAML files directly in data/ and in data/nlu/ (one file per
+# part of the assistant; data/community/ holds the community's CSVs, which are not Rasa data).
+shopt -s nullglob
+DATA=(data/*.yml data/nlu/*.yml)
+shopt -u nullglob
 
 fingerprint() {
   { sha256sum config.yml domain.yml "${DATA[@]}" requirements-rasa.txt community/address.py

@@ -12,7 +12,7 @@ import pytest
 from tests.live import RASA, ROOT, require_model
 
 QUIET = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-DATA = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "data").glob("*.yml"))
+DATA = sorted(str(p.relative_to(ROOT)) for pattern in ("*.yml", "nlu/*.yml") for p in (ROOT / "data").glob(pattern))
 
 
 def rasa(*args: str) -> subprocess.CompletedProcess:
