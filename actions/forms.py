@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
 from actions import store, texts
+from actions.markers import offer_human
 from community import clock, lifecycle, routing
 from community.errors import AddressQuestion, DomainError, InvalidInput
 from community.lifecycle import NewRequest
@@ -36,6 +37,26 @@ BOOK_AHEAD_DAYS = 60
 _GENERIC = re.compile(
     r"我|想|要|许|个|一个|心愿|微心愿|预约|服务|便民|帮|忙|下单|点单|请|一下|的|了|吧|呢|啊|你好|您好|[，。！？,.!? ]"
 )
+# At the read-back: typed words that stop without submitting (the 不提交了 button's own words
+# and how residents say it), and 修改<field> (the per-field buttons, or typed) that asks that
+# one question again.
+STOP_TYPED = re.compile(
+    r"(?:我|那|那就|还是)?(?:不提交了?|算了(?:吧)?(?:不要了)?|不要了|不填了|不用了|不弄了|不办了|先不(?:提交|要|弄|填)了?"
+    r"|别提交了?|取消(?:吧|了)?|不预约了|不许了)(?:吧|啊|呀|哈)?"
+)
+CHANGE_FIELD = re.compile(r"(?:我要|我想)?(?:修改|改|换)(?:一下)?(?:个)?(地址|时间|电话|手机号?|说明|内容|描述|心愿)")
+FIELD_SLOTS = {
+    "地址": "address",
+    "时间": "preferred_time",
+    "电话": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "说明": "description",
+    "内容": "description",
+    "描述": "description",
+    "心愿": "item",
+}
+_PUNCTUATION = re.compile(r"[\s，。！？、,.!?~～…]+")
 # Handed back to the bot instead of text when the outbox carries the real message (the
 # notification written in the same transaction); the bot shows nothing for it.
 OUTBOX_SPEAKS = {"nuanxin": "outbox"}
@@ -217,6 +238,22 @@ class ValidateRequestForm(FormValidationAction, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """At the read-back, before the slots: a typed stop ends the form without submitting
+        (action_submit_request sees no confirmation), and 修改地址/时间/电话/说明 clears that
+        slot so the form asks it again and then reads everything back."""
+        if tracker.get_slot("requested_slot") == "confirmed":
+            said = _PUNCTUATION.sub("", normalize_text(tracker.latest_message.get("text") or ""))
+            if STOP_TYPED.fullmatch(said):
+                return [SlotSet("confirmed", None), SlotSet("requested_slot", None)]
+            change = CHANGE_FIELD.fullmatch(said)
+            slot = FIELD_SLOTS.get(change.group(1)) if change else None
+            if slot is not None and slot in (
+                domain.get("forms", {}).get(self.form_name(), {}).get("required_slots") or []
+            ):
+                return [SlotSet(slot, None), SlotSet("confirmed", None)]
+        return await super().run(dispatcher, tracker, domain)
+
     def _refuse(
         self,
         slot: str,
@@ -271,7 +308,10 @@ class ValidateRequestForm(FormValidationAction, ABC):
 
         name = await store.read(work)
         if name is None:
-            return self._refuse("service", tracker, dispatcher, texts.UNKNOWN_SERVICE.format(name=text[:20]))
+            refused = self._refuse("service", tracker, dispatcher, texts.UNKNOWN_SERVICE.format(name=text[:20]))
+            if tracker.get_slot("requested_slot") in (None, "service", "confirmed"):
+                offer_human(dispatcher)  # not a dead end: a person can arrange what the menu lacks
+            return refused
         extra = self._fill_description(tracker, text) if len(text) > len(name) + 2 else {}
         return {"service": name, **extra}
 
@@ -450,13 +490,21 @@ class ActionAskConfirmed(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
         confirm, stop = button(texts.BUTTON_CONFIRM, "/affirm"), button(texts.BUTTON_STOP, "/cancel_request")
+        fields = [button(title, title) for title in change_buttons(tracker)]  # plain text: 修改地址 …
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
-            dispatcher.utter_message(text=texts.WHAT_TO_CHANGE, buttons=[confirm, stop])
+            dispatcher.utter_message(text=texts.WHAT_TO_CHANGE, buttons=[*fields, confirm, stop])
         else:
             dispatcher.utter_message(
-                text=summary(tracker), buttons=[confirm, button(texts.BUTTON_CHANGE, "/deny"), stop]
+                text=summary(tracker), buttons=[confirm, button(texts.BUTTON_CHANGE, "/deny"), stop, *fields]
             )
         return []
+
+
+def change_buttons(tracker: Tracker) -> list[str]:
+    """The per-field 修改 buttons of the read-back (a 70-year-old need not type what to change)."""
+    if tracker.get_slot("request_kind") == RequestKind.WISH.value:
+        return [texts.CHANGE_ADDRESS, texts.CHANGE_PHONE, texts.CHANGE_DESCRIPTION]
+    return [texts.CHANGE_ADDRESS, texts.CHANGE_TIME, texts.CHANGE_PHONE, texts.CHANGE_DESCRIPTION]
 
 
 def reset_request_slots() -> list[EventType]:
@@ -471,6 +519,9 @@ class ActionSubmitRequest(Action):
         return "action_submit_request"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        if tracker.get_slot("confirmed") is not True:  # stopped at the read-back (typed 不提交了)
+            dispatcher.utter_message(text=texts.STOPPED)
+            return reset_request_slots()
         kind = RequestKind(tracker.get_slot("request_kind") or RequestKind.SERVICE.value)
         when = parse_time(tracker.get_slot("preferred_time"))
         new = NewRequest(
@@ -480,6 +531,7 @@ class ActionSubmitRequest(Action):
             item=tracker.get_slot("item") if kind == RequestKind.WISH else None,
             address=tracker.get_slot("address"),
             preferred_time=when if isinstance(when, datetime) else None,
+            asap=when == ASAP,
             phone=tracker.get_slot("phone"),
         )
 

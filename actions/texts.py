@@ -32,6 +32,11 @@ SUMMARY_TAIL = "\n没问题请点“确认提交”；要改哪里直接告诉�
 BUTTON_CONFIRM = "确认提交"
 BUTTON_CHANGE = "修改"
 BUTTON_STOP = "不提交了"
+# Per-field 修改 buttons at the read-back; their words are what actions/forms.py CHANGE_FIELD reads.
+CHANGE_ADDRESS = "修改地址"
+CHANGE_TIME = "修改时间"
+CHANGE_PHONE = "修改电话"
+CHANGE_DESCRIPTION = "修改说明"
 WHAT_TO_CHANGE = "好的，请直接告诉我要改的内容，例如：“地址是5号楼1单元301”“时间改成明天下午”“电话13812345678”。改好后我再给您核对一遍。"
 
 # --- validation ----------------------------------------------------------------------------
@@ -39,7 +44,9 @@ BAD_ITEM = "心愿请用一句简短的话说明，比如“一台轮椅”“�
 BAD_TIME = "这个时间我没看懂，请点按钮，或者说“明天上午”“周六下午三点”。"
 TIME_IN_PAST = "这个时间已经过去了，请换一个时间。"
 TIME_TOO_FAR = "只能预约两个月以内的时间，请换一个近一点的时间。"
-UNKNOWN_SERVICE = "没有找到“{name}”这项服务，请从下面选一个。"
+UNKNOWN_SERVICE = (
+    "“{name}”不在服务清单里。可以从下面选一项服务；也可以点“找人工”，请社区工作人员帮您安排，或者说“许个心愿”。"
+)
 
 # --- results ---------------------------------------------------------------------------------
 SUBMITTED_WISH = "已提交您的微心愿（编号 {id}）。社区审核后会发布给志愿者，有进展我会告诉您。"

@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import speech, texts
+from bot import chinese, speech, texts
 from bot.keyboards import decode
 from community import handoff
 from community.actors import actor_for_telegram
@@ -154,6 +154,7 @@ class HandoffHandlers:
             text = (texts.HO_ALREADY_QUEUED if existing else texts.HO_QUEUED).format(when=opens_at)
         else:
             text = texts.HO_NOBODY
+        text = chinese.for_reader(context.user_data, text)
         await update.effective_message.reply_text(text, reply_markup=end_keyboard(handoff_id))
 
     # --- buttons ----------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import chinese, texts
 from bot.handoff import human_button, remember
 from community import clock
 from community.models import ButtonPayload
@@ -127,8 +127,11 @@ class RasaRelay:
         shown = [r for r in replies if isinstance(r, dict) and (r.get("text") or (r.get("custom") or {}).get("text"))]
         with_human = self.handoff is not None and bool(markers & {"not_understood", "offer_human"})
         remember(context, "resident", body["message"])
+        chinese.note(context.user_data, body["message"])
         for reply in replies:
-            await self._show(update, reply, human=with_human and bool(shown) and reply is shown[-1])
+            await self._show(
+                update, reply, human=with_human and bool(shown) and reply is shown[-1], user_data=context.user_data
+            )
             if reply in shown:
                 remember(context, "assistant", reply.get("text") or reply["custom"]["text"])
         self.on_reply()
@@ -154,11 +157,12 @@ class RasaRelay:
         if not await self.forward(update, context, text=payload):
             await query.message.reply_text(texts.RES_FALLBACK)
 
-    async def _show(self, update: Update, reply: dict, human: bool = False) -> None:
+    async def _show(self, update: Update, reply: dict, human: bool = False, user_data: dict | None = None) -> None:
         custom = reply.get("custom") or {}
         text = reply.get("text") or custom.get("text")
         if not text:
             return
+        text = chinese.for_reader(user_data, text)  # a resident writing Traditional reads Traditional
         if custom.get("request_contact"):
             keyboard = ReplyKeyboardMarkup(
                 [[KeyboardButton(texts.RES_SHARE_PHONE, request_contact=True)]],
@@ -172,7 +176,8 @@ class RasaRelay:
         if buttons:
             ids = await asyncio.to_thread(self._store, update.effective_user.id, [b["payload"] for b in buttons])
             rows = [
-                InlineKeyboardButton(b["title"], callback_data=f"rasa:{i}") for b, i in zip(buttons, ids, strict=True)
+                InlineKeyboardButton(chinese.for_reader(user_data, b["title"]), callback_data=f"rasa:{i}")
+                for b, i in zip(buttons, ids, strict=True)
             ]
             markup = InlineKeyboardMarkup([rows[i : i + 2] for i in range(0, len(rows), 2)])
         if human:  # the way to a person, under every reply the assistant did not understand

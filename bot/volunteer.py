@@ -255,7 +255,7 @@ class VolunteerHandlers:
             resident=resident.name,
             phone=r.contact_phone or resident.phone or "—",
             address=r.address_text,
-            time=clock.local_text(r.preferred_time) if r.preferred_time else core.ANY_TIME,
+            time=clock.local_text(r.preferred_time) if r.preferred_time else core.ASAP if r.asap else core.ANY_TIME,
             due=clock.local_text(r.due_at),
         )
         buttons = [

@@ -173,6 +173,7 @@ class NewRequest:
     item: str | None = None
     address: str | None = None  # free text; the resident's registered address if None
     preferred_time: datetime | None = None  # naive UTC
+    asap: bool = False  # 尽快: shown as such (no preferred time)
     phone: str | None = None
 
 
@@ -406,7 +407,9 @@ def _category_name(req: Request) -> str:
 
 
 def _time_text(req: Request) -> str:
-    return clock.local_text(req.preferred_time) if req.preferred_time else texts.ANY_TIME
+    if req.preferred_time:
+        return clock.local_text(req.preferred_time)
+    return texts.ASAP if req.asap else texts.ANY_TIME
 
 
 def _resident_person(session: Session, req: Request) -> Person:
@@ -651,6 +654,7 @@ def submit(session: Session, actor: Actor, new: NewRequest, *, for_resident_id: 
         team_id=routing.team_for(session, category.id if category else None, grid_id),
         contact_phone=phone,
         preferred_time=new.preferred_time,
+        asap=new.asap and new.preferred_time is None,
         submitted_at=now,
         updated_at=now,
     )

@@ -322,6 +322,8 @@ class Request(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_teams.id"), index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     preferred_time: Mapped[datetime | None] = mapped_column(DateTime)
+    # the resident said 尽快 (as soon as possible): cards say 尽快, not 时间可商量
+    asap: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     priority: Mapped[int] = mapped_column(Integer, default=0)  # 1 = urgent, set by staff
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)

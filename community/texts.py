@@ -203,6 +203,7 @@ CLI_SCOPE_UNKNOWN = "没有找到网格“{grid}”或服务队“{team}”，�
 UNKNOWN = "未填写"
 NO_BUILDING = "待确认楼栋"
 ANY_TIME = "时间可商量"
+ASAP = "尽快"
 WAITED = "{hours} 小时 {minutes} 分钟"
 
 # --- statistics and queues ---

@@ -298,9 +298,11 @@ async def test_read_back_lists_everything_and_change_asks_what(world):
     text = said(messages)
     for part in ("维修", "厨房水管漏水", "3号楼2单元502", "11-24 09:00", "13812345678"):
         assert part in text
-    assert button_titles(messages) == [texts.BUTTON_CONFIRM, texts.BUTTON_CHANGE, texts.BUTTON_STOP]
+    fields = [texts.CHANGE_ADDRESS, texts.CHANGE_TIME, texts.CHANGE_PHONE, texts.CHANGE_DESCRIPTION]
+    assert button_titles(messages) == [texts.BUTTON_CONFIRM, texts.BUTTON_CHANGE, texts.BUTTON_STOP, *fields]
     messages, _ = await run(forms.ActionAskConfirmed(), tracker(world["wang"], "不对", intent="deny", slots=slots))
     assert said(messages) == texts.WHAT_TO_CHANGE
+    assert button_titles(messages) == [*fields, texts.BUTTON_CONFIRM, texts.BUTTON_STOP]
 
 
 def finished_request(db) -> int:
