@@ -41,7 +41,7 @@ from telegram.ext import (
 )
 
 from bot import texts, wizards
-from community import clock, ledger_export, lifecycle, people, queues, recognition, routing
+from community import clock, handoff, ledger_export, lifecycle, people, queues, recognition, routing
 from community import texts as core
 from community.actors import Actor, actor_for_telegram
 from community.errors import (
@@ -544,7 +544,10 @@ class StaffHandlers:
                 if grid is None and team is None:
                     raise InvalidInput(texts.STAFF_STATS_UNKNOWN.format(code=code))
                 grid_id, team_id, title = (grid.id, None, grid.name) if grid else (None, team.id, team.name)
-            return _render_stats(title, compute_stats(s, actor.community_id, grid_id=grid_id, team_id=team_id))
+            rendered = _render_stats(title, compute_stats(s, actor.community_id, grid_id=grid_id, team_id=team_id))
+            if code is None:  # the community's view: residents put through to a person, and how long they waited
+                rendered += "\n" + handoff.stats_text(handoff.stats(s, actor.community_id))
+            return rendered
 
         text = await asyncio.to_thread(self._as_staff, update.effective_user.id, work)
         await update.effective_message.reply_text(text)

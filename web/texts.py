@@ -435,3 +435,18 @@ ORDER_DONE = "已为居民下单。"
 ERR_CONSENT_NEEDED = "请确认居民已同意，才能登记。"
 INVITE_LIMIT = "一次最多生成 {limit} 个邀请链接。"
 ERR_NOT_YOUR_GRID = "这个地址不在您负责的网格内。"
+
+# --- 转人工 (web/handoffs.py) ---
+NAV_HANDOFFS = "转人工"
+HO_TITLE = "转人工：排队和对话中的居民"
+HO_COL_ID = "编号"
+HO_COL_WHO = "居民"
+HO_COL_STATE = "状态"
+HO_COL_WAITED = "已等"
+HO_COL_SAID = "最后一句"
+HO_WAITING = "排队中"
+HO_TALKING = "与{name}对话中"
+HO_MINUTES = "{minutes} 分钟"
+HO_EMPTY = "现在没有排队或对话中的居民。"
+HO_ACTIONS = {"take": "接待（在 Telegram 里对话）", "end": "结束对话"}
+HO_DONE = {"take": "已接待：对话已发到您的 Telegram。", "end": "对话已结束。"}

@@ -384,6 +384,7 @@ def test_stats_match_a_hand_built_scenario(db, world, bot, fake_clock):
             "办结用时中位数：1.5小时（2 件）",  # 60 and 120
             "满意率：50.0%（1/2 件评 4–5 星），目标 95%，未达标",
             "红色预警 0 件 · 超期未完成 0 件 · 差评 1 件 · 待回访 1 件",
+            "转人工 0 次，已接通 0 次，排队中 0 个，对话中 0 个；等待时间中位数 —；代下单 0 个。",
         ]
     )
     grid = bot.say(staff, "/stats g2").last()["text"]
