@@ -1,14 +1,14 @@
 """requests.asap: the resident said 尽快, and cards say 尽快 (not 时间可商量)
 
 Revision ID: 0012_handoff_asap
-Revises: 0011_handoff
+Revises: 0011_delivery
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_handoff_asap"
-down_revision = "0011_handoff"
+down_revision = "0011_delivery"
 branch_labels = None
 depends_on = None
 
