@@ -45,6 +45,7 @@ from community.models import (
     Resident,
     ServiceCategory,
 )
+from community.redaction import redact
 
 S = HandoffState
 OPEN_STATES = (S.WAITING, S.ACTIVE)
@@ -241,6 +242,16 @@ def open_requests(session: Session, person: Person) -> list[Request]:
     )
 
 
+def _is_staff_person(person: Person | None) -> bool:
+    return person is not None and person.staff is not None and person.staff.active
+
+
+def _for(person: Person | None, text: str) -> str:
+    """Phones and door numbers reach staff only (community/redaction.py): a grid leader on
+    call who is not staff reads them masked."""
+    return text if _is_staff_person(person) else redact(text)
+
+
 def _context_text(session: Session, handoff: Handoff, turns: list[tuple[str, str]]) -> str:
     resident = handoff.resident
     lines = [texts.HO_TO_STAFF.format(who=who(session, resident), id=handoff.id)]
@@ -248,7 +259,7 @@ def _context_text(session: Session, handoff: Handoff, turns: list[tuple[str, str
         lines.append(texts.HO_TURNS_HEAD)
         for speaker, said in turns[-TURNS_SHOWN:]:
             label = texts.HO_LABEL_RESIDENT if speaker == "resident" else texts.HO_LABEL_ASSISTANT
-            lines.append(f"{label}：{said[:200]}")
+            lines.append(f"{label}：{_for(handoff.staff, said[:200])}")
     requests = open_requests(session, resident)
     if requests:
         lines.append(texts.HO_OPEN_HEAD)
@@ -256,12 +267,15 @@ def _context_text(session: Session, handoff: Handoff, turns: list[tuple[str, str
             category = req.category.name if req.category else texts.KIND_NAMES[req.kind]
             lines.append(
                 texts.HO_OPEN_LINE.format(
-                    id=req.id, category=category, state=texts.STATE_NAMES[req.state], summary=req.description[:30]
+                    id=req.id,
+                    category=category,
+                    state=texts.STATE_NAMES[req.state],
+                    summary=_for(handoff.staff, req.description[:30]),
                 )
             )
     else:
         lines.append(texts.HO_NO_OPEN)
-    if resident.phone:
+    if resident.phone and _is_staff_person(handoff.staff):
         lines.append(texts.HO_PHONE.format(phone=resident.phone))
     lines.append(texts.HO_HOW_TO_REPLY)
     return "\n".join(lines)
@@ -362,7 +376,7 @@ def _connect(session: Session, handoff: Handoff, staff: Person, turns: list[tupl
                 session,
                 staff,
                 "handoff_message",
-                texts.HO_FROM_RESIDENT.format(name=handoff.resident.name, text=entry["text"]),
+                texts.HO_FROM_RESIDENT.format(name=handoff.resident.name, text=_for(staff, entry["text"])),
             )
 
 
@@ -403,7 +417,7 @@ def from_resident(
             session,
             handoff.staff,
             "handoff_message",
-            texts.HO_FROM_RESIDENT.format(name=handoff.resident.name, text=text[:TEXT_MAX]),
+            texts.HO_FROM_RESIDENT.format(name=handoff.resident.name, text=_for(handoff.staff, text[:TEXT_MAX])),
             reply=True,
         )
     return handoff

@@ -47,6 +47,7 @@ def test_without_a_roster_the_grid_leader_gets_the_conversation_and_messages_go_
         card = outbox_to(s, leader)[-1]
         assert "王奶奶（1号楼" in card.text and "水管又漏了" in card.text and "维修" in card.text
         assert [b["action"] for b in card.buttons[0]] == ["hoend", "hoorder"]
+        assert "电话：" not in card.text  # a grid leader who is not staff gets no phone (redaction rules)
         again = handoff.request(s, resident, "button")  # asking twice opens nothing new
         assert again.existing and again.handoff.id == opened.handoff.id
 
@@ -118,6 +119,8 @@ def test_on_duty_follows_the_roster(db, fake):
         assert handoff.on_duty(s, w.community.id, WEDNESDAY_10 + timedelta(hours=2)) == []  # 12:00: ended
         opened = handoff.request(s, actor_for_person(s, w.residents["王奶奶"].person), "asked")
         assert opened.staff.id == p.id  # the roster wins over the grid leader
+        card = outbox_to(s, p)[-1]
+        assert "电话：" in card.text or not w.residents["王奶奶"].person.phone  # staff see the phone
 
 
 def test_staff_places_an_order_for_the_resident_from_the_conversation_once(db, fake):
