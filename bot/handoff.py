@@ -41,13 +41,13 @@ from telegram.ext import (
 
 from bot import chinese, speech, texts
 from bot.keyboards import decode
-from community import handoff
+from community import handoff, routing
 from community.actors import actor_for_telegram
 from community.errors import AddressQuestion, DomainError
-from community.models import Handoff, HandoffState, Person, ServiceCategory
+from community.models import Building, Handoff, HandoffState, Person, ServiceCategory
 
 log = logging.getLogger(__name__)
-CALLBACKS = r"^(human|hono|hoend|hotake|hoorder|hocat):\d+(:\d+)?$"
+CALLBACKS = r"^(human|hono|hoend|hotake|hoorder|hocat|locok|locno):\d+(:\d+)?$"
 HUMAN_REASONS = {0: "menu", 1: "button", 2: "auto", 3: "offer"}
 TURNS = "handoff_turns"  # user_data: the last turns with the assistant, for the staff member
 MISSES = "handoff_misses"  # user_data: not-understood replies in a row
@@ -95,6 +95,7 @@ class HandoffHandlers:
         # /queue 转人工 (bot/staff.py's /queue hands it over); /waiting for short
         app.add_handler(CommandHandler("waiting", self.queue))
         app.add_handler(MessageHandler(MEDIA & filters.ChatType.PRIVATE, self.on_media))
+        app.add_handler(MessageHandler(filters.LOCATION & filters.ChatType.PRIVATE, self.on_location))
 
     def register_relay(self, app: Application) -> None:
         """After bot/resident.py registered its guided order in the same group."""
@@ -173,6 +174,12 @@ class HandoffHandlers:
                 case "hono":
                     await query.answer()
                     await query.message.reply_text(texts.HO_DECLINED)
+                case "locok":
+                    await query.answer()
+                    await self._location_confirmed(update, context, press.request_id)
+                case "locno":
+                    await query.answer()
+                    await query.message.reply_text(texts.LOC_NOT_HERE)
                 case "hoend":
                     await self._act(handoff.end, query, press.request_id)
                     await query.answer()
@@ -307,6 +314,52 @@ class HandoffHandlers:
             if h is None:
                 return None
             return Relayed(h.id, h.state)
+
+    # --- a shared location: the nearest building, confirmed -----------------------------------
+
+    async def on_location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The nearest building (community.routing.nearest_building, the same function as
+        Open311's lat/long) is asked back; only a confirmed one is used."""
+        location = update.message.location
+
+        def work():
+            with self.factory() as s:
+                actor = actor_for_telegram(s, update.effective_user.id)
+                if actor is None or actor.resident_id is None:
+                    return None
+                bid = routing.nearest_building(s, actor.community_id, location.latitude, location.longitude)
+                b = s.get(Building, bid) if bid is not None else None
+                return (b.id, b.name) if b is not None else ()
+
+        found = await asyncio.to_thread(work)
+        if found is None:
+            await update.message.reply_text(texts.RES_NEED_CONSENT)
+        elif not found:
+            await update.message.reply_text(chinese.for_reader(context.user_data, texts.LOC_NONE))
+        else:
+            bid, name = found
+            keyboard = InlineKeyboardMarkup([[_btn(texts.LOC_YES, f"locok:{bid}"), _btn(texts.LOC_NO, "locno:0")]])
+            await update.message.reply_text(
+                chinese.for_reader(context.user_data, texts.LOC_CONFIRM.format(building=name)), reply_markup=keyboard
+            )
+        raise ApplicationHandlerStop
+
+    async def _location_confirmed(self, update: Update, context, building_id: int) -> None:
+        def work():
+            with self.factory() as s:
+                actor = actor_for_telegram(s, update.effective_user.id)
+                b = s.get(Building, building_id)
+                ok = actor is not None and b is not None and b.community_id == actor.community_id
+                return b.name if ok else None
+
+        name = await asyncio.to_thread(work)
+        if name is None:
+            await update.effective_message.reply_text(texts.STALE_BUTTON)
+            return
+        relay = context.application.bot_data.get("relay")
+        if relay is not None and await relay.forward(update, context, text=name):
+            return  # the assistant takes it as the address (a form asking for it) or asks on
+        await update.effective_message.reply_text(texts.LOC_NOTED.format(building=name))
 
     # --- voice, photos, video notes -----------------------------------------------------------
 

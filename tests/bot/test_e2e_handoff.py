@@ -155,3 +155,23 @@ async def test_out_of_hours_the_resident_is_queued_and_staff_take_it_from_the_qu
             await client.wait_for(staff.id, lambda m: m.text == "居民陈大爷：谢谢")
         finally:
             await app.post_shutdown(app)
+
+
+async def test_a_shared_location_picks_the_nearest_building_and_asks_to_confirm(db, emulator):
+    with db.factory() as s, s.begin():
+        world = build_world(s)
+        for number, b in world.buildings.items():
+            b.latitude, b.longitude = 39.9000 + number * 0.001, 116.4000
+        wang = user(world.residents["王奶奶"].person)
+    app, client = app_for(db, emulator), emulator.client(timeout=60)
+    async with polling(app), client:
+        await app.post_init(app)
+        try:
+            await client.send_location(wang, wang.id, 39.90301, 116.40002)  # beside 3号楼
+            asked = await client.wait_for(wang.id, lambda m: m.text == texts.LOC_CONFIRM.format(building="3号楼"))
+            await press(client, wang, asked, texts.LOC_YES)
+            await client.wait_for(wang.id, lambda m: m.text == texts.LOC_NOTED.format(building="3号楼"))
+            await client.send_location(wang, wang.id, 31.2304, 121.4737)  # Shanghai: no building near
+            await client.wait_for(wang.id, lambda m: m.text == texts.LOC_NONE)
+        finally:
+            await app.post_shutdown(app)
