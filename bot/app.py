@@ -39,6 +39,7 @@ from bot.resident import ResidentHandlers
 from bot.scheduler import FollowUpScheduler
 from bot.sender import OutboxSender
 from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
+from community import people
 from community.db import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def build_application(
         """/start join-<code> is a volunteer's invite link; staff, grid leaders and volunteers
         get their own greeting; anyone else is a resident (consent first)."""
         arg = context.args[0] if context.args else ""
+        await asyncio.to_thread(_unblock, factory, update.effective_user.id)  # they are back
         if arg.startswith(JOIN_PREFIX):
             await volunteers.join(update, context, arg.removeprefix(JOIN_PREFIX))
             return
@@ -148,6 +150,11 @@ def build_application(
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
     app.add_handler(CallbackQueryHandler(_stale_button))  # every press is answered, even unknown ones
     return app
+
+
+def _unblock(factory, telegram_id: int) -> None:
+    with factory() as s, s.begin():
+        people.set_blocked(s, telegram_id, False)
 
 
 async def _role_help(factory, telegram_id: int, *, unless_resident: bool = False) -> str | None:

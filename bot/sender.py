@@ -38,7 +38,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from bot.keyboards import markup
 from bot.poll_lease import holder_id, holder_is_dead
 from bot.ratelimit import SENDER, Limiter, retry_after_seconds
-from community import outbox
+from community import outbox, people
 from community.outbox import Claim
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class Outcome:
     error: str | None = None
     retry_after: float | None = None
     maybe_delivered: bool = False  # the request may have reached Telegram before it failed
+    blocked: bool = False  # a private chat answered 403: the person blocked the bot
 
 
 class OutboxSender:
@@ -191,7 +192,7 @@ class OutboxSender:
         except RetryAfter as exc:  # not delivered: Telegram refused it
             return Outcome(job.id, "retry", error=str(exc), retry_after=retry_after_seconds(exc))
         except Forbidden as exc:  # blocked by the user, or kicked: permanent
-            return Outcome(job.id, "failed", error=str(exc))
+            return Outcome(job.id, "failed", error=str(exc), blocked=job.chat_id > 0)
         except BadRequest as exc:
             if "not modified" in str(exc).lower():  # the edit was already applied
                 return Outcome(job.id, "sent", job.edit_message_id)
@@ -230,6 +231,8 @@ class OutboxSender:
             if o.status == "sent":
                 return outbox.mark_sent(s, self.worker, o.id, o.message_id)
             if o.status == "failed":
+                if o.blocked:  # offers skip them until they /start again (community.people.set_blocked)
+                    people.set_blocked(s, claim.chat_id, True)
                 return outbox.mark_failed(s, self.worker, o.id, o.error or "")
             attempts = claim.attempts + (1 if count_attempt else 0)
             delay = o.retry_after if o.retry_after is not None else min(300, 2**attempts)

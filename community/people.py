@@ -130,6 +130,17 @@ def redeem_invite(session: Session, code: str, telegram_id: int, name: str, phon
     return volunteer
 
 
+def set_blocked(session: Session, telegram_id: int, blocked: bool) -> None:
+    """Telegram answered 403 for this chat (the person blocked the bot or deleted the
+    account): no more offer cards (community.routing REACH_TELEGRAM) until they come back
+    with /start, which clears it."""
+    person = session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+    if person is None or (person.telegram_blocked_at is not None) == blocked:
+        return
+    person.telegram_blocked_at = clock.now() if blocked else None
+    session.flush()
+
+
 def unlinked_volunteer(session: Session, community_id: int, phone: str) -> Person | None:
     """The volunteer from the spreadsheets with this phone who has no Telegram account yet."""
     return session.scalar(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 from telegram.error import Forbidden, RetryAfter, TimedOut
 
 from bot import sender as sender_module
@@ -137,12 +138,17 @@ def test_429_waits_as_long_as_telegram_asks_in_real_seconds(db, fake, person, wa
 
 
 def test_blocked_bot_fails_at_once_and_others_still_go(db, fake, person):
+    with db.factory() as s, s.begin():
+        s.add(Person(community_id=s.get(Person, person).community_id, name="拉黑了", telegram_id=999))
     blocked = add(db, person, "发不出去", chat_id=999)
     fine = add(db, person, "正常")
     bot = FakeBot(fail={999: [Forbidden("Forbidden: bot was blocked by the user")]})
     deliver(db, bot)
     assert row(db, blocked).status == "failed" and "blocked" in row(db, blocked).last_error
     assert row(db, fine).status == "sent"
+    with db.factory() as s:  # no more offer cards for them (community.routing REACH_TELEGRAM)
+        assert s.scalar(select(Person.telegram_blocked_at).where(Person.telegram_id == 999)) == NOW
+        assert s.get(Person, person).telegram_blocked_at is None
     fake.current = NOW + timedelta(days=1)
     assert deliver(db, bot) == 0  # never retried
 
