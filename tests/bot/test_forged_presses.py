@@ -23,6 +23,8 @@ from community.models import (
     Event,
     LedgerEntry,
     Offer,
+    OutboxMessage,
+    OutboxStatus,
     Person,
     Rating,
     Request,
@@ -214,6 +216,9 @@ async def test_forged_and_malformed_presses_are_refused_politely(db_url, emulato
                 cards[uid] = await client.until(
                     lambda uid=uid: _last(client, uid), what=f"a message for {u.first_name}"
                 )
+            # Everything the set-up wrote (cards, the claimer's contact) delivered first: what
+            # arrives after this is the presses' doing.
+            await client.until(lambda: _drained(factory), what="the outbox delivered")
             before_messages = {uid: len(await client.history(uid)) for uid in pressers}
 
             refused = []
@@ -249,6 +254,16 @@ async def test_forged_and_malformed_presses_are_refused_politely(db_url, emulato
     assert any(f"编号 {open_job}" in note for note in on_record)
     assert f"claim on request {open_job} by telegram user {sun.id}" in log
     engine.dispose()
+
+
+async def _drained(factory) -> bool:
+    with factory() as s:
+        waiting = s.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+            )
+        )
+    return waiting == 0
 
 
 async def _last(client, chat_id: int):
