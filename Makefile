@@ -39,8 +39,11 @@ lint: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# On TEST_WORKERS processes (pytest-xdist); tests sharing a heavy fixture (Rasa, the demo day)
+# stay on one worker (--dist loadgroup, see tests/conftest.py), so it starts once.
+TEST_WORKERS ?= 2
 test: env rasa-env node_modules/.installed model browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 env: $(VENV)/.installed
 rasa-env: $(RASA_VENV)/.installed

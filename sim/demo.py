@@ -43,6 +43,8 @@ class DemoOptions:
     quiet: bool = False  # no transcript (tests)
     fixed_ports: bool = True  # 5005/5055 as documented (unless taken); tests pick free ports
     day_timeout: float = 900  # real seconds for the daytime stories
+    reply_timeout: float = 30.0  # real seconds a scripted user waits for the bot's reply
+    ready_timeout: float = 300  # real seconds for the processes to come up (Rasa loads its model)
     settings: dict[str, str] = field(
         default_factory=lambda: {
             "OFFER_TOP_K": "10",  # ten cards per order: the race has ten runners
@@ -129,6 +131,7 @@ def run_demo(options: DemoOptions | None = None, console: Console | None = None)
         rasa_port=free_port(5005 if options.fixed_ports else 0),
         actions_port=free_port(5055 if options.fixed_ports else 0),
         env=dict(options.settings),
+        ready_timeout=options.ready_timeout,
     )
     progress = console_progress(console) if not options.quiet else (lambda _m: None)
     stack = Stack(config, progress=progress)
@@ -184,7 +187,16 @@ async def _play(stack: Stack, options: DemoOptions, console: Console, invites) -
         s.party = Party(dayscript.RESIDENT_BASE + i, s.name, "resident")
         s.phone = f"139{2000_0000 + i:08d}"
         hub.parties[s.party.id] = s.party
-    day = dayscript.Day(hub, stories, speed=cfg.speed, sim_now=sim, staff=staff, volunteers=volunteers, invites=invites)
+    day = dayscript.Day(
+        hub,
+        stories,
+        speed=cfg.speed,
+        sim_now=sim,
+        staff=staff,
+        volunteers=volunteers,
+        invites=invites,
+        reply_timeout=options.reply_timeout,
+    )
     with clock.use_clock(sim):
         stack.start_clock()
         day.day_start = clock.from_local(START_LOCAL + timedelta(minutes=5))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from community import routing
 from community.db import connection_problem, make_engine, session_factory
 from community.models import Base
+from tests.timing import SCALE
 
 PG_ADMIN_URL = os.environ.get("NUANXIN_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 
@@ -55,12 +56,30 @@ def pg_database_url():
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url(pg_database_url) -> str:
-    """The session's PostgreSQL database with the schema created once."""
-    engine = create_engine(pg_database_url)
-    Base.metadata.create_all(engine)
+# Whether the session's PostgreSQL database holds the models' schema as `db` left it. A test
+# on `db_url` drops it (and may leave a migration's half of it), so the next `db` test makes
+# it again instead of truncating tables that may not be there: any order of tests works,
+# as xdist's is not the file order.
+_pg_schema = {"ready": False}
+
+
+def _reset_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
+
+
+@pytest.fixture
+def pg_schema_url(pg_database_url) -> str:
+    """The session's PostgreSQL database with the models' schema (made again after a test
+    on `db_url` dropped it)."""
+    if not _pg_schema["ready"]:
+        _reset_schema(pg_database_url)
+        engine = create_engine(pg_database_url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        _pg_schema["ready"] = True
     return pg_database_url
 
 
@@ -70,10 +89,8 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     url = request.getfixturevalue("pg_database_url")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
+    _pg_schema["ready"] = False
+    _reset_schema(url)
     return url
 
 
@@ -109,3 +126,29 @@ def rasa_stack(tmp_path_factory):
 
     with live_stack(tmp_path_factory.mktemp("rasa-live")) as stack:
         yield stack
+
+
+# Fixtures that start something heavy once per scope (the Rasa server, Rasa's components in
+# their own environment, the demo day's process stack). `make test` runs on two workers
+# (pytest-xdist, --dist loadgroup): every test using one of these goes to the same worker,
+# so it starts once per session instead of once per worker.
+SHARED_FIXTURE_GROUPS = {
+    "rasa_stack": "rasa_stack",
+    "through_rasa": "rasa_components",
+    "short_day": "demo_day",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups into the test ids
+def pytest_collection_modifyitems(config, items):
+    default_timeout = float(config.getini("timeout") or 0)
+    for item in items:
+        group = next((g for name, g in SHARED_FIXTURE_GROUPS.items() if name in item.fixturenames), None)
+        if group and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        # Hang guards grow with the machine's load (tests/timing.py); nothing here is timed.
+        marker = item.get_closest_marker("timeout")
+        limit = (marker.args[0] if marker.args else marker.kwargs.get("timeout")) if marker else default_timeout
+        if limit:
+            kwargs = {k: v for k, v in marker.kwargs.items() if k != "timeout"} if marker else {}
+            item.add_marker(pytest.mark.timeout(float(limit) * SCALE, **kwargs), append=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench.synth import postgres_reachable
+from tests.timing import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("NUANXIN_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -52,7 +53,7 @@ def _run(script: str, *extra: str) -> str:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=scaled(120),
     )
     assert proc.returncode == 0, f"{script} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from actions import texts
 from actions.forms import OUTBOX_SPEAKS
 from community.models import Person, Request, RequestKind, RequestState, Resident
+from tests.timing import scaled
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -29,7 +30,7 @@ class Chat:
 
     def say(self, text: str, expect_reply: bool = True) -> list[dict]:
         response = httpx.post(
-            f"{self.url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=60
+            f"{self.url}/webhooks/rest/webhook", json={"sender": self.sender, "message": text}, timeout=scaled(60)
         )
         response.raise_for_status()
         self.replies = response.json()
@@ -68,7 +69,7 @@ class Chat:
         pytest.fail(f"no read-back after {turns} answers: {self.text}")
 
     def slots(self) -> dict:
-        tracker = httpx.get(f"{self.url}/conversations/{self.sender}/tracker", timeout=30).json()
+        tracker = httpx.get(f"{self.url}/conversations/{self.sender}/tracker", timeout=scaled(30)).json()
         return tracker["slots"]
 
 

@@ -15,6 +15,7 @@ from community.lifecycle import NewRequest
 from community.models import FollowUp, OutboxMessage, Person, RequestKind
 from community.settings import get_settings
 from tests.builders import build_world
+from tests.timing import scaled
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def slow_polling(monkeypatch):
 
 
 def wait_for(predicate, timeout=10.0):
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -3,6 +3,8 @@
 import subprocess
 from pathlib import Path
 
+from tests.timing import scaled
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -13,7 +15,7 @@ def test_rasa_environment_is_python_310_with_rasa_3_6_21_and_jieba():
         [str(python), "-c", "import sys, rasa, jieba; print(sys.version_info[:2], rasa.__version__)"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=scaled(120),
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(3, 10) 3.6.21"

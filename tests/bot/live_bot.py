@@ -21,14 +21,9 @@ from pathlib import Path
 
 from sim.emulated_bot import READY_LINE
 from tests.live import daytime_clock
+from tests.timing import scaled
 
 ROOT = Path(__file__).resolve().parents[2]
-SCALE = float(os.environ.get("NUANXIN_TEST_TIMEOUT_SCALE", "1"))
-
-
-def scaled(seconds: float) -> float:
-    """A deadline for waiting on progress, longer on a slow or busy machine."""
-    return seconds * SCALE
 
 
 def bot_env(database_url: str, emulator, rasa_url: str = "", day=None, **settings: str) -> dict[str, str]:

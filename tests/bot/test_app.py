@@ -17,11 +17,13 @@ from community.lifecycle import NewRequest
 from community.models import OutboxMessage, RequestKind
 from tests.bot.fake_telegram import FakeRequest, press
 from tests.builders import build_world
+from tests.timing import scaled
 
 SETTINGS = BotSettings(telegram_bot_token="123456:" + "A" * 30, outbox_idle_seconds=0.05, rasa_url="")
 
 
 async def wait_until(predicate, timeout=10.0):
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

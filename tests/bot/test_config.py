@@ -7,11 +7,16 @@ import pytest
 
 from bot import app as app_module
 from bot.config import BotSettings
+from tests.timing import scaled
 
 
 def run_main(env):
     return subprocess.run(
-        [sys.executable, "-m", "bot"], capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", **env}
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        timeout=scaled(60),
+        env={"PATH": "/usr/bin:/bin", **env},
     )
 
 

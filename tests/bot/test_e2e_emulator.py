@@ -15,6 +15,7 @@ from community.lifecycle import NewRequest
 from community.models import Request, RequestKind, RequestState
 from sim.emulator import EmulatorRequest, User, polling
 from tests.builders import build_world
+from tests.timing import scaled
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +49,7 @@ async def test_race_finish_and_rate_through_the_emulator(db, emulator):
         telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
     )
     app = build_application(settings, db.factory, request=EmulatorRequest())
-    client = emulator.client(timeout=15)
+    client = emulator.client(timeout=scaled(15))
     async with polling(app):
         await app.post_init(app)
         try:
@@ -135,7 +136,7 @@ async def test_wish_from_a_new_resident_to_rating_and_an_order_cancelled(db, emu
         telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
     )
     app = build_application(settings, db.factory, request=EmulatorRequest())
-    client = emulator.client(timeout=15)
+    client = emulator.client(timeout=scaled(15))
 
     async def tap(who: User, data: str):
         """Press the newest message in the chat (as it is now) that carries this button."""

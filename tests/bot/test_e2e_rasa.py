@@ -16,6 +16,7 @@ from bot.config import BotSettings
 from community import clock
 from community.models import Person, Rating, Request, RequestKind, RequestState, Resident
 from sim.emulator import EmulatorClient, EmulatorRequest, EmulatorServer, User, polling
+from tests.timing import scaled
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
@@ -35,7 +36,9 @@ def bot_and_client(rasa_stack, emulator: EmulatorServer):
         outbox_idle_seconds=0.05,
         rasa_url=rasa_stack.rasa.rasa_url,
     )
-    return build_application(settings, rasa_stack.factory, request=EmulatorRequest()), emulator.client(timeout=30)
+    return build_application(settings, rasa_stack.factory, request=EmulatorRequest()), emulator.client(
+        timeout=scaled(30)
+    )
 
 
 def user_of(person) -> User:

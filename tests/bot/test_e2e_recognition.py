@@ -26,10 +26,10 @@ from community.db import make_engine, session_factory, upgrade
 from community.models import Certificate, Person, Volunteer
 from sim.emulator import EmulatorRequest, User, polling
 from tests.recognition_month import OPTED_OUT, simulate_month
+from tests.timing import SCALE
 
 ROOT = Path(__file__).resolve().parents[2]
-# Waits grow with the machine's load (NUANXIN_TEST_TIMEOUT_SCALE); nothing here is timed.
-SCALE = float(os.environ.get("NUANXIN_TEST_TIMEOUT_SCALE", "1"))
+# Waits grow with the machine's load (SCALE, tests/timing.py); nothing here is timed.
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def verify_cli(url: str, code: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.anyio
-@pytest.mark.timeout(180 * SCALE)
+@pytest.mark.timeout(180)  # times the load factor (tests/conftest.py)
 async def test_me_rank_certificate_and_work_units_in_chat(migrated, emulator, fake_clock, caplog):
     url, factory = migrated
     world = simulate_month(factory, fake_clock)
@@ -190,7 +190,7 @@ async def _press_as(client, who: User, card, data: str) -> str:
 
 
 @pytest.mark.anyio
-@pytest.mark.timeout(180 * SCALE)
+@pytest.mark.timeout(180)  # times the load factor (tests/conftest.py)
 async def test_the_month_end_thank_you_arrives_from_the_bots_scheduler(migrated, emulator, fake_clock):
     url, factory = migrated
     world = simulate_month(factory, fake_clock)

@@ -7,12 +7,18 @@ import sys
 
 from sim.live import processes, settings_problems
 from sim.stack import HONCHO, ROOT
+from tests.timing import scaled
 
 
 def run_sim(**env):
     base = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "DATABASE_URL", "WEBHOOK_URL")}
     return subprocess.run(
-        [sys.executable, "-m", "sim", "run"], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "sim", "run"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=scaled(60),
     )
 
 
