@@ -21,6 +21,7 @@ from sqlalchemy import select
 from actions import store, texts
 from actions.markers import offer_human
 from community import clock, lifecycle, routing
+from community import texts as core_texts
 from community.errors import AddressQuestion, DomainError, InvalidInput
 from community.lifecycle import NewRequest
 from community.models import Person, RequestKind, ServiceCategory
@@ -74,7 +75,7 @@ def button(title: str, intent_or_text: str, **entities: Any) -> dict:
 
 def typed_payload(text: str | None) -> bool:
     """A message that is a payload typed by hand (or a button): never a slot value as text."""
-    return bool(text) and text.lstrip().startswith("/")
+    return text is not None and text.lstrip().startswith("/")
 
 
 def previous_value(tracker: Tracker, slot: str) -> Any:
@@ -110,7 +111,7 @@ def parse_time(value: Any) -> datetime | None | str:
 
 def time_text(value: str | None) -> str:
     parsed = parse_time(value)
-    if parsed is None or parsed == ASAP:
+    if parsed is None or isinstance(parsed, str):  # the only text parse_time returns is ASAP
         return texts.TIME_ASAP
     return clock.local_text(parsed)
 
@@ -337,7 +338,7 @@ class ValidateRequestForm(FormValidationAction, ABC):
         def work(session):
             community_id = _community_id(session, tracker)
             if community_id is None or typed_payload(text):
-                raise AddressQuestion(routing.texts.ASK_ADDRESS)
+                raise AddressQuestion(core_texts.ASK_ADDRESS)
             return routing.resolve_address(session, community_id, text).label
 
         try:
@@ -347,7 +348,7 @@ class ValidateRequestForm(FormValidationAction, ABC):
             rest = (f"{parsed.unit}单元" if parsed.unit else "") + (parsed.room or "")
             buttons = [button(option, "/inform", address=option + rest) for option in question.options[:8]]
             # The bare "which building?" is what the form asks next anyway: not said twice.
-            generic = question.message == routing.texts.ASK_ADDRESS and not buttons
+            generic = question.message == core_texts.ASK_ADDRESS and not buttons
             return self._refuse("address", tracker, dispatcher, None if generic else question.message, buttons)
 
     async def validate_preferred_time(
@@ -358,7 +359,7 @@ class ValidateRequestForm(FormValidationAction, ABC):
         parsed = parse_time(value)
         if parsed is None:
             return self._refuse("preferred_time", tracker, dispatcher, texts.BAD_TIME)
-        if parsed == ASAP:
+        if isinstance(parsed, str):  # the only text parse_time returns is ASAP
             return {"preferred_time": ASAP}
         now = clock.now()
         if parsed < now - timedelta(hours=1):

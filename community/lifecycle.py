@@ -956,7 +956,7 @@ def reopen(session: Session, actor: Actor, request_id: int, note: str = "") -> R
     return req
 
 
-def rate(session: Session, actor: Actor, request_id: int, score: int, comment: str = "") -> Rating:
+def rate(session: Session, actor: Actor, request_id: int, score: int | None, comment: str = "") -> Rating:
     """微评价 1–5. Rating a done request also closes it. 1–2 stars flag it for 回访."""
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput(texts.ERR_SCORE)

@@ -108,5 +108,5 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     return app

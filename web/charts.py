@@ -78,18 +78,18 @@ def column_chart(
 def satisfaction_chart(rows: list[tuple[str, float | None, int, int]], target: float, label: str) -> Markup:
     """Horizontal bars of 满意率 per grid or team, with the target as a dashed line.
     rows: (name, rate or None, satisfied, rated)."""
-    rows = [r for r in rows if r[1] is not None]
-    if not rows:
+    bars = [(name, rate, satisfied, rated) for name, rate, satisfied, rated in rows if rate is not None]
+    if not bars:
         return Markup(f'<p class="muted">{escape(texts.CHART_EMPTY)}</p>')
     # Each row: the name on its own line, then the bar; the figure sits inside a long bar
     # (white) or right after a short one, so "100.0%（3/3）" is never cut off.
     left, right, row_h, bar_h, width = 4, 4, 48, 20, WIDTH
-    height = row_h * len(rows) + 26
+    height = row_h * len(bars) + 26
     span = width - left - right
     target_x = left + span * target
     inside_from = 0.55  # bars longer than this share of the width carry their figure inside
     body = []
-    for i, (name, rate, satisfied, rated) in enumerate(rows):
+    for i, (name, rate, satisfied, rated) in enumerate(bars):
         y = 4 + i * row_h
         w = span * rate
         color = OK_COLOR if rate >= target else LOW_COLOR

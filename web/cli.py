@@ -2,6 +2,8 @@
 commands (one-time login links, Open311 API keys). They live here, not in the core's CLI,
 because they are the web layer's business: `community/` never imports `web`."""
 
+from typing import NoReturn
+
 import typer
 from rich.console import Console
 from sqlalchemy import select
@@ -27,7 +29,7 @@ def _factory():
     return session_factory(engine)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[bold red]✗[/] {message}")
     raise typer.Exit(1)
 

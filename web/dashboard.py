@@ -304,7 +304,7 @@ def bulk(
     if action == "dispatch" and target is None:
         return _redirect_back(back, texts.ERR_NO_VOLUNTEER)
     done, problems = 0, []
-    for request_id in dict.fromkeys(chosen):
+    for request_id in dict.fromkeys(i for i in chosen if i is not None):  # none is None (checked above)
         try:
             with transaction(request.app.state.factory) as s:
                 if queries.get_request(s, user.scope, request_id) is None:
@@ -312,6 +312,7 @@ def bulk(
                 if action == "publish":
                     lifecycle.publish(s, user.actor, request_id)
                 elif action == "dispatch":
+                    assert target is not None  # refused above
                     lifecycle.dispatch(s, user.actor, request_id, target)
                 else:
                     lifecycle.complete_followup(s, user.actor, request_id, note)

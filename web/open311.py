@@ -28,6 +28,7 @@ import inspect
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from typing import overload
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from community import clock, lifecycle, people, routing
 from community.db import transaction
@@ -182,7 +183,7 @@ def xml_document(root: str, item: str | None, body: object) -> bytes:
     XML declaration (UTF-8) the spec asks for."""
     element = ElementTree.Element(root)
     if item is None:
-        for key, value in dict(body).items():  # type: ignore[arg-type]
+        for key, value in dict(body).items():  # type: ignore[call-overload]
             element.append(_xml_element(key, value))
     else:
         for entry in body:  # type: ignore[attr-defined]
@@ -258,6 +259,10 @@ def _reader_community(session, api_key: str | None, jurisdiction_id: str | None,
     return found[0]
 
 
+@overload
+def _w3c(dt: datetime, tz: str) -> str: ...
+@overload
+def _w3c(dt: datetime | None, tz: str) -> str | None: ...
 def _w3c(dt: datetime | None, tz: str) -> str | None:
     return clock.to_local(dt, tz).isoformat(timespec="seconds") if dt else None
 
@@ -469,7 +474,7 @@ def _register_reads() -> None:
             ),
         ):
             for param in ("_fmt",):
-                endpoint.__signature__ = _without(endpoint, param)  # type: ignore[attr-defined]
+                endpoint.__signature__ = _without(endpoint, param)  # type: ignore[union-attr]
             router.add_api_route(
                 f"{PREFIX}{path}.{fmt}",
                 endpoint,
@@ -507,7 +512,7 @@ def _list_requests(
         else:
             codes = _split(service_code)
             if codes:
-                wanted = [
+                wanted: list[ColumnElement[bool]] = [
                     ServiceRequestRow.category_id.in_(select(ServiceCategory.id).where(ServiceCategory.code.in_(codes)))
                 ]
                 if WISH_CODE in codes:
@@ -624,7 +629,7 @@ def _create(
             client = auth.check_api_key(s, api_key)
             if client is None:
                 raise Open311Error(403, texts.O311_API_KEY_INVALID, fmt)
-            community = s.get(Community, client.community_id)
+            community = s.get_one(Community, client.community_id)
             if jurisdiction_id not in (None, "") and jurisdiction_id != community.code:
                 raise Open311Error(404, texts.O311_NOT_FOUND_JURISDICTION.format(code=jurisdiction_id), fmt)
             for name, value in (("service_code", service_code), ("description", description)):

@@ -88,7 +88,7 @@ def register(
         if consent != "1":
             raise InvalidInput(texts.ERR_CONSENT_NEEDED)
         with transaction(request.app.state.factory) as s:
-            community = s.get(Community, user.community_id)
+            community = s.get_one(Community, user.community_id)
             where = routing.resolve_address(s, community.id, address)
             if not user.scope.allows_grid(where.grid_id):
                 raise InvalidInput(texts.ERR_NOT_YOUR_GRID)

@@ -53,7 +53,7 @@ class Filters:
 
     def query_args(self, **changes: object) -> dict[str, str]:
         """The filters as URL parameters (so a filtered, sorted list is a link), with `changes`."""
-        out = {
+        out: dict[str, object] = {
             "queue": self.queue,
             "state": self.state,
             "grid": self.grid_id,
@@ -367,14 +367,14 @@ def bulk_volunteers(session: Session, scope: Scope, limit: int = 200) -> list[Vo
             *scope.volunteers(),
             Volunteer.available.is_(True),
             Volunteer.deactivated_at.is_(None),
-            Volunteer.active_load < Volunteer.max_load,
+            Volunteer.active_load < Volunteer.load_limit,  # NULL max_load: the DEFAULT_MAX_LOAD setting
         )
         .order_by(Volunteer.active_load, Person.name, Volunteer.id)
         .limit(limit)
         .options(selectinload(Volunteer.teams), selectinload(Volunteer.person))
     )
     return [
-        VolunteerChoice(v.id, v.person.name, "、".join(t.name for t in v.teams), v.active_load, v.max_load)
+        VolunteerChoice(v.id, v.person.name, "、".join(t.name for t in v.teams), v.active_load, v.load_limit)
         for v in rows
     ]
 
@@ -411,6 +411,8 @@ def time_to_claim_buckets(session: Session, scope: Scope, lo: datetime, hi: date
     ).all()
     buckets = [0] * (len(CLAIM_BUCKET_LIMITS_MIN) + 1)
     for published, claimed in rows:
+        if published is None or claimed is None:  # excluded by the query
+            continue
         minutes = (claimed - published).total_seconds() / 60
         index = next(
             (i for i, limit in enumerate(CLAIM_BUCKET_LIMITS_MIN) if minutes < limit), len(CLAIM_BUCKET_LIMITS_MIN)

@@ -555,3 +555,21 @@ def test_login_is_audited(web):
     with web.db.factory() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "login")) == 1
         assert s.scalar(select(Event.id)) is None
+
+
+def test_bulk_dispatch_offers_a_volunteer_on_the_default_load_limit(web, monkeypatch):
+    """A volunteer whose spreadsheet names no 接单上限 (max_load NULL: the DEFAULT_MAX_LOAD
+    setting) is offered for bulk dispatch too, with the setting as the limit shown."""
+    from community.settings import get_settings
+
+    monkeypatch.setenv("DEFAULT_MAX_LOAD", "4")
+    get_settings.cache_clear()
+    zhang = web.world.volunteers["张师傅"].id
+    with transaction(web.db.factory) as s:
+        s.get(Volunteer, zhang).max_load = None
+    web.submit("陈大爷", "楼道灯泡坏了")  # the bulk form shows with a row to act on
+    page = web.staff_client().get("/requests").text
+    picker = page.split('id="bulk-volunteer"')[1].split("</select>")[0]
+    option = re.search(rf'<option value="{zhang}">([^<]*)</option>', picker)
+    assert option and option.group(1).endswith("在办 0/4）"), picker
+    get_settings.cache_clear()
