@@ -35,6 +35,9 @@ def bot_and_client(rasa_stack, emulator: EmulatorServer):
         telegram_base_url=emulator.base_url,
         outbox_idle_seconds=0.05,
         rasa_url=rasa_stack.rasa.rasa_url,
+        # RasaRelay.watch probes both before the relay is used: the live action server, not
+        # the default 127.0.0.1:5055 (nothing listens there, and residents got the guided order)
+        action_server_url=rasa_stack.rasa.action_url,
     )
     return build_application(settings, rasa_stack.factory, request=EmulatorRequest()), emulator.client(
         timeout=scaled(30)
