@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
-from actions import store, texts
+from actions import faq, store, texts
 from actions.markers import offer_human
 from community import clock, lifecycle, routing
 from community import texts as core_texts
@@ -183,7 +183,8 @@ class ActionBeginService(ActionBeginRequest):
 class ActionNotUnderstood(Action):
     """Not understood (nlu_fallback), or an answer when no question was asked (inform). If the
     message still names a service or an item, start that order: elderly residents describe
-    the problem ("热水器不出热水了") rather than ask for a service. Anything else: the menu."""
+    the problem ("热水器不出热水了") rather than ask for a service. A clear question for the
+    office gets the information desk's answer (actions/faq.py). Anything else: the menu."""
 
     def name(self) -> str:
         return "action_not_understood"
@@ -193,7 +194,9 @@ class ActionNotUnderstood(Action):
         text = tracker.latest_message.get("text") or ""
         begin = ActionBeginService() if "service" in named else ActionBeginWish() if "item" in named else None
         if begin is None or typed_payload(text):
-            dispatcher.utter_message(response="utter_default")
+            # A question for the office the NLU did not recognise (我想开个证明): the desk's answer.
+            answer = None if typed_payload(text) else faq.sure_answer(tracker)
+            dispatcher.utter_message(**({"text": answer} if answer else {"response": "utter_default"}))
             return []
         events = await begin.run(dispatcher, tracker, domain)
         if any(e.get("event") == "followup" for e in events):

@@ -78,3 +78,7 @@ ASK_SCORE = "请给编号 {id}（{what}）的服务打个分：5 星最满意。
 STARS = "{n}星"
 BAD_SCORE = "请打 1 到 5 星，点下面的按钮就行。"
 COMPLAINT_RECEIVED = "非常抱歉给您添麻烦了。您的意见已转给社区工作人员和网格长，他们会尽快联系您回访。"
+
+# --- the information desk (actions/faq.py; the answers come from faq.csv and community.csv) ---
+FAQ_ASK_WHAT = "您想问什么？直接说就行，比如“社区几点上班”“怎么开证明”“快递柜在哪”。"
+FAQ_NO_COMMUNITY = "请先发送 /start 加入您的社区，我再为您查。"

@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import recognition, roles, staff, texts, wizards
+from bot import faq, recognition, roles, staff, texts, wizards
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
@@ -140,6 +140,7 @@ def build_application(
     links.register(app)  # a spreadsheet volunteer links their account; staff's /linkcode
     staff.register(app, factory, wake)
     recognition.register(app, factory)  # /rank, /certificate, /workunits
+    faq.register(app, factory)  # /faq (answers without Rasa), /faqgaps
     if relay is not None:
         app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
     handoffs.register(app)  # before the resident's catch-alls: 找人工 buttons, /queue, voice and photos

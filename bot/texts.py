@@ -309,3 +309,7 @@ LOC_NO = "不是"
 LOC_NONE = "附近没有找到本社区的楼栋，请直接告诉我几号楼几单元几室，例如：3号楼2单元502。"
 LOC_NOT_HERE = "好的，请直接告诉我几号楼几单元几室，例如：3号楼2单元502。"
 LOC_NOTED = "好的，记下了：{building}。还需要几单元几室的话请接着说。"
+# --- the information desk (bot/faq.py; answers come from faq.csv and community.csv) -------
+FAQ_TOPICS = "可以这样问：/faq 社区几点上班。我能回答的问题有：{topics}。也可以直接打字问我。"
+FAQ_EMPTY = "社区还没有整理常见问题，请直接联系社区工作人员。"
+FAQ_NO_COMMUNITY = "请先发送 /start 加入您的社区，我再为您查。"

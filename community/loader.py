@@ -1,7 +1,8 @@
 """The community's structure from spreadsheet-editable CSV files (data/community/).
 
 Staff keep grids, buildings, the service menu, volunteer teams, volunteers and staff in
-seven CSV files with Chinese headers, edited in Excel or WPS. `validate_directory` reads
+seven CSV files with Chinese headers (and, optionally, the information desk's questions
+and answers in faq.csv), edited in Excel or WPS. `validate_directory` reads
 and checks all of them without touching the database and returns every problem with the
 file, the row number the spreadsheet shows and the column. `load_directory` loads only a
 directory without a single problem, so a half-fixed spreadsheet never leaves a half-loaded
@@ -30,10 +31,12 @@ from sqlalchemy.orm import Session
 
 from community import routing, texts
 from community.errors import InvalidInput
+from community.faq import normalize_question
 from community.models import (
     Building,
     Community,
     DutyShift,
+    FaqEntry,
     Grid,
     PartyGroup,
     Person,
@@ -53,12 +56,22 @@ TEAMS = "teams.csv"
 VOLUNTEERS = "volunteers.csv"
 STAFF = "staff.csv"
 DUTY = "duty.csv"  # the duty roster for residents who ask for a person (community/handoff.py)
+FAQ = "faq.csv"
 
 # Every file's columns: name -> must the cell be filled. A column whose cells may be blank
 # may also be left out of the header; any other header is an error (it is usually a typo,
 # and silently ignoring it would drop what the staff member typed).
 COLUMNS: dict[str, dict[str, bool]] = {
-    COMMUNITY: {"编号": True, "名称": True, "时区": False},
+    COMMUNITY: {
+        "编号": True,
+        "名称": True,
+        "时区": False,
+        # the office, for residents who ask (community.faq)
+        "办公地址": False,
+        "办公时间": False,
+        "办公电话": False,
+        "地图链接": False,
+    },
     GRIDS: {"网格编号": True, "网格名称": True, "网格长手机": True, "网格党支部": True, "支部书记": False},
     BUILDINGS: {
         "楼号": True,
@@ -94,10 +107,13 @@ COLUMNS: dict[str, dict[str, bool]] = {
     },
     STAFF: {"姓名": True, "手机": True, "TelegramID": False},
     DUTY: {"星期": True, "开始": True, "结束": True, "值班人手机": True},
+    # the information desk: question variants (a list, like 同义词), the answer, and a link or
+    # phone to add to it
+    FAQ: {"问题": True, "答案": True, "链接": False, "电话": False},
 }
 FILES = tuple(COLUMNS)
 # Files that may be left out of the directory (a community without such a list).
-OPTIONAL_FILES: set[str] = {DUTY}
+OPTIONAL_FILES: set[str] = {DUTY, FAQ}
 
 # Sane ranges. Building numbers have at most four digits, as many as the address parser
 # (community.address) reads in what residents type; due hours stop at 30 days.
@@ -110,6 +126,7 @@ MAX_LOAD = (1, 20)
 LATITUDES = (-90.0, 90.0)
 LONGITUDES = (-180.0, 180.0)
 TELEGRAM_IDS = (1, 10**15)
+FAQ_ANSWER_MAX = 1000  # one chat message, read on a phone
 
 # Lists inside a cell: "|" as documented, but people typing in Excel also use 、 , ; and,
 # with a Chinese keyboard, their full-width forms ｜，； (normalize_text keeps those).
@@ -117,6 +134,7 @@ _LIST_SEPARATORS = re.compile(r"[|,;、｜，；]")
 _BUILDING_NUMBER = re.compile(r"(\d+)\s*(?:号楼|号|栋|幢|楼)?")
 _SCIENTIFIC = re.compile(r"\d+(?:\.\d+)?[eE]\+?\d+")
 _N = TypeVar("_N", int, float)
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
 
 def _limit(column: Any) -> int:
@@ -163,6 +181,10 @@ class CommunityRow:
     code: str
     name: str
     timezone: str
+    office_address: str = ""
+    office_hours: str = ""
+    office_phone: str | None = None
+    office_map_url: str = ""
 
 
 @dataclass
@@ -242,6 +264,15 @@ class DutyRow:
 
 
 @dataclass
+class FaqRow:
+    line: int
+    questions: list[str]
+    answer: str
+    link: str
+    phone: str | None
+
+
+@dataclass
 class ParsedCommunity:
     community: CommunityRow | None = None
     grids: list[GridRow] = field(default_factory=list)
@@ -252,6 +283,7 @@ class ParsedCommunity:
     staff: list[StaffRow] = field(default_factory=list)
     duty: list[DutyRow] = field(default_factory=list)
     duty_present: bool = False  # a duty.csv was there (without one the roster is left alone)
+    faq: list[FaqRow] | None = None  # None: no faq.csv in the directory (the desk is left as it is)
 
 
 # --- reading cells ---------------------------------------------------------------------
@@ -338,6 +370,13 @@ class _Row:
             self.error(column, exc.message + hint)
             return None
 
+    def link(self, column: str, limit: int) -> str:
+        value = self.text(column, limit)
+        if value and not _URL.fullmatch(value):
+            self.error(column, texts.LOAD_BAD_LINK.format(value=value))
+            return ""
+        return value
+
     def yes_no(self, column: str) -> bool | None:
         raw = self.cells.get(column, "")
         if raw in ("是", "否"):
@@ -413,6 +452,8 @@ def _parse(sheets: dict[str, _Sheet | None]) -> ParsedCommunity:
     """Every file's rows into typed rows (bad cells recorded as errors on the way)."""
     p = ParsedCommunity()
     for file, parse in PARSE_STEPS.items():
+        if sheets.get(file) is None and file in OPTIONAL_FILES:
+            continue  # left out: its parsed rows stay None
         parse(_rows(sheets.get(file)), p)
     return p
 
@@ -428,7 +469,14 @@ def _parse_community(rows: list[_Row], p: ParsedCommunity) -> None:
         except (ZoneInfoNotFoundError, ValueError):
             r.error("时区", texts.LOAD_BAD_TIMEZONE.format(value=timezone))
         p.community = CommunityRow(
-            r.line, r.text("编号", _limit(Community.code)), r.text("名称", _limit(Community.name)), timezone
+            r.line,
+            r.text("编号", _limit(Community.code)),
+            r.text("名称", _limit(Community.name)),
+            timezone,
+            office_address=r.text("办公地址", _limit(Community.office_address)),
+            office_hours=r.text("办公时间", _limit(Community.office_hours)),
+            office_phone=r.phone("办公电话"),
+            office_map_url=r.link("地图链接", _limit(Community.office_map_url)),
         )
 
 
@@ -582,6 +630,26 @@ def _parse_duty(rows: list[_Row], p: ParsedCommunity) -> None:
         p.duty.append(DutyRow(r.line, _weekdays(r, "星期"), start, end, r.phone("值班人手机")))
 
 
+def _parse_faq(rows: list[_Row], p: ParsedCommunity) -> None:
+    p.faq = []
+    for r in rows:
+        questions = r.items("问题")
+        for q in questions:
+            if len(q) > _limit(FaqEntry.key):
+                r.error("问题", texts.LOAD_TOO_LONG.format(value=q, length=len(q), limit=_limit(FaqEntry.key)))
+            elif len(normalize_question(q)) < 2:
+                r.error("问题", texts.LOAD_FAQ_SHORT_QUESTION.format(value=q))
+        p.faq.append(
+            FaqRow(
+                r.line,
+                questions=questions,
+                answer=r.text("答案", FAQ_ANSWER_MAX),
+                link=r.link("链接", _limit(FaqEntry.link)),
+                phone=r.phone("电话"),
+            )
+        )
+
+
 # Each file's parser, in file order. A new spreadsheet adds its parser here.
 PARSE_STEPS: dict[str, Callable[[list[_Row], ParsedCommunity], None]] = {
     COMMUNITY: _parse_community,
@@ -592,6 +660,7 @@ PARSE_STEPS: dict[str, Callable[[list[_Row], ParsedCommunity], None]] = {
     VOLUNTEERS: _parse_volunteers,
     STAFF: _parse_staff,
     DUTY: _parse_duty,
+    FAQ: _parse_faq,
 }
 
 
@@ -707,6 +776,13 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
     for d in p.duty:
         if d.phone and staff is not None and d.phone not in staff:
             err(DUTY, d.line, "值班人手机", texts.LOAD_DUTY_NOT_STAFF.format(phone=d.phone))
+    # Two rows asking the same question: a resident asking it would get either answer.
+    asked: dict[str, FaqRow] = {}
+    for f in p.faq or []:
+        for q in f.questions:
+            other = asked.setdefault(normalize_question(q), f)
+            if other is not f and normalize_question(q):
+                err(FAQ, f.line, "问题", texts.LOAD_FAQ_SHARED_QUESTION.format(value=q, line=other.line))
 
     # One phone is one person: a staff member may also volunteer, under the same name.
     for s in p.staff:
@@ -733,7 +809,18 @@ def validate_directory(path: str | Path) -> tuple[ParsedCommunity, list[RowError
 
 # --- loading ---------------------------------------------------------------------------
 
-KINDS = ("community", "grids", "party_groups", "buildings", "categories", "teams", "volunteers", "staff", "duty")
+KINDS = (
+    "community",
+    "grids",
+    "party_groups",
+    "buildings",
+    "categories",
+    "teams",
+    "volunteers",
+    "staff",
+    "duty",
+    "faq",
+)
 
 
 @dataclass
@@ -885,7 +972,16 @@ def _load_community(run: _Loading) -> None:
     if run.community is None:
         run.community = Community(code=p.code)
         run.session.add(run.community)
-    run.report.note("community", created, _set(run.community, name=p.name, timezone=p.timezone))
+    changed = _set(
+        run.community,
+        name=p.name,
+        timezone=p.timezone,
+        office_address=p.office_address or None,
+        office_hours=p.office_hours or None,
+        office_phone=p.office_phone,
+        office_map_url=p.office_map_url or None,
+    )
+    run.report.note("community", created, changed)
 
 
 def _load_people(run: _Loading) -> None:
@@ -1082,6 +1178,35 @@ def _load_duty(run: _Loading) -> None:
             run.report.counts["duty"].removed += 1
 
 
+def _load_faq(run: _Loading) -> None:
+    """faq.csv, keyed by each row's first question; rows gone from the file are removed
+    (nothing points at them). Without a faq.csv the desk is left as it is."""
+    if run.parsed.faq is None:
+        return
+    existing = _existing(run.session, FaqEntry, lambda e: e.key, FaqEntry.community_id == run.cid)
+    kept: set[str] = set()
+    for position, row in enumerate(run.parsed.faq):
+        key = row.questions[0]
+        kept.add(key)
+        entry = existing.get(key)
+        if created := entry is None:
+            entry = existing[key] = FaqEntry(community_id=run.cid, key=key)
+            run.session.add(entry)
+        changed = _set(
+            entry,
+            questions="|".join(row.questions),
+            answer=row.answer,
+            link=row.link or None,
+            phone=row.phone,
+            position=position,
+        )
+        run.report.note("faq", created, changed)
+    for key, entry in existing.items():
+        if key not in kept and entry.id is not None:
+            run.session.delete(entry)
+            run.report.counts["faq"].removed += 1
+
+
 # In order: each step may use what the ones before it loaded (and flushed).
 LOAD_STEPS: list[Callable[[_Loading], None]] = [
     _load_community,
@@ -1094,4 +1219,5 @@ LOAD_STEPS: list[Callable[[_Loading], None]] = [
     _load_volunteers,
     _load_staff,
     _load_duty,
+    _load_faq,
 ]

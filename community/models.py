@@ -103,6 +103,11 @@ class Community(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    # The office, as community.csv gives it: residents ask for these (community.faq).
+    office_address: Mapped[str | None] = mapped_column(String(200))
+    office_hours: Mapped[str | None] = mapped_column(String(200))
+    office_phone: Mapped[str | None] = mapped_column(String(30))
+    office_map_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class Grid(Base):
@@ -721,3 +726,37 @@ class DutyShift(Base):
     end_minute: Mapped[int] = mapped_column(Integer)  # exclusive; > start_minute
 
     person: Mapped[Person] = relationship()
+
+
+class FaqEntry(Base):
+    """One row of the information desk's spreadsheet (faq.csv): the ways residents ask a
+    question, and its answer. Matched at run time (community.faq), so new answers and new
+    phrasings need no retraining of the NLU model."""
+
+    __tablename__ = "faq_entries"
+    __table_args__ = (UniqueConstraint("community_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    key: Mapped[str] = mapped_column(String(100))  # the first question variant: the row's natural key
+    questions: Mapped[str] = mapped_column(Text)  # variants joined by "|"
+    answer: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the spreadsheet's row order
+
+    @property
+    def question_list(self) -> list[str]:
+        return [q for q in self.questions.split("|") if q]
+
+
+class FaqMiss(Base):
+    """A question the information desk could not answer (redacted): staff see the most
+    asked ones (community.faq.gaps) and add answers to faq.csv."""
+
+    __tablename__ = "faq_misses"
+    __table_args__ = (Index("ix_faq_misses_community_at", "community_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    text: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(Float, default=0.0)  # the best match it had

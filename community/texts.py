@@ -290,6 +290,7 @@ LOAD_KIND_NAMES = {
     "volunteers": "志愿者",
     "staff": "社区工作人员",
     "duty": "值班安排",
+    "faq": "问答",
 }
 
 # --- ledger export (台账): (column header, field) in sheet order ---
@@ -450,3 +451,58 @@ HO_ERR_NOT_RESIDENT = "请先点 /start 同意使用说明，再找社区工作�
 HO_ERR_TAKEN = "这位居民已经有工作人员在接待了。"
 HO_ERR_ENDED = "这次对话已经结束了。"
 HO_ERR_ORDERED = "这次对话已经代下过单了（编号 {id}）。"
+# --- the information desk (community.faq; faq.csv and community.csv's office columns) -------
+# Question variants for the office's own fields, matched like faq.csv's 问题 cells.
+FAQ_OFFICE_ADDRESS_QUESTIONS = (
+    "社区办公室在哪里",
+    "居委会在哪",
+    "社区地址",
+    "居委会地址是什么",
+    "社区在什么位置",
+    "党群服务中心在哪",
+    "去社区怎么走",
+    "居委会怎么走",
+    "社区地图",
+    "办事大厅在哪",
+)
+FAQ_OFFICE_HOURS_QUESTIONS = (
+    "社区几点上班",
+    "居委会几点开门",
+    "社区几点下班",
+    "办公时间",
+    "社区什么时候上班",
+    "周末社区上班吗",
+    "周六上班吗",
+    "星期天有人吗",
+    "你们几点上班",
+    "周六周日能办事吗",
+    "中午休息吗",
+    "居委会今天有人吗",
+    "几点关门",
+)
+FAQ_OFFICE_PHONE_QUESTIONS = (
+    "社区电话是多少",
+    "居委会电话",
+    "社区联系电话",
+    "怎么联系社区",
+    "社区的联系方式",
+    "打电话给居委会",
+    "社区办公室电话号码",
+)
+FAQ_OFFICE_ADDRESS = "{name}办公地址：{address}。"
+FAQ_OFFICE_HOURS = "{name}办公时间：{hours}。"
+FAQ_OFFICE_PHONE = "{name}电话：{phone}。"
+FAQ_OFFICE_HOURS_TAIL = "办公时间：{hours}。"
+FAQ_PHONE_LINE = "电话：{phone}"
+FAQ_LINK_LINE = "详情：{link}"
+FAQ_UNKNOWN = "这个问题我还答不上来，已经记下来，请社区工作人员补充答案。"
+FAQ_UNKNOWN_WITH_PHONE = (
+    "这个问题我还答不上来，已经记下来，请社区工作人员补充答案。着急的话可以直接打{name}电话 {phone}。"
+)
+FAQ_GAPS_NONE = "最近 {days} 天没有答不上来的问题。"
+FAQ_GAPS_HEAD = "最近 {days} 天居民问到、问答库答不上来的问题（前 {count} 条，按次数）："
+FAQ_GAPS_LINE = "{n}. {text}（{count} 次，最近 {last}）"
+FAQ_GAPS_TAIL = "在 faq.csv 里补上这些问题和答案，重新导入（python -m community load）后即可自动回答。"
+LOAD_FAQ_SHORT_QUESTION = "问题“{value}”太短（去掉“请问”等客气话后不到 2 个字），会和很多问题混淆。"
+LOAD_FAQ_SHARED_QUESTION = "问题“{value}”已在第 {line} 行出现，居民这样问时将无法确定回答哪一条。"
+LOAD_BAD_LINK = "“{value}”不是网址，请填写以 http:// 或 https:// 开头的完整链接。"

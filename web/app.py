@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import certificates, dashboard, directory, handoffs, open311, orders, pages, texts
+from web import certificates, dashboard, directory, faq, handoffs, open311, orders, pages, texts
 from web.config import WebSettings, get_web_settings
 from web.rendering import error_page
 
@@ -61,6 +61,7 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
     app.include_router(open311.router)
     app.include_router(dashboard.router)
     app.include_router(certificates.router)  # 志愿服务证明: issue (staff) and verify (public)
+    app.include_router(faq.router)  # the information desk: unanswered questions and answers
     app.include_router(orders.router)
     app.include_router(directory.router)
     app.include_router(handoffs.router)  # 转人工: the queue and conversations with a person
