@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,7 +94,7 @@ _KEEP = re.compile(r"[0-9a-z\u3400-\u9fff]+")
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Any:
     from opencc import OpenCC  # opencc-python-reimplemented (also the NLU's normaliser)
 
     return OpenCC("t2s")
@@ -195,7 +196,10 @@ def similarity(a: str, b: str) -> float:
     fa, fb = features(normalize_question(a)), features(normalize_question(b))
     if not fa or not fb:
         return 0.0
-    mass = lambda grams: sum(_plain_weight(g) for g in grams)  # noqa: E731
+
+    def mass(grams: Iterable[str]) -> float:
+        return sum(_plain_weight(g) for g in grams)
+
     return mass(fa & fb) / math.sqrt(mass(fa) * mass(fb))
 
 

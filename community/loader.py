@@ -778,11 +778,11 @@ def _check(sheets: dict[str, _Sheet | None], p: ParsedCommunity, errors: list[Ro
             err(DUTY, d.line, "值班人手机", texts.LOAD_DUTY_NOT_STAFF.format(phone=d.phone))
     # Two rows asking the same question: a resident asking it would get either answer.
     asked: dict[str, FaqRow] = {}
-    for f in p.faq or []:
-        for q in f.questions:
-            other = asked.setdefault(normalize_question(q), f)
-            if other is not f and normalize_question(q):
-                err(FAQ, f.line, "问题", texts.LOAD_FAQ_SHARED_QUESTION.format(value=q, line=other.line))
+    for faq_row in p.faq or []:
+        for q in faq_row.questions:
+            first = asked.setdefault(normalize_question(q), faq_row)
+            if first is not faq_row and normalize_question(q):
+                err(FAQ, faq_row.line, "问题", texts.LOAD_FAQ_SHARED_QUESTION.format(value=q, line=first.line))
 
     # One phone is one person: a staff member may also volunteer, under the same name.
     for s in p.staff:

@@ -78,4 +78,3 @@ async def test_out_of_scope_and_not_understood_messages_that_clearly_ask_the_des
     assert messages[0]["response"] == "utter_default"
     with db.factory() as s:
         assert s.scalars(select(FaqMiss)).all() == []  # only ask_info records misses
-
