@@ -1,7 +1,8 @@
 """The information desk in the dialogue: `ask_info` (data/nlu/faq.yml) -> action_answer_info,
 which answers from the community's spreadsheets at run time (community.faq): the NLU says
 "this is a question for the office", the database says which answer. A question the desk
-cannot answer is recorded for staff (/faqgaps) and the resident is offered a person.
+cannot answer is recorded for staff (/faqgaps) and the resident is offered a person (the
+office's phone, and the handoff's 找人工 button).
 
 The NLU only knows the phrasings it was trained on; staff add new ones to faq.csv. So a
 message the NLU calls out_of_scope (action_out_of_scope) or does not understand
@@ -9,7 +10,7 @@ message the NLU calls out_of_scope (action_out_of_scope) or does not understand
 matches an entry (`sure_answer`), instead of "这个我帮不上忙"."""
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -23,8 +24,10 @@ def typed_payload(text: str) -> bool:
     return text.lstrip().startswith("/")
 
 
-# The handoff's action (offer the person on call), used when the domain has it.
-OFFER_HUMAN = "action_offer_human"
+# The handoff's marker (actions/handoff.py HANDOFF_OFFER, not imported: actions.handoff
+# imports actions.forms, which imports this module): the bot puts its 找人工 button under
+# the reply and connects the person on call (bot/handoff.py).
+OFFER_HUMAN = {"nuanxin": "offer_human"}
 
 
 def _person_id(session, sender_id: str | None) -> int | None:
@@ -83,7 +86,6 @@ class ActionAnswerInfo(Action):
             dispatcher.utter_message(text=texts.FAQ_NO_COMMUNITY)
             return []
         dispatcher.utter_message(text=reply.text)
-        in_form = bool((tracker.active_loop or {}).get("name"))
-        if reply.match is None and not in_form and OFFER_HUMAN in (domain.get("actions") or []):
-            return [FollowupAction(OFFER_HUMAN)]
+        if reply.match is None:
+            dispatcher.utter_message(json_message=OFFER_HUMAN)  # 找人工 under the reply
         return []

@@ -495,9 +495,10 @@ FAQ_OFFICE_PHONE = "{name}电话：{phone}。"
 FAQ_OFFICE_HOURS_TAIL = "办公时间：{hours}。"
 FAQ_PHONE_LINE = "电话：{phone}"
 FAQ_LINK_LINE = "详情：{link}"
-FAQ_UNKNOWN = "这个问题我还答不上来，已经记下来，请社区工作人员补充答案。"
+FAQ_UNKNOWN = "这个问题我还答不上来，已经记下来，请社区工作人员补充答案。可以请值班的工作人员回答。"
 FAQ_UNKNOWN_WITH_PHONE = (
-    "这个问题我还答不上来，已经记下来，请社区工作人员补充答案。着急的话可以直接打{name}电话 {phone}。"
+    "这个问题我还答不上来，已经记下来，请社区工作人员补充答案。"
+    "可以请值班的工作人员回答，着急的话也可以直接打{name}电话 {phone}。"
 )
 FAQ_GAPS_NONE = "最近 {days} 天没有答不上来的问题。"
 FAQ_GAPS_HEAD = "最近 {days} 天居民问到、问答库答不上来的问题（前 {count} 条，按次数）："
