@@ -38,7 +38,7 @@ def _person_id(session, sender_id: str | None) -> int | None:
     return actor.person_id if actor else None
 
 
-def sure_answer(tracker: Tracker) -> str | None:
+async def sure_answer(tracker: Tracker) -> str | None:
     """The desk's answer to the latest message if it clearly matches an entry, else None."""
     text = tracker.latest_message.get("text") or ""
     if typed_payload(text) or not faq.normalize_question(text):
@@ -49,7 +49,7 @@ def sure_answer(tracker: Tracker) -> str | None:
         reply = faq.sure_answer(session, community, text) if community else None
         return reply.text if reply else None
 
-    return store.read(work)
+    return await store.read(work)
 
 
 class ActionOutOfScope(Action):
@@ -59,7 +59,7 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        answer = sure_answer(tracker)
+        answer = await sure_answer(tracker)
         if answer:
             dispatcher.utter_message(text=answer)
         else:
@@ -81,7 +81,7 @@ class ActionAnswerInfo(Action):
             community = faq.community_for(session, _person_id(session, tracker.sender_id))
             return faq.answer(session, community, question) if community else None
 
-        reply = store.write(work)
+        reply = await store.write(work)
         if reply is None:
             dispatcher.utter_message(text=texts.FAQ_NO_COMMUNITY)
             return []

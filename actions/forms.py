@@ -195,7 +195,7 @@ class ActionNotUnderstood(Action):
         begin = ActionBeginService() if "service" in named else ActionBeginWish() if "item" in named else None
         if begin is None or typed_payload(text):
             # A question for the office the NLU did not recognise (我想开个证明): the desk's answer.
-            answer = None if typed_payload(text) else faq.sure_answer(tracker)
+            answer = None if typed_payload(text) else await faq.sure_answer(tracker)
             dispatcher.utter_message(**({"text": answer} if answer else {"response": "utter_default"}))
             return []
         events = await begin.run(dispatcher, tracker, domain)
