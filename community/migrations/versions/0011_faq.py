@@ -2,14 +2,14 @@
 (community.csv), faq_entries (faq.csv) and faq_misses (questions it could not answer)
 
 Revision ID: 0011_faq
-Revises: 0011_delivery
+Revises: 0012_handoff_asap
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_faq"
-down_revision = "0011_delivery"
+down_revision = "0012_handoff_asap"
 branch_labels = None
 depends_on = None
 
