@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import faq, recognition, roles, staff, texts, wizards
+from bot import district, faq, recognition, roles, staff, texts, wizards
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
@@ -141,6 +141,7 @@ def build_application(
     staff.register(app, factory, wake)
     recognition.register(app, factory)  # /rank, /certificate, /workunits
     faq.register(app, factory)  # /faq (answers without Rasa), /faqgaps
+    district.register(app, factory)  # /district: a supervisor's communities side by side
     if relay is not None:
         app.add_handler(CallbackQueryHandler(relay.press, pattern=RASA_BUTTONS))
     handoffs.register(app)  # before the resident's catch-alls: 找人工 buttons, /queue, voice and photos

@@ -31,7 +31,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from community import clock, followup_runner, followups, recognition
+from community import clock, district, followup_runner, followups, recognition
 from community.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class FollowUpScheduler:
     def start(self) -> None:
         followups.ensure_digests(self.factory)
         recognition.ensure_month_summaries(self.factory)  # volunteers' month-end thank-you
+        district.ensure_checks(self.factory)  # 智慧督查: each district community's daily check
         # A permanent interval job: a run can never be lost, at worst it is one interval
         # late. (A self-re-arming date job races APScheduler, which removes a finished date
         # job after handing it to a worker, possibly after the job re-armed itself.)

@@ -313,3 +313,12 @@ LOC_NOTED = "好的，记下了：{building}。还需要几单元几室的话请
 FAQ_TOPICS = "可以这样问：/faq 社区几点上班。我能回答的问题有：{topics}。也可以直接打字问我。"
 FAQ_EMPTY = "社区还没有整理常见问题，请直接联系社区工作人员。"
 FAQ_NO_COMMUNITY = "请先发送 /start 加入您的社区，我再为您查。"
+# --- 智慧督查 (bot/district.py, /district) ---
+DISTRICT_HEAD = "【{name} 各社区概况】共 {count} 个社区，近 {days} 天；满意率目标 95%；{warned} 个社区需关注。"
+DISTRICT_LINE = (
+    "{mark} {name}：待处理 {open}，超期 {overdue}，红色预警 {red}；满意率 {rate}；接单 {claim}；服务 {hours}{flags}"
+)
+DISTRICT_FLAGS = " 【{flags}】"
+DISTRICT_WARNINGS_HEAD = "近 {days} 天自动预警："
+DISTRICT_WARNING_LINE = "  {day} {name}：{what}"
+DISTRICT_WARNINGS_SHOWN = 30

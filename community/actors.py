@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from community.models import Grid, Person
+from community.models import Grid, Person, Supervisor
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Actor:
     staff_id: int | None = None
     leader_grid_ids: frozenset[int] = field(default_factory=frozenset)
     is_system: bool = False
+    # 街道/区 督查: the district whose communities this person oversees (community.district).
+    supervisor_district_id: int | None = None
     # Where the action came from, for the audit log: chat | web | cli | open311 | system.
     channel: str = "chat"
 
@@ -31,6 +33,9 @@ SYSTEM = Actor(person_id=None, community_id=None, is_system=True, channel="syste
 
 def actor_for_person(session: Session, person: Person, channel: str = "chat") -> Actor:
     leader_of = session.scalars(select(Grid.id).where(Grid.leader_person_id == person.id)).all()
+    supervised = session.scalar(
+        select(Supervisor.district_id).where(Supervisor.person_id == person.id, Supervisor.active.is_(True))
+    )
     return Actor(
         person_id=person.id,
         community_id=person.community_id,
@@ -39,6 +44,7 @@ def actor_for_person(session: Session, person: Person, channel: str = "chat") ->
         volunteer_id=person.volunteer.id if person.volunteer and person.volunteer.deactivated_at is None else None,
         staff_id=person.staff.id if person.staff and person.staff.active else None,
         leader_grid_ids=frozenset(leader_of),
+        supervisor_district_id=supervised,
         channel=channel,
     )
 

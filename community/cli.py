@@ -51,14 +51,26 @@ def init_db() -> None:
 
 @app.command()
 def load(
-    directory: Path = typer.Argument(DEMO_DATA, help="Folder with community.csv, grids.csv, buildings.csv …"),
+    directories: list[Path] = typer.Argument(
+        None,
+        help="Community folders (community.csv, grids.csv …) or a district folder (district.csv + one per community)",
+    ),
     check: bool = typer.Option(False, "--check", help="Only validate; change nothing."),
 ) -> None:
-    """Validate the community spreadsheets and load them (all or nothing)."""
+    """Validate the community spreadsheets and load them (all or nothing): one community, several, or a district."""
+    from community.district_loader import is_district_folder, load_district, validate_district
     from community.loader import LoadError, load_directory, validate_directory
     from community.routing import invalidate_buildings
 
-    _, errors = validate_directory(directory)
+    directories = directories or [DEMO_DATA]
+    errors = []
+    for directory in directories:
+        if is_district_folder(directory):
+            errors += validate_district(directory)[1]
+        else:
+            errors += [
+                e if len(directories) == 1 else _in_folder(directory, e) for e in validate_directory(directory)[1]
+            ]
     if errors:
         table = Table(title=f"{len(errors)} 处错误，未导入任何数据", title_style="bold red")
         for col in ("文件", "行", "列", "问题"):
@@ -68,16 +80,87 @@ def load(
         console.print(table)
         raise typer.Exit(1)
     if check:
-        console.print(f"[green]✓[/] {directory} 校验通过")
+        console.print(f"[green]✓[/] {' '.join(map(str, directories))} 校验通过")
         return
     try:
         with transaction(_factory()) as s:
-            report = load_directory(s, directory)
+            reports = [load_district(s, d) if is_district_folder(d) else load_directory(s, d) for d in directories]
     except LoadError as exc:  # the database disagrees with the files (e.g. a name taken)
         _fail(exc.message)
     invalidate_buildings()
-    for line in report.lines():
-        console.print(line)
+    for report in reports:
+        for line in report.lines():
+            console.print(line)
+
+
+def _in_folder(directory: Path, error):
+    from community.loader import RowError
+
+    return RowError(f"{directory.name}/{error.file}", error.line, error.column, error.message)
+
+
+@app.command("sample-district")
+def sample_district(
+    out: Path = typer.Argument(..., help="Folder to write the district to"),
+    count: int = typer.Option(20, help="How many communities (1–80)"),
+) -> None:
+    """Write a sample district (the demo community × COUNT, own codes and phones) to load with `load OUT`."""
+    from community.district_sample import MAX_COMMUNITIES, write_sample
+
+    if not 1 <= count <= MAX_COMMUNITIES:
+        _fail(texts.CLI_SAMPLE_COUNT.format(max=MAX_COMMUNITIES))
+    write_sample(out, count)
+    console.print(texts.CLI_SAMPLE_WRITTEN.format(count=count, out=out))
+
+
+@app.command("add-supervisor")
+def add_supervisor(
+    district: str = typer.Option(..., help="District (街道/区) code, as in district.csv"),
+    name: str = typer.Option(..., help="姓名"),
+    telegram_id: int = typer.Option(None, help="Telegram user id"),
+    phone: str = typer.Option(None, help="手机号"),
+) -> None:
+    """Add a street/district supervisor (督查): sees every community of the district and gets its warnings."""
+    from community import district as districts
+
+    try:
+        with transaction(_factory()) as s:
+            sup = districts.add_supervisor(s, district, name, phone, telegram_id)
+            console.print(texts.CLI_SUPERVISOR_ADDED.format(name=sup.person.name, id=sup.id))
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@app.command("district")
+def district_overview(
+    phone: str = typer.Option(..., help="The supervisor's phone number"),
+    days: int = typer.Option(7, help="Days the rates and hours cover"),
+) -> None:
+    """Every community of a supervisor's district side by side (what /district shows in chat)."""
+    from sqlalchemy import select
+
+    from community import district as districts
+    from community.models import Person, Supervisor
+    from community.validation import normalize_phone
+
+    try:
+        with transaction(_factory()) as s:
+            person = s.scalar(
+                select(Person)
+                .join(Supervisor, Supervisor.person_id == Person.id)
+                .where(Person.phone == normalize_phone(phone), Supervisor.active.is_(True))
+            )
+            if person is None:
+                _fail(texts.ERR_NOT_SUPERVISOR)
+            view = districts.overview(s, actor_for_person(s, person, channel="cli"), days=days)
+            table = Table(title=texts.CLI_DISTRICT_TITLE.format(name=view.district.name, days=days))
+            for col in texts.DISTRICT_COLUMNS:
+                table.add_column(col)
+            for row in view.rows:
+                table.add_row(*districts.row_cells(row))
+            console.print(table)
+    except DomainError as exc:
+        _fail(exc.message)
 
 
 @app.command("add-staff")

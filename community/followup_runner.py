@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from community import clock, lifecycle, recognition, texts
+from community import clock, district, lifecycle, recognition, texts
 from community.actors import SYSTEM
 from community.errors import DomainError
 from community.followups import MAX_ATTEMPTS, VALID_STATES, ensure_digest
@@ -139,6 +139,8 @@ def _fire(s: Session, row: FollowUp, now: datetime) -> bool:
     """Apply one follow-up; False when it no longer applies (wrong state, too late)."""
     if row.kind == recognition.MONTH_SUMMARY:  # volunteers' month-end thank-you (community.recognition)
         return recognition.fire_month_summary(s, row, now)
+    if row.kind == district.CHECK_KIND:  # 智慧督查: the community's week against its targets
+        return district.fire_check(s, row, now)
     if row.kind == "digest":
         send_digests(s, row.community_id, now)
         row.status = FollowUpStatus.DONE  # before scheduling tomorrow's: one pending at a time

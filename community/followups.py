@@ -69,6 +69,9 @@ def _local_time_on(day_utc: datetime, hhmm: str, tz: str, days_before: int = 0) 
     return at.astimezone(UTC).replace(tzinfo=None)
 
 
+local_time_on = _local_time_on  # for other planners (community.district)
+
+
 def plan(req: Request, now: datetime, settings: Settings | None = None) -> dict[str, datetime]:
     """The follow-ups a request needs on entering its current phase at `now`."""
     st = settings or get_settings()

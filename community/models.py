@@ -11,7 +11,7 @@ Times are naive UTC (see `community.clock`).
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -97,6 +98,18 @@ class OfferStatus(enum.StrEnum):
     ACCEPTED = "accepted"
 
 
+class District(Base):
+    """街道 (street office) or 区 (district): the area whose office oversees several
+    communities side by side (智慧督查, `community.district`). Loaded from a district folder
+    (`district.csv` and one sub-folder per community, `community.loader.load_district`)."""
+
+    __tablename__ = "districts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10), default="street")  # street 街道 | district 区
+
+
 class Community(Base):
     __tablename__ = "communities"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +121,38 @@ class Community(Base):
     office_hours: Mapped[str | None] = mapped_column(String(200))
     office_phone: Mapped[str | None] = mapped_column(String(30))
     office_map_url: Mapped[str | None] = mapped_column(String(500))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
+
+
+class Supervisor(Base):
+    """街道/区 督查: sees every community of their district side by side and receives its
+    automatic warnings. Acts on no request (community.district.SUPERVISOR_ACTIONS)."""
+
+    __tablename__ = "supervisors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), unique=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    person: Mapped[Person] = relationship()
+
+
+class DistrictWarning(Base):
+    """自动预警: a community whose past week fell below a target (satisfaction under 95%, or
+    the median time to claim over the target). One row per community, kind and local day,
+    the unique key that keeps a warning from being raised twice in a day."""
+
+    __tablename__ = "district_warnings"
+    __table_args__ = (UniqueConstraint("community_id", "kind", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # satisfaction | claim_time
+    day: Mapped[date] = mapped_column(Date)  # the community's local day of the check
+    value: Mapped[float] = mapped_column(Float)  # the week's rate (0..1) or median minutes
+    target: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
 
 
 class Grid(Base):
@@ -519,6 +564,15 @@ class FollowUp(Base):
             unique=True,
             sqlite_where=text("kind = 'digest' AND status = 'pending'"),
             postgresql_where=text("kind = 'digest' AND status = 'pending'"),
+        ),
+        # One district check (community.district) per community and day.
+        Index(
+            "uq_followups_district_check",
+            "community_id",
+            "due_at",
+            unique=True,
+            sqlite_where=text("kind = 'district_check'"),
+            postgresql_where=text("kind = 'district_check'"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

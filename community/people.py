@@ -66,6 +66,13 @@ def _person(
     return person
 
 
+def find_or_create_person(
+    session: Session, community: Community, name: str, phone: str | None, telegram_id: int | None
+) -> Person:
+    """The person with this Telegram id (or phone, in `community`), else a new one there."""
+    return _person(session, community, name, phone, telegram_id)
+
+
 def add_staff(session: Session, community: Community, name: str, phone: str | None, telegram_id: int | None) -> Staff:
     """Bootstrap (admin CLI) or add a staff member."""
     person = _person(session, community, name, phone, telegram_id)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     rate_reminder_after_hours: float = 24
     close_unrated_after_hours: float = 72
     digest_at: str = "08:00"
+    # 智慧督查 (community.district): each district community's past week measured daily at this
+    # local time; a median time to claim above this many minutes is a warning.
+    district_check_at: str = "08:30"
+    claim_target_minutes: float = 120
     month_summary_at: str = "09:00"  # on the 1st: each volunteer's thank-you for the month before
     care_lead_hours: float = 24  # a care visit becomes a request this long before it
     quiet_start: str = "21:30"  # non-urgent messages wait until quiet_end

@@ -57,6 +57,9 @@ ERR_INVITE_INVALID = "邀请码无效或已过期，请联系社区工作人员�
 ERR_NO_CONSENT = "请先同意社区使用您的联系方式和地址用于服务，我们才能登记诉求。"
 ERR_DUPLICATE = "您刚才已经提交过相同的诉求（编号 {id}），我们正在处理，不用重复提交。"
 ERR_ALREADY_ASSIGNED = "这一单已经由{name}负责了。"
+ERR_NOT_SUPERVISOR = "这项功能只对街道/区督查人员开放。"
+ERR_DISTRICT_UNKNOWN = "没有找到街道/区“{code}”，请先导入街道数据（python -m community load 街道目录）。"
+ERR_DISTRICT_EMPTY = "{name}还没有导入任何社区。"
 ERR_COMMUNITY_UNKNOWN = "没有找到社区“{code}”，请先导入社区数据（python -m community load data/community）。"
 ERR_NAME_REQUIRED = "请填写姓名。"
 ERR_LINK_NO_MATCH = (
@@ -507,3 +510,35 @@ FAQ_GAPS_TAIL = "在 faq.csv 里补上这些问题和答案，重新导入（pyt
 LOAD_FAQ_SHORT_QUESTION = "问题“{value}”太短（去掉“请问”等客气话后不到 2 个字），会和很多问题混淆。"
 LOAD_FAQ_SHARED_QUESTION = "问题“{value}”已在第 {line} 行出现，居民这样问时将无法确定回答哪一条。"
 LOAD_BAD_LINK = "“{value}”不是网址，请填写以 http:// 或 https:// 开头的完整链接。"
+# 智慧督查 (community.district)
+DISTRICT_LEVELS = {"street": "街道", "district": "区"}
+DISTRICT_WARN_SATISFACTION = (
+    "【自动预警】{name}近{days}天满意率 {rate}，低于目标 {target}（{samples} 条评价）。请督促社区回访差评、改进服务。"
+)
+DISTRICT_WARN_CLAIM = (
+    "【自动预警】{name}近{days}天接单用时中位数 {minutes} 分钟，超过目标 {target} 分钟（{samples} 单）。"
+    "请督促社区补充志愿者、及时派单。"
+)
+DISTRICT_WARNING_KINDS = {"satisfaction": "满意率低于目标", "claim_time": "接单用时超过目标"}
+DISTRICT_LOAD_HEAD = "已导入{name}（{code}）：{communities} 个社区，{supervisors} 名督查人员。"
+DISTRICT_LOAD_EMPTY_FILE = "文件是空的，第 1 行应是表头。"
+DISTRICT_LOAD_HEADER = "表头应为：{columns}。"
+DISTRICT_LOAD_ONE_ROW = "只能有一行：本街道（或区）的编号、名称和级别。"
+DISTRICT_LOAD_REQUIRED = "这一格不能为空。"
+DISTRICT_LOAD_LEVEL = "级别请填“街道”或“区”。"
+DISTRICT_LOAD_TELEGRAM_ID = "TelegramID 只能是数字（可不填）。"
+DISTRICT_LOAD_NO_COMMUNITY = "目录里没有社区：每个社区一个子目录，里面放 community.csv 等表格。"
+DISTRICT_LOAD_CODE_TWICE = "社区编号与子目录 {other} 重复，每个社区的编号须不同。"
+CLI_SAMPLE_COUNT = "社区数量须在 1 到 {max} 之间。"
+CLI_SAMPLE_WRITTEN = "已生成示例街道（{count} 个社区）：{out}；导入：python -m community load {out}"
+CLI_SUPERVISOR_ADDED = "✓ 已添加督查人员 {name}（编号 {id}）"
+CLI_DISTRICT_TITLE = "{name} 各社区概况（近 {days} 天）"
+DISTRICT_COLUMNS = ("社区", "待处理", "超期", "红色预警", "满意率", "接单用时", "服务时长", "预警")
+DISTRICT_NO_RATINGS = "暂无评价"
+DISTRICT_NO_CLAIMS = "暂无接单"
+DISTRICT_MINUTES = "{minutes} 分钟"
+DISTRICT_HOURS = "{hours:g} 小时"
+DISTRICT_RATE = "{rate}（{rated} 条）"
+DISTRICT_FLAG_SATISFACTION = "满意率低"
+DISTRICT_FLAG_CLAIM = "接单慢"
+DISTRICT_FLAG_NONE = "—"
