@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,12 +86,14 @@ class CommunityFigures:
 
     @property
     def below_satisfaction(self) -> bool:
-        return self.rated >= WARNING_MIN_SAMPLES and self.satisfaction < SATISFACTION_TARGET
+        rate = self.satisfaction
+        return self.rated >= WARNING_MIN_SAMPLES and rate is not None and rate < SATISFACTION_TARGET
 
     @property
     def slow_claims(self) -> bool:
         target = get_settings().claim_target_minutes
-        return self.claims >= WARNING_MIN_SAMPLES and self.median_claim_minutes > target
+        median = self.median_claim_minutes
+        return self.claims >= WARNING_MIN_SAMPLES and median is not None and median > target
 
 
 # --- who may see what ------------------------------------------------------------------------
@@ -106,7 +108,7 @@ def may(actor: Actor | None, action: str, district_id: int | None = None) -> boo
 
 def require(actor: Actor | None, action: str) -> int:
     """The actor's district id, or Forbidden with the polite Chinese refusal."""
-    if not may(actor, action):
+    if actor is None or actor.supervisor_district_id is None or not may(actor, action):
         raise Forbidden(texts.ERR_NOT_SUPERVISOR)
     return actor.supervisor_district_id
 
@@ -161,7 +163,7 @@ def figures(
         return []
     in_ids = Request.community_id.in_(ids)
 
-    def grouped(*where) -> dict[int, int]:
+    def grouped(*where: ColumnElement[bool]) -> dict[int, int]:
         rows = session.execute(
             select(Request.community_id, func.count()).where(in_ids, *where).group_by(Request.community_id)
         )
@@ -190,7 +192,8 @@ def figures(
             in_ids, Request.claimed_at >= since, Request.claimed_at <= now, Request.published_at.is_not(None)
         )
     ):
-        claim_minutes[cid].append(max(0.0, (claimed - published).total_seconds() / 60))
+        if claimed is not None and published is not None:
+            claim_minutes[cid].append(max(0.0, (claimed - published).total_seconds() / 60))
     hours = {
         cid: float(h or 0)
         for cid, h in session.execute(
@@ -233,13 +236,15 @@ class Overview:
     community_names: dict[int, str]
 
 
-def overview(session: Session, actor: Actor | None, *, days: int = WARNING_DAYS, now=None) -> Overview:
+def overview(
+    session: Session, actor: Actor | None, *, days: int = WARNING_DAYS, now: datetime | None = None
+) -> Overview:
     """What a supervisor sees: every community of their district, and its recent warnings."""
     district_id = require(actor, "view_district")
     now = now or clock.now()
     communities = communities_of(session, district_id)
     return Overview(
-        district=session.get(District, district_id),
+        district=session.get_one(District, district_id),
         days=days,
         rows=figures(session, communities, days=days, now=now),
         warnings=recent_warnings(session, district_id, now),
@@ -267,7 +272,7 @@ def row_cells(row: CommunityFigures) -> list[str]:
     )
     claim = (
         texts.DISTRICT_MINUTES.format(minutes=round(row.median_claim_minutes))
-        if row.claims
+        if row.median_claim_minutes is not None
         else texts.DISTRICT_NO_CLAIMS
     )
     return [
@@ -334,10 +339,10 @@ def fire_check(s: Session, row: FollowUp, now: datetime) -> bool:
     ensure_check(s, community.id, now + timedelta(minutes=1))
     (fig,) = figures(s, [community], days=WARNING_DAYS, now=now)
     day = clock.to_local(now, community.timezone).date()
-    found = []
-    if fig.below_satisfaction:
+    found: list[tuple[str, float, float, int]] = []
+    if fig.below_satisfaction and fig.satisfaction is not None:
         found.append((SATISFACTION, fig.satisfaction, SATISFACTION_TARGET, fig.rated))
-    if fig.slow_claims:
+    if fig.slow_claims and fig.median_claim_minutes is not None:
         found.append((CLAIM_TIME, fig.median_claim_minutes, get_settings().claim_target_minutes, fig.claims))
     for kind, value, target, samples in found:
         exists = s.scalar(

@@ -76,7 +76,7 @@ def community_folders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and (p / COMMUNITY).is_file())
 
 
-def _rows(path: Path, file: str, columns: tuple[str, ...], errors: list[RowError]) -> list[tuple[int, dict]]:
+def _rows(path: Path, file: str, columns: tuple[str, ...], errors: list[RowError]) -> list[tuple[int, dict[str, str]]]:
     try:
         with (path / file).open(encoding="utf-8-sig", newline="") as f:
             records = list(csv.reader(f))
@@ -103,7 +103,7 @@ def validate_district(path: str | Path) -> tuple[ParsedDistrict, list[RowError]]
     """Check the district's files and every community folder; touches no database. Errors
     in a community's files name the folder (`c03/buildings.csv`)."""
     path = Path(path)
-    p, errors = ParsedDistrict(), []
+    p, errors = ParsedDistrict(), list[RowError]()
     rows = _rows(path, DISTRICT, ("编号", "名称", "级别"), errors)
     if len(rows) != 1 and not errors:
         errors.append(RowError(DISTRICT, None, None, texts.DISTRICT_LOAD_ONE_ROW))
@@ -119,11 +119,12 @@ def validate_district(path: str | Path) -> tuple[ParsedDistrict, list[RowError]]
         p.level = LEVELS.get(level, "street")
     if (path / SUPERVISORS).is_file():
         for line, cells in _rows(path, SUPERVISORS, ("姓名", "手机", "TelegramID"), errors):
-            name, phone, tid = cells.get("姓名", ""), cells.get("手机", ""), cells.get("TelegramID", "")
+            name, typed, tid = cells.get("姓名", ""), cells.get("手机", ""), cells.get("TelegramID", "")
             if not name:
                 errors.append(RowError(SUPERVISORS, line, "姓名", texts.DISTRICT_LOAD_REQUIRED))
+            phone = None
             try:
-                phone = normalize_phone(phone) if phone else None
+                phone = normalize_phone(typed) if typed else None
             except InvalidInput as exc:
                 errors.append(RowError(SUPERVISORS, line, "手机", exc.message))
             if tid and not tid.isdigit():
@@ -162,7 +163,7 @@ def load_district(session: Session, path: str | Path) -> DistrictReport:
     reports = []
     for folder in parsed.communities:
         report = load_directory(session, folder)
-        community = session.scalar(select(Community).where(Community.code == report.community_code))
+        community = session.scalars(select(Community).where(Community.code == report.community_code)).one()
         community.district_id = row.id
         reports.append(report)
     session.flush()

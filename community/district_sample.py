@@ -10,6 +10,7 @@ committed: 20 copies of the data would drift from the one they copy.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from pathlib import Path
 
@@ -44,6 +45,10 @@ def phone_for(phone: str, index: int) -> str:
     return f"{phone[:2]}{third}{int(phone[3:5]) + 5 * k:02d}{phone[5:]}"
 
 
+def _phone_match(match: re.Match[str], index: int) -> str:
+    return phone_for(match.group(0), index)
+
+
 def write_sample(
     out: str | Path,
     count: int = 20,
@@ -72,7 +77,7 @@ def write_sample(
                 records = [records[0], [community_code(index), community_name(index), *records[1][2:]]]
             else:
                 records = [records[0]] + [
-                    [PHONE.sub(lambda m, i=index: phone_for(m.group(0), i), cell) for cell in row]
+                    [PHONE.sub(functools.partial(_phone_match, index=index), cell) for cell in row]
                     for row in records[1:]
                 ]
             _write(folder / source.name, records)
