@@ -19,6 +19,7 @@ from community.settings import PROJECT_ROOT, get_settings
 if TYPE_CHECKING:  # imported where used at run time, so each command loads only what it needs
     from sqlalchemy.orm import Session, sessionmaker
 
+    from community.loader import RowError
     from community.queues import QueuePage
     from community.stats import CommunityStats
 
@@ -93,7 +94,7 @@ def load(
             console.print(line)
 
 
-def _in_folder(directory: Path, error):
+def _in_folder(directory: Path, error: "RowError") -> "RowError":
     from community.loader import RowError
 
     return RowError(f"{directory.name}/{error.file}", error.line, error.column, error.message)
