@@ -25,6 +25,9 @@ def load_sample(
     folder = write_sample(tmp_path / "district", count, supervisors=[("周督查", SUPERVISOR_PHONE, supervisor_telegram)])
     with factory() as s, s.begin():
         load_district(s, folder)
+        # Volunteers who linked their Telegram account (routing offers only reachable ones).
+        for i, person in enumerate(s.scalars(select(Person).join(Volunteer, Volunteer.person_id == Person.id))):
+            person.telegram_id = person.telegram_id or 5_000_000 + i
     return folder
 
 
