@@ -66,21 +66,42 @@ def numbers_in(text: str, spoken: re.Pattern = _CN_REQUEST) -> list[int]:
     return found
 
 
+# A request named by its number ("编号12怎么样了", "#12", "十二号单子"): the resident asks about
+# that one. Bare digits are not enough (3号楼, a phone number).
+_NAMED_REQUEST = re.compile(
+    rf"(?:编号|单号|订单号|[#＃])\s*(\d+|[{_CN_NUMBER}]+)|(\d+|[{_CN_NUMBER}]+)\s*号(?:单|订单|心愿|诉求)"
+)
+
+
+def named_requests(text: str) -> list[int]:
+    text = normalize_text(text or "")
+    found = []
+    for m in _NAMED_REQUEST.finditer(text):
+        numeral = next(g for g in m.groups() if g)
+        n = int(numeral) if numeral.isdigit() else _cn(numeral)
+        if n is not None:
+            found.append(n)
+    return found
+
+
 class ActionCheckStatus(Action):
+    """The resident's recent requests, or the one they named by number (only their own: a
+    number that is not theirs gets the same answer as one that does not exist)."""
+
     def name(self) -> str:
         return "action_check_status"
 
     async def run(self, dispatcher, tracker, domain) -> list[EventType]:
+        named = named_requests(tracker.latest_message.get("text") or "")
+
         def work(session):
             actor = store.resident_actor(session, tracker.sender_id)
             if actor is None:
                 return None
-            rows = session.scalars(
-                select(Request)
-                .where(Request.resident_id == actor.resident_id)
-                .order_by(Request.id.desc())
-                .limit(STATUS_LIMIT)
-            ).all()
+            query = select(Request).where(Request.resident_id == actor.resident_id)
+            if named:
+                query = query.where(Request.id.in_(named))
+            rows = session.scalars(query.order_by(Request.id.desc()).limit(STATUS_LIMIT)).all()
             return [
                 (
                     r.id,
@@ -96,10 +117,13 @@ class ActionCheckStatus(Action):
         if rows is None:
             dispatcher.utter_message(text=texts.NOT_REGISTERED)
             return []
+        if not rows and named:
+            dispatcher.utter_message(text=texts.STATUS_NOT_FOUND.format(id=named[0]))
+            return []
         if not rows:
             dispatcher.utter_message(text=texts.NO_REQUESTS)
             return []
-        lines = [texts.STATUS_HEAD]
+        lines = [texts.STATUS_HEAD_ONE if named else texts.STATUS_HEAD]
         for rid, subject, state, volunteer, at in rows:
             shown = texts.STATUS_VOLUNTEER.format(name=volunteer) if volunteer else ""
             lines.append(

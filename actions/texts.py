@@ -55,6 +55,8 @@ STOPPED = "好的，这次先不填了，刚才的内容没有提交。需要时
 
 NO_REQUESTS = "您还没有提交过诉求。可以直接说需要什么，比如“我想预约理发”。"
 STATUS_HEAD = "您最近的诉求："
+STATUS_HEAD_ONE = "您问的诉求："
+STATUS_NOT_FOUND = "没有找到您的编号 {id} 的诉求。您可以说“我的单子怎么样了”，看看您最近提交的诉求。"
 STATUS_LINE = "编号 {id}｜{what}｜{state}{volunteer}｜{at}"
 STATUS_VOLUNTEER = "（志愿者：{name}）"
 STATUS_TAIL = "需要的话可以说“催一下”或“取消订单”。"

@@ -384,6 +384,28 @@ async def test_status_lists_only_my_requests(db, world):
 
 
 @pytest.mark.anyio
+async def test_status_of_a_request_named_by_number_shows_only_that_one_and_only_if_mine(db, world):
+    first = submit_service(db, "王奶奶")
+    second = submit_service(db, "王奶奶", "楼道灯坏了")
+    theirs = submit_service(db, "陈大爷", "水管漏水")
+    messages, _ = await run(
+        manage.ActionCheckStatus(), tracker(world["wang"], f"编号{first}怎么样了", intent="check_status")
+    )
+    text = said(messages)
+    assert f"编号 {first}" in text and f"编号 {second}" not in text
+    # someone else's number: the same answer as a number that does not exist, nothing of theirs
+    for asked in (f"#{theirs}到哪了", "编号99999怎么样了"):
+        messages, _ = await run(manage.ActionCheckStatus(), tracker(world["wang"], asked, intent="check_status"))
+        text = said(messages)
+        assert "没有找到" in text and "水管" not in text and "陈大爷" not in text
+    # a building number is not a request number: the recent list as before
+    messages, _ = await run(
+        manage.ActionCheckStatus(), tracker(world["wang"], "3号楼的单子到哪了", intent="check_status")
+    )
+    assert f"编号 {first}" in said(messages) and f"编号 {second}" in said(messages)
+
+
+@pytest.mark.anyio
 async def test_cancel_picks_the_only_request_and_cancels_after_yes(db, world):
     rid = submit_service(db, "王奶奶")
     _, events = await run(manage.ActionBeginCancel(), tracker(world["wang"], "取消订单", intent="cancel_request"))
