@@ -31,6 +31,25 @@ def community_by_code(session: Session, code: str | None = None) -> Community:
     return found[0]
 
 
+def all_communities(session: Session) -> list[Community]:
+    """Every community of the deployment, by name (what a new resident chooses from)."""
+    return list(session.scalars(select(Community).order_by(Community.name, Community.id)))
+
+
+def match_communities(session: Session, text: str) -> list[Community]:
+    """The communities a resident's typed answer names: its code, or its name with or
+    without 社区/小区 ("幸福里", "我住幸福里社区"). Several when the text is vague."""
+    wanted = normalize_text(text).replace(" ", "")
+    if not wanted:
+        return []
+    found = []
+    for c in all_communities(session):
+        stem = c.name.removesuffix("社区").removesuffix("小区") or c.name
+        if wanted.upper() == c.code.upper() or stem in wanted or (len(wanted) >= 2 and wanted in c.name):
+            found.append(c)
+    return found
+
+
 def _person(
     session: Session,
     community: Community,
