@@ -198,6 +198,7 @@ BUTTON_STARS = ["1星", "2星", "3星", "4星", "5星"]
 # --- admin command line ----------------------------------------------------------------
 CLI_NO_STAFF = "还没有社区工作人员，请先运行：python -m community add-staff --name 姓名 --telegram-id 数字ID"
 CLI_INVITES_TITLE = "志愿者邀请码（{days} 天内有效，每个只能用一次）"
+CLI_LINKS_TITLE = "各社区居民登记链接（印在海报、二维码上；居民点开即登记到该社区）"
 CLI_BAD_TIME = "时间“{value}”看不懂，请按 2026-11-30 09:00 这样的格式填写。"
 CLI_RESIDENT_UNKNOWN = "没有找到手机号为 {phone} 的居民，请先登记（机器人里的 /order 代下单会一并登记）。"
 CLI_CARE_SET = "已为{name}设置关爱服务：每 {days} 天一次，首次 {first}。每次会提前一天派给志愿者。"
