@@ -152,3 +152,30 @@ async def test_new_residents_reach_their_own_community(db, emulator, tmp_path):
 async def _card_holders(client, rid: int, chats: set[int]) -> set[int]:
     """Which of these chats got the claim card of request `rid`."""
     return {chat for chat in chats if any(f"claim:{rid}" in m.callback_data for m in await client.history(chat))}
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(180)
+async def test_with_more_communities_than_buttons_the_resident_types_the_name(db, emulator, tmp_path):
+    load_sample(db.factory, tmp_path, count=13, supervisor_telegram=None)
+    settings = BotSettings(
+        telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
+    )
+    app = build_application(settings, db.factory, request=EmulatorRequest())
+    client = emulator.client(timeout=scaled(20))
+    async with polling(app):
+        await app.post_init(app)
+        try:
+            await client.send_command(BY_NAME, BY_NAME.id, "/start")
+            consent = await client.wait_for(BY_NAME.id, lambda m: "consent:1" in m.callback_data)
+            await client.press(BY_NAME, BY_NAME.id, "consent:1", consent.message_id)
+            ask = await client.wait_for(BY_NAME.id, lambda m: m.text == texts.RES_TYPE_COMMUNITY)
+            assert not ask.callback_data  # no wall of 13 buttons
+            await client.send_text(BY_NAME, BY_NAME.id, "新华里社区")  # C13
+            await client.wait_for(BY_NAME.id, lambda m: m.text == texts.RES_COMMUNITY_CHOSEN.format(name="新华里社区"))
+            await client.wait_for(BY_NAME.id, lambda m: "请问需要什么帮助" in m.text)
+        finally:
+            await app.post_shutdown(app)
+    with db.factory() as s:
+        home = s.scalar(select(Person.community_id).where(Person.telegram_id == BY_NAME.id))
+        assert home == s.scalar(select(Community.id).where(Community.code == "C13"))
