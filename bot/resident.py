@@ -267,8 +267,10 @@ class ResidentHandlers:
             await self._chose_home(update, context, matches[0][0])
         elif 1 < len(matches) <= COMMUNITY_BUTTONS_MAX:
             await update.message.reply_text(texts.RES_COMMUNITY_SEVERAL, reply_markup=_community_keyboard(matches))
-        else:
-            await update.message.reply_text(texts.RES_COMMUNITY_NOT_FOUND.format(text=text[:20]))
+        else:  # asked again, with the buttons again when there are few enough
+            choices = await asyncio.to_thread(self._home_choices, update.effective_user.id) or []
+            keyboard = _community_keyboard(choices) if 0 < len(choices) <= COMMUNITY_BUTTONS_MAX else None
+            await update.message.reply_text(texts.RES_COMMUNITY_NOT_FOUND.format(text=text[:20]), reply_markup=keyboard)
 
     async def _dispatch(self, press, update: Update, context) -> None:
         match press.action:

@@ -40,6 +40,10 @@ HELP_VOLUNTEER = (
     "您好，{name}（志愿者）。有新的诉求会发到这里，点【接单】即可认领。\n/tasks 手上的任务\n/me 服务时长和积分\n"
     "/teams 选择服务队\n/rank 本月排行榜\n/certificate 开具志愿服务证明\n/pause 暂停接单  /resume 恢复接单"
 )
+HELP_SUPERVISOR = (
+    "您好，{name}（街道督查）。\n/district 各社区概况（/district 30 看近 30 天）\n"
+    "每天的自动预警会发到这里；网页版请让管理员为您生成登录链接。"
+)
 UNKNOWN_COMMAND = "没有“{command}”这个命令。"
 
 # --- linking a spreadsheet volunteer's Telegram account (bot/linking.py) ---

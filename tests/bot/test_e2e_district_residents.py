@@ -24,6 +24,7 @@ BY_LINK = User(id=990_101, first_name="赵奶奶")
 BY_BUTTON = User(id=990_102, first_name="钱大爷")
 BY_NAME = User(id=990_103, first_name="孙阿姨")
 FORGER = User(id=990_104, first_name="李某")
+SUPERVISOR = User(id=880_001, first_name="周督查")
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +45,7 @@ def _ids(s, code: str) -> tuple[int, set[int]]:
 @pytest.mark.anyio
 @pytest.mark.timeout(180)
 async def test_new_residents_reach_their_own_community(db, emulator, tmp_path):
-    load_sample(db.factory, tmp_path, count=3, supervisor_telegram=None)
+    load_sample(db.factory, tmp_path, count=3, supervisor_telegram=SUPERVISOR.id)
     with db.factory() as s:
         communities = {code: _ids(s, code) for code in ("C01", "C02", "C03")}
     settings = BotSettings(
@@ -108,7 +109,8 @@ async def test_new_residents_reach_their_own_community(db, emulator, tmp_path):
             await tap(BY_NAME, "consent:1")
             await client.wait_for(BY_NAME.id, lambda m: m.text == texts.RES_CHOOSE_COMMUNITY)
             await client.send_text(BY_NAME, BY_NAME.id, "火星")
-            await client.wait_for(BY_NAME.id, lambda m: "没有找到“火星”这个社区" in m.text)
+            again = await client.wait_for(BY_NAME.id, lambda m: "没有找到“火星”这个社区" in m.text)
+            assert len(again.callback_data) == 3  # the buttons again
             await client.send_text(BY_NAME, BY_NAME.id, "我住幸福里")
             await client.wait_for(BY_NAME.id, lambda m: m.text == texts.RES_COMMUNITY_CHOSEN.format(name="幸福里社区"))
             name_rid = await order(BY_NAME)
@@ -122,6 +124,11 @@ async def test_new_residents_reach_their_own_community(db, emulator, tmp_path):
             assert answer["text"] == texts.RES_COMMUNITY_GONE
 
             everyone = set().union(*(vols for _, vols in communities.values()))
+            # The district's supervisor is greeted as one, never asked to register as a resident.
+            await client.send_command(SUPERVISOR, SUPERVISOR.id, "/start")
+            await client.wait_for(SUPERVISOR.id, lambda m: "街道督查" in m.text and "/district" in m.text)
+            assert not [m for m in await client.history(SUPERVISOR.id) if m.callback_data]
+
             for rid, code in ((link_rid, "C02"), (button_rid, "C03"), (name_rid, "C01")):
                 own = communities[code][1]
                 await client.until(lambda rid=rid, own=own: _card_holders(client, rid, own), what=f"a card for {rid}")
