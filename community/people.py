@@ -26,6 +26,8 @@ def community_by_code(session: Session, code: str | None = None) -> Community:
     """The community with this code, or the only one when no code is given."""
     query = select(Community) if code is None else select(Community).where(Community.code == code)
     found = session.scalars(query.limit(2)).all()
+    if code is None and len(found) > 1:  # a district: which one must be said
+        raise NotFound(texts.ERR_COMMUNITY_CODE_NEEDED)
     if len(found) != 1:
         raise NotFound(texts.ERR_COMMUNITY_UNKNOWN.format(code=code or ""))
     return found[0]

@@ -61,6 +61,9 @@ ERR_NOT_SUPERVISOR = "这项功能只对街道/区督查人员开放。"
 ERR_DISTRICT_UNKNOWN = "没有找到街道/区“{code}”，请先导入街道数据（python -m community load 街道目录）。"
 ERR_DISTRICT_EMPTY = "{name}还没有导入任何社区。"
 ERR_COMMUNITY_UNKNOWN = "没有找到社区“{code}”，请先导入社区数据（python -m community load data/community）。"
+ERR_COMMUNITY_CODE_NEEDED = (
+    "这里有多个社区，请指明社区编号（例如 --community C01；python -m community links 列出各社区编号）。"
+)
 ERR_NAME_REQUIRED = "请填写姓名。"
 ERR_LINK_NO_MATCH = (
     "没有找到用这个手机号登记、还没绑定的志愿者。请确认分享的是您在社区登记的手机号，或联系社区工作人员。"

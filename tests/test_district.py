@@ -231,6 +231,11 @@ def test_the_cli_writes_loads_and_shows_a_district_of_twenty(db_url, tmp_path):
         assert name in out.stdout
     out = _cli(db_url, "district", "--phone", "13700000001")  # C01's staff: not a supervisor
     assert out.returncode == 1 and "督查" in out.stdout
+    # Several communities: a command that needs one says to name it.
+    out = _cli(db_url, "add-staff", "--name", "新同事", "--phone", "13711112222")
+    assert out.returncode == 1 and "请指明社区编号" in out.stdout
+    out = _cli(db_url, "add-staff", "--name", "新同事", "--phone", "13711112222", "--community", "C05")
+    assert out.returncode == 0, out.stdout + out.stderr
     # Each community's poster link: a new resident opening it is registered there.
     out = _cli(db_url, "links", BOT_USERNAME="nuanxin_bot")
     assert out.returncode == 0, out.stdout + out.stderr

@@ -116,7 +116,8 @@ async def test_new_residents_reach_their_own_community(db, emulator, tmp_path):
             name_rid = await order(BY_NAME)
 
             # A forged press: a community id the bot never offered. Refused; nobody registered.
-            await client.send_command(FORGER, FORGER.id, "/start")
+            await client.send_command(FORGER, FORGER.id, "/start c-ZZ9")  # a link of no community here
+            await client.wait_for(FORGER.id, lambda m: m.text == texts.RES_COMMUNITY_LINK_UNKNOWN)
             await tap(FORGER, "consent:1")
             ask = await client.wait_for(FORGER.id, lambda m: m.text == texts.RES_CHOOSE_COMMUNITY)
             forged = await press_as_shown(client, FORGER, ask, "home:999999")
