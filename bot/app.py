@@ -35,7 +35,7 @@ from bot.poll_lease import DatabaseStore, PollLease, RedisStore
 from bot.rasa import CALLBACK_PATTERN as RASA_BUTTONS
 from bot.rasa import RasaRelay
 from bot.ratelimit import TelegramRateLimiter, make_limiter
-from bot.resident import ResidentHandlers
+from bot.resident import COMMUNITY_PREFIX, ResidentHandlers
 from bot.scheduler import FollowUpScheduler
 from bot.sender import OutboxSender
 from bot.volunteer import JOIN_PREFIX, VolunteerHandlers
@@ -102,7 +102,8 @@ def build_application(
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/start join-<code> is a volunteer's invite link; staff, grid leaders and volunteers
-        get their own greeting; anyone else is a resident (consent first)."""
+        get their own greeting; anyone else is a resident (consent first; `c-<CODE>` names
+        their community)."""
         arg = context.args[0] if context.args else ""
         await asyncio.to_thread(_unblock, factory, update.effective_user.id)  # they are back
         if arg.startswith(JOIN_PREFIX):
@@ -114,8 +115,9 @@ def build_application(
         greeting = await _role_help(factory, update.effective_user.id)
         if greeting:
             await update.effective_message.reply_text(greeting)
-        else:
-            await residents.start(update, context)
+        else:  # `c-<CODE>`: the community's poster link, so a new resident lands in theirs
+            code = arg.removeprefix(COMMUNITY_PREFIX) if arg.startswith(COMMUNITY_PREFIX) else None
+            await residents.start(update, context, community_code=code)
 
     async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command no handler knows: said so, with the help for the sender's role."""

@@ -8,7 +8,7 @@ from the start: every step is one tap or one short message. The guided order is 
 persistent ConversationHandler (bot/wizards.py): a half-filled order survives a restart.
 
 Callback data (same `action:<int>[:arg]` shape as bot/keyboards.py):
-  consent:1 / consent:0, menu:0, order:<category id | 0 = 微心愿>, usetext:0, myaddr:0,
+  consent:1 / consent:0, home:<community id>, menu:0, order:<category id | 0 = 微心愿>, usetext:0, myaddr:0,
   addr:<building id>, submit:0, abort:0, my:0, mycancel:<request id>, urge:<request id>
 """
 
@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     InlineKeyboardButton,
@@ -49,16 +49,27 @@ from community.models import FINAL_STATES, Building, Community, Person, Request,
 from community.validation import check_description, normalize_phone
 
 log = logging.getLogger(__name__)
-CALLBACKS = r"^(consent|menu|order|usetext|myaddr|addr|submit|abort|my|mycancel|urge):\d+$"
+CALLBACKS = r"^(consent|home|menu|order|usetext|myaddr|addr|submit|abort|my|mycancel|urge):\d+$"
 WIZARD = wizards.Wizard("resident_order", texts.RES_DRAFT_EXPIRED)
 DESCRIPTION, ADDRESS, PHONE, CONFIRM = "description", "address", "phone", "confirm"
 PENDING_TEXT = "pending_text"  # what the resident typed when Rasa could not take it
+COMMUNITY_PREFIX = "c-"  # `/start c-<CODE>`: the community's poster/QR link (`python -m community links`)
+# A new resident in a deployment of several communities: the one their link named or they
+# chose (a community id), and whether they already pressed 同意 (registered once both are known).
+HOME, CONSENTED, ASKING_HOME = "home_community", "consent_given", "asking_home"
+COMMUNITY_BUTTONS_MAX = 12  # more than this: they type the name (a long list is hard to read)
 MY_PAGE = 8
 WORDS = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff\uff10-\uff19\uff21-\uff5a]")  # something to read
 
 
 def _btn(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
+
+
+def _community_keyboard(choices: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """One big button per community, two a row (names are short; a row of two stays readable)."""
+    buttons = [_btn(name, f"home:{cid}") for cid, name in choices]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 class ResidentHandlers:
@@ -116,10 +127,19 @@ class ResidentHandlers:
 
     # --- entry, consent, menu -------------------------------------------------------------
 
-    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def start(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, community_code: str | None = None
+    ) -> None:
+        """`community_code`: from the community's poster link `/start c-<CODE>`."""
         if await asyncio.to_thread(self._has_consented, update.effective_user.id):
             await self.menu(update, context)
         else:
+            if community_code is not None:
+                home = await asyncio.to_thread(self._community_id, community_code)
+                if home is None:
+                    await update.effective_message.reply_text(texts.RES_COMMUNITY_LINK_UNKNOWN)
+                else:
+                    context.user_data[HOME] = home
             await update.effective_message.reply_text(
                 texts.RES_CONSENT,
                 reply_markup=InlineKeyboardMarkup(
@@ -169,11 +189,25 @@ class ResidentHandlers:
                     return
                 await query.answer()
                 if press.request_id == 1:
-                    await asyncio.to_thread(self._register, user.id, user.full_name or user.first_name)
                     await query.edit_message_text(texts.RES_CONSENT_THANKS)
-                    await self.menu(update, context)
+                    context.user_data[CONSENTED] = True
+                    await self._register_or_ask_home(update, context)
                 else:
+                    context.user_data.pop(CONSENTED, None)
                     await query.edit_message_text(texts.RES_CONSENT_DECLINED)
+                return
+            if press.action == "home":
+                name = await asyncio.to_thread(self._community_name, press.request_id)
+                if name is None or await asyncio.to_thread(self._has_consented, user.id):  # forged, gone or stale
+                    log.warning(
+                        "press refused (update %s): community %s unknown or already chosen",
+                        update.update_id,
+                        press.request_id,
+                    )
+                    await query.answer(texts.RES_COMMUNITY_GONE, show_alert=True)
+                    return
+                await query.answer()
+                await self._chose_home(update, context, press.request_id)
                 return
             if not await asyncio.to_thread(self._has_consented, user.id):
                 await query.answer(texts.RES_NEED_CONSENT, show_alert=True)
@@ -190,6 +224,53 @@ class ResidentHandlers:
             await self._dispatch(press, update, context)
         except DomainError as exc:
             await query.answer(exc.message, show_alert=True)
+
+    async def _register_or_ask_home(self, update: Update, context) -> None:
+        """After 同意: registered in the community from their link (or the only one, or
+        theirs already), else asked which community they live in."""
+        user = update.effective_user
+        home = context.user_data.get(HOME)
+        if home is None:
+            choices = await asyncio.to_thread(self._home_choices, user.id)
+            if choices is not None:
+                context.user_data[ASKING_HOME] = True
+                if len(choices) > COMMUNITY_BUTTONS_MAX:
+                    await update.effective_message.reply_text(texts.RES_TYPE_COMMUNITY)
+                else:
+                    await update.effective_message.reply_text(
+                        texts.RES_CHOOSE_COMMUNITY, reply_markup=_community_keyboard(choices)
+                    )
+                return
+        if not await asyncio.to_thread(self._register, user.id, user.full_name or user.first_name, home):
+            await update.effective_message.reply_text(texts.RES_COMMUNITY_GONE)  # deleted since: ask again
+            context.user_data.pop(HOME, None)
+            await self._register_or_ask_home(update, context)
+            return
+        for key in (HOME, CONSENTED, ASKING_HOME):
+            context.user_data.pop(key, None)
+        await self.menu(update, context)
+
+    async def _chose_home(self, update: Update, context, community_id: int) -> None:
+        context.user_data[HOME] = community_id
+        context.user_data.pop(ASKING_HOME, None)
+        if not context.user_data.get(CONSENTED):
+            await self.start(update, context)  # the consent question (their choice is kept)
+            return
+        name = await asyncio.to_thread(self._community_name, community_id)
+        await update.effective_message.reply_text(texts.RES_COMMUNITY_CHOSEN.format(name=name))
+        await self._register_or_ask_home(update, context)
+
+    async def _typed_home(self, update: Update, context, text: str) -> None:
+        """The community's name typed in answer to 您住在哪个社区."""
+        matches = await asyncio.to_thread(self._matching_communities, text)
+        if len(matches) == 1:
+            await self._chose_home(update, context, matches[0][0])
+        elif 1 < len(matches) <= COMMUNITY_BUTTONS_MAX:
+            await update.message.reply_text(texts.RES_COMMUNITY_SEVERAL, reply_markup=_community_keyboard(matches))
+        else:  # asked again, with the buttons again when there are few enough
+            choices = await asyncio.to_thread(self._home_choices, update.effective_user.id) or []
+            keyboard = _community_keyboard(choices) if 0 < len(choices) <= COMMUNITY_BUTTONS_MAX else None
+            await update.message.reply_text(texts.RES_COMMUNITY_NOT_FOUND.format(text=text[:20]), reply_markup=keyboard)
 
     async def _dispatch(self, press, update: Update, context) -> None:
         match press.action:
@@ -428,6 +509,9 @@ class ResidentHandlers:
         if not await asyncio.to_thread(self._has_consented, update.effective_user.id):
             if await self._for_role(update, unless_resident=True):
                 return  # a volunteer, grid leader or staff member: their help, not the consent
+            if context.user_data.get(ASKING_HOME):
+                await self._typed_home(update, context, text)  # what they typed before is kept
+                return
             context.user_data[PENDING_TEXT] = text  # kept for after consent
             await self.start(update, context)
             return
@@ -545,11 +629,44 @@ class ResidentHandlers:
 
     # --- small database helpers (each its own short session) ------------------------------------
 
-    def _register(self, telegram_id: int, name: str) -> None:
+    def _register(self, telegram_id: int, name: str, home: int | None) -> bool:
+        """Registered (in their own community if known, else `home`, else the only one)?
+        False when `home` no longer exists."""
         with self.factory() as s, s.begin():
             person = s.scalar(select(Person).where(Person.telegram_id == telegram_id))
-            community = s.get(Community, person.community_id) if person else people.community_by_code(s)
+            if person is not None:
+                community = s.get_one(Community, person.community_id)
+            elif home is not None:
+                found = s.get(Community, home)
+                if found is None:
+                    return False
+                community = found
+            else:
+                community = people.community_by_code(s)
             people.register_resident(s, community, name, telegram_id=telegram_id, consent=True)
+            return True
+
+    def _home_choices(self, telegram_id: int) -> list[tuple[int, str]] | None:
+        """The communities to choose from, or None when there is nothing to choose (one
+        community, or the person is already known in theirs)."""
+        with self.factory() as s:
+            if s.scalar(select(Person.id).where(Person.telegram_id == telegram_id)) is not None:
+                return None
+            found = [(c.id, c.name) for c in people.all_communities(s)]
+            return found if len(found) > 1 else None
+
+    def _matching_communities(self, text: str) -> list[tuple[int, str]]:
+        with self.factory() as s:
+            return [(c.id, c.name) for c in people.match_communities(s, text)]
+
+    def _community_id(self, code: str) -> int | None:
+        with self.factory() as s:
+            return s.scalar(select(Community.id).where(func.upper(Community.code) == code.strip().upper()))
+
+    def _community_name(self, community_id: int) -> str | None:
+        with self.factory() as s:
+            c = s.get(Community, community_id)
+            return c.name if c is not None else None
 
     def _registered_address(self, telegram_id: int) -> str | None:
         with self.factory() as s:

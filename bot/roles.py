@@ -1,7 +1,7 @@
 """Who is writing, for the answers that depend on it: `/start`, `/help`, an unknown command,
 free text from someone who is not a resident.
 
-Staff, grid leaders and volunteers get their own greeting and help, never the resident
+Staff, grid leaders, volunteers and district supervisors get their own greeting and help, never the resident
 consent prompt; a person who is also a resident who has consented is answered as a resident
 when they write free text (they may be asking for help themselves). The role comes from the
 database (`community.actors`), never from the message.
@@ -28,6 +28,8 @@ def role_help(session, telegram_id: int) -> tuple[str | None, bool]:
         return texts.HELP_LEADER.format(name=person.name), consented
     if actor.volunteer_id is not None:
         return texts.HELP_VOLUNTEER.format(name=person.name), consented
+    if actor.supervisor_district_id is not None:  # a district office's 督查: /district, never the consent
+        return texts.HELP_SUPERVISOR.format(name=person.name), consented
     return None, consented
 
 

@@ -40,6 +40,10 @@ HELP_VOLUNTEER = (
     "您好，{name}（志愿者）。有新的诉求会发到这里，点【接单】即可认领。\n/tasks 手上的任务\n/me 服务时长和积分\n"
     "/teams 选择服务队\n/rank 本月排行榜\n/certificate 开具志愿服务证明\n/pause 暂停接单  /resume 恢复接单"
 )
+HELP_SUPERVISOR = (
+    "您好，{name}（街道督查）。\n/district 各社区概况（/district 30 看近 30 天）\n"
+    "每天的自动预警会发到这里；网页版请让管理员为您生成登录链接。"
+)
 UNKNOWN_COMMAND = "没有“{command}”这个命令。"
 
 # --- linking a spreadsheet volunteer's Telegram account (bot/linking.py) ---
@@ -85,6 +89,16 @@ RES_CONSENT_NO = "不同意"
 RES_CONSENT_THANKS = "谢谢您的信任！"
 RES_CONSENT_DECLINED = "好的，我们不会记录您的信息。需要帮助时，也可以直接给社区打电话。想好了随时发 /start。"
 RES_NEED_CONSENT = "请先发 /start 并同意使用您的联系方式，我们才能为您登记。"
+# Which community a new resident lives in (a deployment of several: a district).
+RES_CHOOSE_COMMUNITY = "请问您住在哪个社区？请点一下您住的社区。"
+RES_TYPE_COMMUNITY = "请问您住在哪个社区？请直接打字告诉我社区的名字，例如“幸福里”。"
+RES_COMMUNITY_SEVERAL = "有几个社区的名字相近，请点一下您住的那个："
+RES_COMMUNITY_NOT_FOUND = (
+    "没有找到“{text}”这个社区。请再打一遍社区的名字（例如“幸福里”），不清楚的话可以问问社区工作人员。"
+)
+RES_COMMUNITY_LINK_UNKNOWN = "这个链接里的社区没有找到，没关系，稍后请您选一下自己住的社区。"
+RES_COMMUNITY_GONE = "没有找到这个社区，请以最新消息为准，重新选一下。"
+RES_COMMUNITY_CHOSEN = "好的，已为您登记到{name}。"
 RES_MENU = "请问需要什么帮助？可以直接打字告诉我，也可以点下面的按钮。"
 RES_MENU_SERVICE = "预约便民服务"
 RES_MENU_WISH = "许个微心愿"

@@ -217,6 +217,26 @@ def invite(
 
 
 @app.command()
+def links() -> None:
+    """Each community's link for its posters and QR codes: a new resident opening it is registered there."""
+    from community import people
+
+    with transaction(_factory()) as s:
+        communities = people.all_communities(s)
+        if not communities:
+            _fail(texts.ERR_COMMUNITY_UNKNOWN.format(code=""))
+        bot = get_settings().bot_username
+        table = Table(title=texts.CLI_LINKS_TITLE)
+        table.add_column("社区")
+        table.add_column("编号")
+        table.add_column("链接")
+        for c in communities:
+            start = f"c-{c.code}"  # bot.resident.COMMUNITY_PREFIX (the core does not import the bot)
+            table.add_row(c.name, c.code, f"https://t.me/{bot}?start={start}" if bot else f"/start {start}")
+        console.print(table)
+
+
+@app.command()
 def queue(
     name: str = typer.Argument("unclaimed", help="review | unclaimed | overdue | awaiting_rating | low_rating"),
     page: int = typer.Option(1, min=1),

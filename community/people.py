@@ -26,9 +26,30 @@ def community_by_code(session: Session, code: str | None = None) -> Community:
     """The community with this code, or the only one when no code is given."""
     query = select(Community) if code is None else select(Community).where(Community.code == code)
     found = session.scalars(query.limit(2)).all()
+    if code is None and len(found) > 1:  # a district: which one must be said
+        raise NotFound(texts.ERR_COMMUNITY_CODE_NEEDED)
     if len(found) != 1:
         raise NotFound(texts.ERR_COMMUNITY_UNKNOWN.format(code=code or ""))
     return found[0]
+
+
+def all_communities(session: Session) -> list[Community]:
+    """Every community of the deployment, by name (what a new resident chooses from)."""
+    return list(session.scalars(select(Community).order_by(Community.name, Community.id)))
+
+
+def match_communities(session: Session, text: str) -> list[Community]:
+    """The communities a resident's typed answer names: its code, or its name with or
+    without 社区/小区 ("幸福里", "我住幸福里社区"). Several when the text is vague."""
+    wanted = normalize_text(text).replace(" ", "")
+    if not wanted:
+        return []
+    found = []
+    for c in all_communities(session):
+        stem = c.name.removesuffix("社区").removesuffix("小区") or c.name
+        if wanted.upper() == c.code.upper() or stem in wanted or (len(wanted) >= 2 and wanted in c.name):
+            found.append(c)
+    return found
 
 
 def _person(

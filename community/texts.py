@@ -61,6 +61,9 @@ ERR_NOT_SUPERVISOR = "这项功能只对街道/区督查人员开放。"
 ERR_DISTRICT_UNKNOWN = "没有找到街道/区“{code}”，请先导入街道数据（python -m community load 街道目录）。"
 ERR_DISTRICT_EMPTY = "{name}还没有导入任何社区。"
 ERR_COMMUNITY_UNKNOWN = "没有找到社区“{code}”，请先导入社区数据（python -m community load data/community）。"
+ERR_COMMUNITY_CODE_NEEDED = (
+    "这里有多个社区，请指明社区编号（例如 --community C01；python -m community links 列出各社区编号）。"
+)
 ERR_NAME_REQUIRED = "请填写姓名。"
 ERR_LINK_NO_MATCH = (
     "没有找到用这个手机号登记、还没绑定的志愿者。请确认分享的是您在社区登记的手机号，或联系社区工作人员。"
@@ -198,6 +201,7 @@ BUTTON_STARS = ["1星", "2星", "3星", "4星", "5星"]
 # --- admin command line ----------------------------------------------------------------
 CLI_NO_STAFF = "还没有社区工作人员，请先运行：python -m community add-staff --name 姓名 --telegram-id 数字ID"
 CLI_INVITES_TITLE = "志愿者邀请码（{days} 天内有效，每个只能用一次）"
+CLI_LINKS_TITLE = "各社区居民登记链接（印在海报、二维码上；居民点开即登记到该社区）"
 CLI_BAD_TIME = "时间“{value}”看不懂，请按 2026-11-30 09:00 这样的格式填写。"
 CLI_RESIDENT_UNKNOWN = "没有找到手机号为 {phone} 的居民，请先登记（机器人里的 /order 代下单会一并登记）。"
 CLI_CARE_SET = "已为{name}设置关爱服务：每 {days} 天一次，首次 {first}。每次会提前一天派给志愿者。"

@@ -195,10 +195,10 @@ def test_a_community_in_no_district_is_never_checked(db, tmp_path):
 # --- through the CLI, as the district office runs it -------------------------------------------
 
 
-def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
+def _cli(url: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "community", *args],
-        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200"},
+        env={**os.environ, "DATABASE_URL": url, "COLUMNS": "200", **env},
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -231,3 +231,14 @@ def test_the_cli_writes_loads_and_shows_a_district_of_twenty(db_url, tmp_path):
         assert name in out.stdout
     out = _cli(db_url, "district", "--phone", "13700000001")  # C01's staff: not a supervisor
     assert out.returncode == 1 and "督查" in out.stdout
+    # Several communities: a command that needs one says to name it.
+    out = _cli(db_url, "add-staff", "--name", "新同事", "--phone", "13711112222")
+    assert out.returncode == 1 and "请指明社区编号" in out.stdout
+    out = _cli(db_url, "add-staff", "--name", "新同事", "--phone", "13711112222", "--community", "C05")
+    assert out.returncode == 0, out.stdout + out.stderr
+    # Each community's poster link: a new resident opening it is registered there.
+    out = _cli(db_url, "links", BOT_USERNAME="nuanxin_bot")
+    assert out.returncode == 0, out.stdout + out.stderr
+    for code, name in (("C01", "幸福里社区"), ("C20", "康乐里社区")):
+        line = next(line for line in out.stdout.splitlines() if name in line)
+        assert f"https://t.me/nuanxin_bot?start=c-{code}" in line

@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import certificates, dashboard, directory, faq, handoffs, open311, orders, pages, texts
+from web import certificates, dashboard, directory, district, faq, handoffs, open311, orders, pages, texts
 from web.config import WebSettings, get_web_settings
 from web.rendering import error_page
 
@@ -65,6 +65,7 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
     app.include_router(orders.router)
     app.include_router(directory.router)
     app.include_router(handoffs.router)  # 转人工: the queue and conversations with a person
+    app.include_router(district.router)  # a district supervisor's read-only overview
 
     @app.exception_handler(open311.Open311Error)
     async def _open311_error(request, exc: open311.Open311Error):
@@ -75,6 +76,12 @@ def create_app(factory: sessionmaker[Session] | None = None, settings: WebSettin
         from fastapi.responses import RedirectResponse
 
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(pages.SupervisorHome)
+    async def _supervisor_home(request, exc):
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse("/district", status_code=303)
 
     @app.exception_handler(pages.StaffOnly)
     async def _staff_only(request, exc):

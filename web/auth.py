@@ -7,6 +7,9 @@
   session key signed with WEB_SECRET_KEY (itsdangerous). The server checks the signature,
   the row, its expiry and that the person is still active staff or a grid leader on every
   request; the scope (the community, or the leader's grids) is recomputed each time.
+- A district's supervisor (督查, a `Supervisor` row) signs in the same way and gets a
+  `SupervisorSession`, never a `StaffSession`: it opens the read-only /district page and
+  no community page (no resident's phone or door number reaches them).
 - Every POST form carries the session's CSRF token in a hidden field, compared in
   constant time.
 - Open311 clients send an API key (`python -m web api-key --name …`); only its
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from community import clock
 from community.actors import Actor, actor_for_person
-from community.models import ApiKey, Grid, Person, Staff, WebLoginToken, WebSession
+from community.models import ApiKey, Grid, Person, Staff, Supervisor, WebLoginToken, WebSession
 from web.config import WebSettings
 from web.scope import Scope
 
@@ -61,15 +64,34 @@ def _active_member(session: Session, person_id: int | None) -> Person | None:
     return session.get(Person, person_id)
 
 
+def _active_supervisor(session: Session, person_id: int | None) -> Person | None:
+    if person_id is None:
+        return None
+    sup = session.scalar(select(Supervisor).where(Supervisor.person_id == person_id, Supervisor.active.is_(True)))
+    return session.get(Person, person_id) if sup is not None else None
+
+
+def is_member(session: Session, person_id: int) -> bool:
+    """Staff or a grid leader (the dashboard's users), as opposed to a supervisor only."""
+    return _active_member(session, person_id) is not None
+
+
 def member_by_phone(session: Session, phone: str) -> Person | None:
-    """Active staff with this phone number first, else a grid leader with it."""
+    """Active staff with this phone number first, else a grid leader, else a supervisor."""
     staff = staff_by_phone(session, phone)
     if staff is not None:
         return staff
     leaders = session.scalars(
         select(Person).join(Grid, Grid.leader_person_id == Person.id).where(Person.phone == phone).order_by(Person.id)
     ).first()
-    return leaders
+    if leaders is not None:
+        return leaders
+    return session.scalars(
+        select(Person)
+        .join(Supervisor, Supervisor.person_id == Person.id)
+        .where(Person.phone == phone, Supervisor.active.is_(True))
+        .order_by(Person.id)
+    ).first()
 
 
 # --- login links ---------------------------------------------------------------------------
@@ -106,7 +128,7 @@ def redeem_login_token(session: Session, token: str) -> Person | None:
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
     row.used_at = now
-    return _active_member(session, row.person_id)
+    return _active_member(session, row.person_id) or _active_supervisor(session, row.person_id)
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -156,7 +178,7 @@ def _signer(settings: WebSettings) -> Signer:
     return Signer(settings.secret_key(), salt="nuanxin.web.session")
 
 
-def load_session(session: Session, cookie: str | None, settings: WebSettings) -> StaffSession | None:
+def _session_row(session: Session, cookie: str | None, settings: WebSettings) -> WebSession | None:
     if not cookie:
         return None
     try:
@@ -166,12 +188,40 @@ def load_session(session: Session, cookie: str | None, settings: WebSettings) ->
     row = session.scalar(select(WebSession).where(WebSession.key_hash == _hash(key)))
     if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
         return None
+    return row
+
+
+def load_session(session: Session, cookie: str | None, settings: WebSettings) -> StaffSession | None:
+    row = _session_row(session, cookie, settings)
+    if row is None:
+        return None
     person = _active_member(session, row.person_id)
     if person is None:
         return None
     actor = actor_for_person(session, person, channel="web")
     scope = Scope(person.community_id, None if actor.staff_id is not None else actor.leader_grid_ids)
     return StaffSession(row.id, person.id, person.name, person.community_id, row.csrf_token, actor, scope)
+
+
+@dataclass(frozen=True)
+class SupervisorSession:
+    """A signed-in district supervisor: their district's overview, read-only."""
+
+    session_id: int
+    person_id: int
+    name: str
+    csrf_token: str
+    actor: Actor
+
+
+def load_supervisor(session: Session, cookie: str | None, settings: WebSettings) -> SupervisorSession | None:
+    """The signed-in active supervisor (checked on every request, like staff), else None."""
+    row = _session_row(session, cookie, settings)
+    person = _active_supervisor(session, row.person_id) if row is not None else None
+    if row is None or person is None:
+        return None
+    actor = actor_for_person(session, person, channel="web")
+    return SupervisorSession(row.id, person.id, person.name, row.csrf_token, actor)
 
 
 def end_session(session: Session, session_id: int) -> None:

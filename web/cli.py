@@ -35,7 +35,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def _member_person(s, phone: str) -> Person | None:
-    """Staff, or a grid leader, with this phone number: who may sign in to the dashboard."""
+    """Staff, a grid leader or a district supervisor with this phone number: who may sign in."""
     return auth.member_by_phone(s, normalize_phone(phone))
 
 
@@ -69,8 +69,11 @@ def serve() -> None:
 
 
 @app.command("login-link")
-def login_link(phone: str = typer.Option(..., help="The staff member's or grid leader's phone number")) -> None:
-    """Print a one-time login link for the web dashboard (valid for a few minutes), for staff or a grid leader."""
+def login_link(
+    phone: str = typer.Option(..., help="The staff member's, grid leader's or district supervisor's phone number"),
+) -> None:
+    """Print a one-time login link for the web (valid for a few minutes): staff, a grid leader, or a supervisor
+    (who sees the read-only /district page)."""
     settings = get_web_settings()
     try:
         with transaction(_factory()) as s:

@@ -82,12 +82,13 @@ def login(request: Request, token: str = Form("")):
     with transaction(request.app.state.factory) as s:
         person = auth.redeem_login_token(s, token)
         cookie = auth.start_session(s, person, settings) if person else None
-        if person is not None:
+        member = person is not None and auth.is_member(s, person.id)
+        if person is not None and member:  # a supervisor is in no community's audit
             staffing.record(s, actor_for_person(s, person, channel="web"), person.community_id, "login")
     if cookie is None:
         return render(request, "login.html", None, status=403, token="", error=texts.LOGIN_INVALID)
     value, max_age = cookie
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse("/" if member else "/district", status_code=303)
     response.set_cookie(
         auth.COOKIE_NAME,
         value,
@@ -102,7 +103,9 @@ def login(request: Request, token: str = Form("")):
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")):
-    user = current_user(request)
+    with request.app.state.factory() as s:
+        supervisor = auth.load_supervisor(s, request.cookies.get(auth.COOKIE_NAME), request.app.state.settings)
+    user = supervisor or current_user(request)
     if refused := csrf_refused(request, user, csrf_token):
         return refused
     with transaction(request.app.state.factory) as s:

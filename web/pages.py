@@ -31,9 +31,16 @@ class StaffOnly(Exception):
     """A grid leader asked for a page that only staff may use."""
 
 
+class SupervisorHome(Exception):
+    """A district supervisor asked for a community page: theirs is /district."""
+
+
 def current_user(request: Request) -> auth.StaffSession:
+    cookie, settings = request.cookies.get(auth.COOKIE_NAME), request.app.state.settings
     with request.app.state.factory() as s:
-        user = auth.load_session(s, request.cookies.get(auth.COOKIE_NAME), request.app.state.settings)
+        user = auth.load_session(s, cookie, settings)
+        if user is None and auth.load_supervisor(s, cookie, settings) is not None:
+            raise SupervisorHome()
     if user is None:
         raise LoginRequired()
     return user
@@ -67,7 +74,7 @@ def render(request: Request, name: str, user: auth.StaffSession | None, status: 
     )
 
 
-def csrf_refused(request: Request, user: auth.StaffSession, token: str):
+def csrf_refused(request: Request, user: auth.StaffSession | auth.SupervisorSession, token: str):
     """The error page when the form's CSRF token is not this session's, else None."""
     if not auth.csrf_ok(user.csrf_token, token):
         return error_page(request, 403, texts.ERR_CSRF)

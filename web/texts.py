@@ -244,7 +244,7 @@ O311_STATUS_NOTES = {
 O311_SERVICE_DESCRIPTION = "{name}（预计 {hours} 小时内办结）"
 
 # --- admin command line (python -m web login-link / api-key) -------------------------
-CLI_NO_STAFF_PHONE = "没有手机号为 {phone} 的在职社区工作人员或网格长。"
+CLI_NO_STAFF_PHONE = "没有手机号为 {phone} 的在职社区工作人员、网格长或督查人员。"
 CLI_WEB_LOGIN = "{name} 的工作台登录链接（{minutes} 分钟内有效，只能使用一次）："
 CLI_API_KEY = "已为“{name}”生成 Open311 API 密钥（以{staff}的名义代下单）。请妥善保存，之后无法再次查看："
 CLI_NO_STAFF = "还没有社区工作人员，请先运行：python -m community add-staff --name 姓名 --telegram-id 数字ID"
@@ -467,3 +467,18 @@ FAQ_COL_SOURCE = "来源"
 FAQ_PHONE = "电话："
 FAQ_SOURCE_OFFICE = "community.csv（办公地址、时间、电话）"
 FAQ_SOURCE_SHEET = "faq.csv"
+
+# --- a district supervisor's overview (/district) ---
+NAV_DISTRICT = "街道总览"
+SIGNED_IN_SUPERVISOR = "{name}（{district} · 督查）"
+DISTRICT_TITLE = "{name} 各社区概况"
+DISTRICT_SUMMARY = "共 {count} 个社区，{warned} 个社区需关注；满意率、接单用时和服务时长为近 {days} 天。"
+DISTRICT_DAYS = "统计天数"
+DISTRICT_SHOW = "查看"
+DISTRICT_WARNINGS = "近 {days} 天自动预警"
+DISTRICT_NO_WARNINGS = "近 {days} 天没有自动预警。"
+DISTRICT_WARNING_DAY = "日期"
+DISTRICT_WARNING_COMMUNITY = "社区"
+DISTRICT_WARNING_WHAT = "预警内容"
+DISTRICT_READ_ONLY = "本页只读：各社区的诉求由社区工作人员处理。"
+ERR_DISTRICT_DAYS = "统计天数应为 1 到 90 之间的整数。"
