@@ -302,27 +302,32 @@ async def test_two_bot_processes_on_one_database_send_everything_once_and_one_po
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("clock_speed", ["1", "600"])  # the demo runs a fast domain clock
 @pytest.mark.timeout(300)
 def test_one_chat_gets_a_burst_of_3_then_one_message_a_second_and_a_429_is_waited_out(
-    world_db, emulator, tmp_path, day, db_url
+    world_db, emulator, tmp_path, day, db_url, clock_speed
 ):
+    """Pace and retry_after are wall-clock seconds whatever the domain clock's speed (at ×600,
+    22 messages take about 4 domain hours: 10:00 to 14:00, clear of quiet hours)."""
     factory, community_id = world_db
     total = queue_notices(factory, community_id, chats=1, per_chat=22)
     plan = Faults(retry_after=3, script={8: "429"})  # the 8th message gets "retry after 3"
     with FaultProxy(emulator.url, plan=plan) as proxy:
-        env = bot_env(db_url, emulator, day=day, TELEGRAM_BASE_URL=proxy.base_url)
+        env = bot_env(db_url, emulator, day=day, TELEGRAM_BASE_URL=proxy.base_url, NUANXIN_CLOCK_SPEED=clock_speed)
         with BotProcess(tmp_path, env):
             wait_until(lambda: settled(factory, total), "22 messages to one chat", timeout=180)
     times = [a.at for a in proxy.accepted if a.text.startswith(NOTICE)]
     assert len(times) == total
     order = [a.text for a in proxy.accepted if a.text.startswith(NOTICE)]
     assert order == [f"{NOTICE} 7000000-{n}" for n in range(total)]  # in order, once each
-    # In any stretch of L seconds at most 3 + L messages (a burst of 3, then 1/s); 50 ms of
-    # slack for timestamps taken in another thread.
-    for i in range(len(times)):
-        for j in range(i + 1, len(times)):
-            assert j - i + 1 <= 3 + (times[j] - times[i]) + 0.05, (i, j, times[j] - times[i])
+    # In any stretch of L seconds at most 3 + L messages (a burst of 3, then 1/s), timed when
+    # each call reached the proxy. The limiter spaces its reservations exactly; the way from
+    # there to the proxy (the bot's event loop, HTTP) jitters by a few ms idle and more on a
+    # loaded machine, so 50 ms of slack, scaled with the load. (No limiter: 22 in ~1 s.)
+    slack = scaled(0.05)
+    margins = [3 + (times[j] - times[i]) - (j - i + 1) for i in range(len(times)) for j in range(i + 1, len(times))]
+    assert min(margins) >= -slack, (min(margins), slack)
     limited = next(x for x in proxy.injected if x.kind == "429")
     after = [t for t in times if t > limited.at]
-    assert after and after[0] - limited.at >= 3 - 0.05  # retry_after, in wall-clock seconds
-    print(f"one chat: {total} messages in {times[-1] - times[0]:.1f} s")
+    assert after and after[0] - limited.at >= 3 - slack  # retry_after, in wall-clock seconds
+    print(f"one chat: {total} messages in {times[-1] - times[0]:.1f} s, tightest margin {min(margins) * 1000:.0f} ms")
