@@ -88,6 +88,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 await self._checkpoint(update)
         finally:
             watch.cancel()
+            if self.inbox is not None:
+                self.inbox.finished(update.update_id)
         if update.effective_chat is not None:
             self._told_busy.discard(update.effective_chat.id)
 

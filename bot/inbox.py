@@ -81,6 +81,10 @@ class Inbox:
         self.bot_id = bot_id
         self._seen: set[int] = set()  # handed on by this process and not yet acknowledged
         self._unrecorded: dict[int, dict] = {}  # handed on without a record: the offset holds here
+        # Handed on to the processor and not finished yet. A replay after the poll lease came
+        # back (a database outage on PostgreSQL loses it) must not queue these a second time:
+        # an update recorded when the database returned is "unhandled" until its turn comes.
+        self._in_hand: set[int] = set()
 
     # --- receiving (the Updater's task) ---------------------------------------------------
 
@@ -116,6 +120,7 @@ class Inbox:
         if updates and not fresh:
             await asyncio.sleep(REDELIVERY_PAUSE_SECONDS)  # only redeliveries: do not spin
         self._seen.update(u.update_id for u in fresh)
+        self._in_hand.update(u.update_id for u in fresh)
         return tuple(fresh)
 
     def _record(self, payloads: dict[int, dict]) -> set[int]:
@@ -160,9 +165,13 @@ class Inbox:
         """After mark_handled's transaction committed: the offset need not hold for it."""
         self._unrecorded.pop(update_id, None)
 
+    def finished(self, update_id: int) -> None:
+        """The processor is done with it (handled, or given up on: a restart replays that)."""
+        self._in_hand.discard(update_id)
+
     def knows(self, update_id: int) -> bool:
         """Fetched (and recorded or held) or replayed by this process."""
-        return update_id in self._seen
+        return update_id in self._seen or update_id in self._in_hand
 
     def close(self) -> None:
         self.quick.kw["bind"].dispose()
@@ -172,6 +181,7 @@ class Inbox:
         if received.update_id in self._seen:
             return
         self._seen.add(received.update_id)
+        self._in_hand.add(received.update_id)
         self._record({received.update_id: received.to_dict()})
 
     # --- on start ------------------------------------------------------------------------
@@ -193,10 +203,11 @@ class Inbox:
 
     async def replay(self, bot: ExtBot, queue: "asyncio.Queue[object]") -> int:
         """Queue the unhandled updates before anything new is fetched; returns how many."""
-        payloads = await asyncio.to_thread(self.unhandled)
+        payloads = [p for p in await asyncio.to_thread(self.unhandled) if p["update_id"] not in self._in_hand]
         for payload in payloads:
             replayed = Update.de_json(payload, bot)
             self._seen.add(replayed.update_id)
+            self._in_hand.add(replayed.update_id)
             await queue.put(replayed)
         if payloads:
             log.info("handling %d update(s) received before the last stop", len(payloads))

@@ -110,13 +110,15 @@ def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[Li
     clock `day`), ready."""
     model = require_model()
     rasa_port, action_port = free_port(), free_port()
+    # The shipped endpoints.yml (its SQL tracker store too), only the action server's port
+    # changed, and RASA_TRACKER_URL as the Procfile sets it.
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  url: "sqlite:///{workdir / "rasa-tracker.db"}"\n'  # as endpoints.yml
-    )
+    shipped = (ROOT / "endpoints.yml").read_text()
+    assert '"http://127.0.0.1:5055/webhook"' in shipped
+    endpoints.write_text(shipped.replace(":5055/", f":{action_port}/"))
     env = {
         **os.environ,
+        "RASA_TRACKER_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}",
         "DATABASE_URL": database_url,
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONWARNINGS": "ignore",

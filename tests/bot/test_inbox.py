@@ -89,3 +89,35 @@ def test_an_id_seen_before_with_other_content_is_a_new_update(tmp_path):
 
     again, new = asyncio.run(go())
     assert again == () and [u.message.text for u in new] == ["别的话"]
+
+
+def test_a_replay_after_the_poll_lease_came_back_skips_what_is_still_being_handled(tmp_path):
+    """A database outage on PostgreSQL loses the poll lease; taking it back replays what is
+    recorded and unhandled. The updates held during the outage are recorded when the database
+    returns while this process still works through them: they must not be queued twice."""
+    url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    inbox = Inbox(factory, bot_id=666)
+
+    async def go():
+        app, _ = await make_app()
+        lock = sqlite3.connect(make_url(url).database, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        handed = await inbox.receive(updates(app.bot, 20, 21), offset=None)
+        lock.execute("ROLLBACK")
+        lock.close()
+        await inbox.receive((), offset=20)  # the database is back: 20 and 21 recorded, unhandled
+        with factory() as s, s.begin():
+            inbox.mark_handled(s, handed[0])
+        inbox.handled(20)
+        inbox.finished(20)
+        queue: asyncio.Queue = asyncio.Queue()
+        while_handling = await inbox.replay(app.bot, queue)  # 21 is still in the processor's hands
+        inbox.finished(21)  # given up on (the database never came back for it): a replay takes it
+        after_giving_up = await inbox.replay(app.bot, queue)
+        return while_handling, after_giving_up, [queue.get_nowait().update_id for _ in range(queue.qsize())]
+
+    while_handling, after_giving_up, queued = asyncio.run(go())
+    assert (while_handling, after_giving_up, queued) == (0, 1, [21])

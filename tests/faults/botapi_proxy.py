@@ -50,7 +50,9 @@ class Faults:
 
 @dataclass
 class Accepted:
-    at: float  # time.time() when the emulator took it
+    # time.time() when the call arrived, as Telegram's limits see it (not when the emulator
+    # answered: on a loaded machine its answer time varies by tenths of a second)
+    at: float
     method: str
     chat_id: int
     text: str
@@ -114,6 +116,7 @@ class FaultProxy:
     # --- one call ------------------------------------------------------------------------
 
     def _handle(self, h: BaseHTTPRequestHandler, verb: str) -> None:
+        arrived, arrived_mono = time.time(), time.monotonic()
         body = h.rfile.read(int(h.headers.get("Content-Length") or 0))
         match = _METHOD.match(h.path.split("?", 1)[0])
         method = match["method"] if match else ""
@@ -123,7 +126,7 @@ class FaultProxy:
             chat_id, text = int(params.get("chat_id") or 0), str(params.get("text") or "")
             fault = self._draw(chat_id)
             if fault:
-                self.injected.append(Injected(time.time(), fault, method, chat_id, text))
+                self.injected.append(Injected(arrived, fault, method, chat_id, text))
             if fault in ("429", "flood"):
                 retry = self.plan.retry_after
                 return _reply(
@@ -144,8 +147,8 @@ class FaultProxy:
         upstream = self._client.request(verb, h.path, content=body, headers=headers)
         if method in FAULTED and upstream.status_code == 200:
             with self._lock:
-                self.accepted.append(Accepted(time.time(), method, chat_id, text))
-                self._last_to_chat[chat_id] = time.monotonic()
+                self.accepted.append(Accepted(arrived, method, chat_id, text))
+                self._last_to_chat[chat_id] = arrived_mono
             if method in FAULTED and fault == "timeout":
                 time.sleep(self.plan.hold_seconds)
                 return _reset(h)

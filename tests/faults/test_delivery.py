@@ -25,9 +25,20 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from community import clock
+from community import clock, lifecycle
+from community.actors import actor_for_person
 from community.db import make_engine, session_factory, upgrade
-from community.models import FollowUp, FollowUpStatus, OutboxMessage, OutboxStatus, Person
+from community.lifecycle import NewRequest
+from community.models import (
+    FollowUp,
+    FollowUpStatus,
+    Offer,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    RequestKind,
+    Volunteer,
+)
 from sim.emulated_bot import READY_LINE
 from tests.bot.live_bot import ROOT, BotProcess, bot_env, scaled
 from tests.builders import build_world
@@ -99,6 +110,28 @@ def deliveries(proxy: FaultProxy) -> Counter:
 def settled(factory, total: int) -> bool:
     counts = status_counts(factory)
     return counts[OutboxStatus.SENT] + counts[OutboxStatus.FAILED] >= total and not counts[OutboxStatus.SENDING]
+
+
+def nothing_left(factory) -> bool:
+    counts = status_counts(factory)
+    return not counts[OutboxStatus.PENDING] and not counts[OutboxStatus.SENDING]
+
+
+def claimed_requests_due_a_nudge(factory, descriptions: list[str]) -> list[int]:
+    """王奶奶's requests, each claimed by a volunteer it was offered to, each with its due-time
+    nudge due a minute ago; the nudges' ids. (What submitting and claiming queued is sent too.)"""
+    with factory() as s, s.begin():
+        resident = s.scalar(select(Person).where(Person.name == "王奶奶"))
+        for description in descriptions:
+            new = NewRequest(kind=RequestKind.SERVICE, description=description, category="维修")
+            request_id = lifecycle.submit(s, actor_for_person(s, resident), new).id
+            offered = s.scalars(select(Offer).where(Offer.request_id == request_id)).first()
+            lifecycle.claim(s, actor_for_person(s, s.get(Volunteer, offered.volunteer_id).person), request_id)
+        nudges = s.scalars(select(FollowUp).where(FollowUp.kind == "nudge_volunteer")).all()
+        for n in nudges:
+            n.due_at = clock.now() - timedelta(minutes=1)
+        assert len(nudges) == len(descriptions)
+        return [n.id for n in nudges]
 
 
 class Spawned(BotProcess):
@@ -196,6 +229,7 @@ async def test_two_bot_processes_on_one_database_send_everything_once_and_one_po
 ):
     factory, community_id = world_db
     total = queue_notices(factory, community_id, chats=60, per_chat=2)
+    nudged = claimed_requests_due_a_nudge(factory, ["门锁坏了", "水管漏水", "灯泡不亮", "窗户关不上"])
     with factory() as s, s.begin():  # this morning's digest, due a minute ago
         s.add(
             FollowUp(
@@ -224,6 +258,14 @@ async def test_two_bot_processes_on_one_database_send_everything_once_and_one_po
 
             digest_recipients = wait_until(digest_fired, "the digest fired")
             wait_until(lambda: settled(factory, total + digest_recipients), "every notice and digest sent")
+
+            def nudges_fired():
+                with factory() as s:
+                    done = FollowUp.kind == "nudge_volunteer", FollowUp.status == FollowUpStatus.DONE
+                    return s.scalar(select(func.count()).where(*done)) == len(nudged)
+
+            wait_until(nudges_fired, "the nudges fired")
+            wait_until(lambda: nothing_left(factory), "every row sent")
             with factory() as s:
                 digests = s.scalars(select(FollowUp).where(FollowUp.kind == "digest")).all()
                 senders = set(s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.kind == "test")))
@@ -233,6 +275,13 @@ async def test_two_bot_processes_on_one_database_send_everything_once_and_one_po
             assert Counter(r.person_id for r in digest_rows).most_common(1)[0][1] == 1
             got = deliveries(proxy)
             assert len(got) == total and set(got.values()) == {1}  # 0 lost, 0 duplicates
+            with factory() as s:  # each follow-up fired once: one nudge each, delivered once
+                nudges = s.scalars(select(FollowUp).where(FollowUp.kind == "nudge_volunteer")).all()
+                nudge_rows = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "nudge_volunteer")).all()
+            assert {n.id: n.status for n in nudges} == dict.fromkeys(nudged, FollowUpStatus.DONE)
+            assert sorted(r.request_id for r in nudge_rows) == sorted(n.request_id for n in nudges)
+            nudge_sends = Counter(a.text for a in proxy.accepted if a.method == "sendMessage" and "办结时间" in a.text)
+            assert sorted(nudge_sends.values()) == [1] * len(nudged), nudge_sends
             print(f"two bots: {total} notices once each, sent by {len(senders)} processes")
 
             # The poller dies: the other one takes over and answers.
@@ -253,27 +302,32 @@ async def test_two_bot_processes_on_one_database_send_everything_once_and_one_po
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("clock_speed", ["1", "600"])  # the demo runs a fast domain clock
 @pytest.mark.timeout(300)
 def test_one_chat_gets_a_burst_of_3_then_one_message_a_second_and_a_429_is_waited_out(
-    world_db, emulator, tmp_path, day, db_url
+    world_db, emulator, tmp_path, day, db_url, clock_speed
 ):
+    """Pace and retry_after are wall-clock seconds whatever the domain clock's speed (at ×600,
+    22 messages take about 4 domain hours: 10:00 to 14:00, clear of quiet hours)."""
     factory, community_id = world_db
     total = queue_notices(factory, community_id, chats=1, per_chat=22)
     plan = Faults(retry_after=3, script={8: "429"})  # the 8th message gets "retry after 3"
     with FaultProxy(emulator.url, plan=plan) as proxy:
-        env = bot_env(db_url, emulator, day=day, TELEGRAM_BASE_URL=proxy.base_url)
+        env = bot_env(db_url, emulator, day=day, TELEGRAM_BASE_URL=proxy.base_url, NUANXIN_CLOCK_SPEED=clock_speed)
         with BotProcess(tmp_path, env):
             wait_until(lambda: settled(factory, total), "22 messages to one chat", timeout=180)
     times = [a.at for a in proxy.accepted if a.text.startswith(NOTICE)]
     assert len(times) == total
     order = [a.text for a in proxy.accepted if a.text.startswith(NOTICE)]
     assert order == [f"{NOTICE} 7000000-{n}" for n in range(total)]  # in order, once each
-    # In any stretch of L seconds at most 3 + L messages (a burst of 3, then 1/s); 50 ms of
-    # slack for timestamps taken in another thread.
-    for i in range(len(times)):
-        for j in range(i + 1, len(times)):
-            assert j - i + 1 <= 3 + (times[j] - times[i]) + 0.05, (i, j, times[j] - times[i])
+    # In any stretch of L seconds at most 3 + L messages (a burst of 3, then 1/s), timed when
+    # each call reached the proxy. The limiter spaces its reservations exactly; the way from
+    # there to the proxy (the bot's event loop, HTTP) jitters by a few ms idle and more on a
+    # loaded machine, so 50 ms of slack, scaled with the load. (No limiter: 22 in ~1 s.)
+    slack = scaled(0.05)
+    margins = [3 + (times[j] - times[i]) - (j - i + 1) for i in range(len(times)) for j in range(i + 1, len(times))]
+    assert min(margins) >= -slack, (min(margins), slack)
     limited = next(x for x in proxy.injected if x.kind == "429")
     after = [t for t in times if t > limited.at]
-    assert after and after[0] - limited.at >= 3 - 0.05  # retry_after, in wall-clock seconds
-    print(f"one chat: {total} messages in {times[-1] - times[0]:.1f} s")
+    assert after and after[0] - limited.at >= 3 - slack  # retry_after, in wall-clock seconds
+    print(f"one chat: {total} messages in {times[-1] - times[0]:.1f} s, tightest margin {min(margins) * 1000:.0f} ms")
