@@ -515,6 +515,29 @@ def test_a_grid_leader_signs_in_with_a_cli_link_and_sees_only_their_grid(web):
     assert "13912345678" not in csv_text and "139****5678" in csv_text  # a leader's export is always masked
 
 
+def test_a_grid_leader_never_reads_half_a_phone_number_where_a_summary_is_cut(web):
+    # The list and the resident's and volunteer's pages cut summaries at 40 characters; this
+    # prefix puts the cut six digits into the number, where a cut-then-mask would leak "138123"
+    # (too short to look like a phone any more).
+    request_id = web.submit("王奶奶", "家" * 31 + "我电话13812349999，住7号楼2单元601")
+    zhang = web.world.volunteers["张师傅"]
+    with transaction(web.db.factory) as s:
+        lifecycle.dispatch(s, web.staff_actor(s), request_id, zhang.id)
+        resident_id = s.get(Request, request_id).resident_id
+    leader = web.staff_client(web.world.leaders["G1"].id)
+    pages = {
+        "list": leader.get("/requests").text,
+        "resident": leader.get(f"/residents/{resident_id}").text,
+        "volunteer": leader.get(f"/volunteers/{zhang.id}").text,
+    }
+    for name, page in pages.items():
+        assert f'href="/requests/{request_id}"' in page, name
+        assert "家" * 31 + "我电话***" in page, name
+        assert "138123" not in page and "601" not in page, name
+    staff_list = web.staff_client().get("/requests").text
+    assert "家" * 31 + "我电话138123" in staff_list  # staff read the resident's own words
+
+
 def test_a_grid_leader_login_link_from_the_cli(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
