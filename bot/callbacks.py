@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import presses, texts
 from bot.keyboards import Press, decode
-from community import lifecycle, refusals, routing
-from community import texts as core
+from community import lifecycle, routing
 from community.actors import Actor, actor_for_telegram
-from community.errors import AlreadyClaimed, DomainError, Forbidden, NotFound, TooSoon
+from community.errors import AlreadyClaimed, DomainError, Forbidden, NotFound
 from community.models import Request
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ class Callbacks:
         query = update.callback_query
         press = decode(query.data)
         if press is None or (press.action not in IMMEDIATE and press.action not in QUESTIONS):
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await presses.refuse(update, context, texts.STALE_BUTTON)
             return False
         try:
             reply = await asyncio.to_thread(self._apply, query.from_user.id, press)
@@ -78,10 +77,8 @@ class Callbacks:
             await query.answer(exc.message, show_alert=True)
             await query.edit_message_text(texts.TAKEN_CARD.format(id=press.request_id))  # the loser's card
             return False
-        except DomainError as exc:
-            if isinstance(exc, Forbidden | NotFound):  # no business with this request: on record
-                await asyncio.to_thread(self._refused, query.from_user.id, update.update_id, press, exc)
-            await query.answer(exc.message, show_alert=True)
+        except DomainError as exc:  # no business with this request: on record (bot/presses.py)
+            await presses.refuse_error(update, context, exc)
             return False
         if isinstance(reply, tuple):  # a follow-up question with its own keyboard
             await query.answer()
@@ -96,32 +93,10 @@ class Callbacks:
             actor = actor_for_telegram(s, telegram_id)
             if actor is None:
                 raise DomainError(texts.NOT_REGISTERED)
-            if refusals.is_braked(s, actor):
-                raise TooSoon(core.ERR_TOO_MANY_REFUSED)
             if press.action in IMMEDIATE:
                 IMMEDIATE[press.action](s, actor, press)
                 return TOAST[press.action]
             return self._question(s, actor, press)
-
-    def _refused(self, telegram_id: int, update_id: int, press: Press, exc: DomainError) -> None:
-        """The refusal on record (its own transaction: the refused one was rolled back)."""
-        with self.factory() as s, s.begin():
-            actor = actor_for_telegram(s, telegram_id)
-            person = actor.person_id if actor else None
-            count = refusals.record_refusal(s, actor, press.action, press.request_id, exc.message) if actor else 0
-        log.warning(
-            "press refused (update %s): %s on request %s by telegram user %s (person %s, %s in %s min): %s",
-            update_id,
-            press.action,
-            press.request_id,
-            telegram_id,
-            person,
-            count,
-            int(refusals.REFUSAL_WINDOW.total_seconds() // 60),
-            exc.code,
-        )
-        if count:
-            self.on_commit()  # staff may have been told
 
     def _question(self, s: Session, actor: Actor, press: Press) -> tuple:
         """The presses that need an answer first; each re-checks what it can up front."""
