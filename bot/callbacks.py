@@ -46,6 +46,7 @@ IMMEDIATE: dict[str, Callable[[Session, Actor, Press], object]] = {
     "decline": lambda s, a, p: lifecycle.decline(s, a, p.request_id),
     "start": lambda s, a, p: lifecycle.start(s, a, p.request_id),
     "release": lambda s, a, p: lifecycle.release(s, a, p.request_id),
+    "unassign": lambda s, a, p: lifecycle.unassign(s, a, p.request_id),
     "publish": lambda s, a, p: lifecycle.publish(s, a, p.request_id),
     "confirm": lambda s, a, p: lifecycle.confirm(s, a, p.request_id),
     "reopen": lambda s, a, p: lifecycle.reopen(s, a, p.request_id),
@@ -129,10 +130,12 @@ class Callbacks:
             exclude=frozenset({req.volunteer_id} - {None}),
             limit=6,
         )
-        if not candidates:
-            return texts.NO_CANDIDATES.format(id=req.id), None
         buttons = [
             [InlineKeyboardButton(f"{c.name}（在办 {c.load}）", callback_data=f"dispatch:{req.id}:{c.volunteer_id}")]
             for c in candidates
         ]
+        if lifecycle.denial(s, actor, req, "unassign") is None:  # held by someone: or back to the offers
+            buttons.append([InlineKeyboardButton(texts.UNASSIGN_BUTTON, callback_data=f"unassign:{req.id}")])
+        if not buttons:
+            return texts.NO_CANDIDATES.format(id=req.id), None
         return texts.ASK_REASSIGN.format(id=req.id), InlineKeyboardMarkup(buttons)

@@ -75,6 +75,7 @@ ACTION_NAMES = {
     "reject": "驳回",
     "claim": "接单",
     "dispatch": "派单",
+    "unassign": "收回重派",
     "start": "出发",
     "release": "放弃",
     "finish": "完成",
