@@ -17,6 +17,7 @@ from community.models import (
     ApiKey,
     AuditEntry,
     Event,
+    OutboxMessage,
     Person,
     Request,
     RequestKind,
@@ -194,6 +195,28 @@ def test_the_actions_on_a_request_page_are_the_lifecycles_allowed_actions(web):
         "note",
         "cancel",
     ]
+
+
+def test_taking_a_request_back_from_the_web_offers_it_again(web):
+    request_id = web.submit("王奶奶", "厨房水管漏水")  # offered to 张师傅 and 刘师傅
+    with transaction(web.db.factory) as s:
+        lifecycle.claim(s, _actor(s, web, "张师傅"), request_id)
+    client = web.staff_client()
+    page = client.get(f"/requests/{request_id}").text
+    assert _forms(page)[:2] == ["dispatch", "unassign"]
+    back = client.post(f"/requests/{request_id}/unassign", data={"csrf_token": _csrf(client)})
+    assert '<span id="state">待接单</span>' in back.text and '<dd id="volunteer">—</dd>' in back.text
+    zhang, liu = (web.world.volunteers[n] for n in ("张师傅", "刘师傅"))
+    with web.db.factory() as s:
+        mine = s.scalars(select(OutboxMessage).where(OutboxMessage.request_id == request_id)).all()
+        task = next(m for m in mine if m.person_id == zhang.person_id and m.kind == "assigned")
+        assert [m.edit_of for m in mine if m.person_id == zhang.person_id and m.kind == "reassigned"] == [task.id]
+        fresh = [m for m in mine if m.person_id == liu.person_id and m.kind == "offer"]
+        assert len(fresh) == 2 and fresh[-1].buttons  # his first card, and the fresh one
+        assert len([m for m in mine if m.person_id == zhang.person_id and m.kind == "offer"]) == 1  # not again
+        assert s.get(Volunteer, zhang.id).active_load == 0
+    leader = web.staff_client(web.world.leaders["G2"].id)  # not this grid's leader
+    assert leader.post(f"/requests/{request_id}/unassign", data={"csrf_token": _csrf(leader)}).status_code == 404
 
 
 def test_cancel_edit_reassign_confirm_and_reopen_from_the_web(web):
