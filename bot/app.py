@@ -12,7 +12,6 @@ from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -21,14 +20,13 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import district, faq, recognition, roles, staff, texts, wizards
+from bot import district, faq, presses, recognition, roles, staff, texts, wizards
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import BotSettings
 from bot.errors import on_error
 from bot.handoff import HandoffHandlers
 from bot.inbox import Inbox, InboxBot, database_answers
-from bot.keyboards import decode
 from bot.linking import LINK_PREFIX, LinkHandlers
 from bot.persistence import DatabasePersistence
 from bot.poll_lease import DatabaseStore, PollLease, RedisStore
@@ -86,6 +84,7 @@ def build_application(
     lease = None if settings.webhook_url else PollLease(store, f"getupdates:{bot_id}", settings.poll_lease_seconds)
     app.bot_data["poll_lease"] = lease
     wake = sender.wake.set
+    presses.install(app, factory, wake)
     if relay is None and settings.rasa_url:
         relay = RasaRelay(factory, settings.rasa_url, settings.rasa_timeout_seconds)
     if relay is not None:
@@ -131,9 +130,10 @@ def build_application(
         else:
             await residents.menu(update, context)
 
-    # Before anything else (the wizards' groups too): a press whose callback_data is not one
-    # the bot makes (bot/keyboards.decode) is refused here, so no handler ever parses it.
-    app.add_handler(CallbackQueryHandler(_refuse_malformed), group=MALFORMED_GROUP)
+    # Before anything else (the wizards' groups too): a braked account's presses, and a press
+    # whose callback_data is not one the bot makes (bot/keyboards.decode), stop here, so no
+    # handler ever parses malformed data.
+    app.add_handler(CallbackQueryHandler(presses.gate), group=MALFORMED_GROUP)
     # Group 0 holds everything but the wizards (their own groups before it, bot/wizards.py):
     # the first handler that matches takes the update.
     app.add_handler(CommandHandler("start", start))
@@ -152,7 +152,7 @@ def build_application(
     # Last: every command nobody answered gets a reply (with the help for the sender's role).
     known = roles.known_commands(app)
     app.add_handler(MessageHandler(filters.COMMAND, unknown_command))
-    app.add_handler(CallbackQueryHandler(_stale_button))  # every press is answered, even unknown ones
+    app.add_handler(CallbackQueryHandler(presses.stale))  # every press is answered, even unknown ones
     return app
 
 
@@ -171,19 +171,6 @@ async def _role_help(factory, telegram_id: int, *, unless_resident: bool = False
 
     text, consented = await asyncio.to_thread(work)
     return None if unless_resident and consented else text
-
-
-async def _refuse_malformed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    if decode(query.data) is not None:
-        return  # well-formed: the handlers of the later groups decide
-    log.info("malformed press refused (update %s, from %s)", update.update_id, query.from_user.id)
-    await query.answer(texts.STALE_BUTTON, show_alert=True)
-    raise ApplicationHandlerStop
-
-
-async def _stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.callback_query.answer(texts.STALE_BUTTON, show_alert=True)
 
 
 async def _start_background(app: Application) -> None:

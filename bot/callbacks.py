@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import presses, texts
 from bot.keyboards import Press, decode
-from community import lifecycle, refusals, routing
-from community import texts as core
+from community import lifecycle, routing
 from community.actors import Actor, actor_for_telegram
-from community.errors import AlreadyClaimed, DomainError, Forbidden, NotFound, TooSoon
+from community.errors import AlreadyClaimed, DomainError, Forbidden, NotFound
 from community.models import Request
 
 log = logging.getLogger(__name__)
@@ -47,6 +46,7 @@ IMMEDIATE: dict[str, Callable[[Session, Actor, Press], object]] = {
     "decline": lambda s, a, p: lifecycle.decline(s, a, p.request_id),
     "start": lambda s, a, p: lifecycle.start(s, a, p.request_id),
     "release": lambda s, a, p: lifecycle.release(s, a, p.request_id),
+    "unassign": lambda s, a, p: lifecycle.unassign(s, a, p.request_id),
     "publish": lambda s, a, p: lifecycle.publish(s, a, p.request_id),
     "confirm": lambda s, a, p: lifecycle.confirm(s, a, p.request_id),
     "reopen": lambda s, a, p: lifecycle.reopen(s, a, p.request_id),
@@ -70,7 +70,7 @@ class Callbacks:
         query = update.callback_query
         press = decode(query.data)
         if press is None or (press.action not in IMMEDIATE and press.action not in QUESTIONS):
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await presses.refuse(update, context, texts.STALE_BUTTON)
             return False
         try:
             reply = await asyncio.to_thread(self._apply, query.from_user.id, press)
@@ -78,10 +78,8 @@ class Callbacks:
             await query.answer(exc.message, show_alert=True)
             await query.edit_message_text(texts.TAKEN_CARD.format(id=press.request_id))  # the loser's card
             return False
-        except DomainError as exc:
-            if isinstance(exc, Forbidden | NotFound):  # no business with this request: on record
-                await asyncio.to_thread(self._refused, query.from_user.id, update.update_id, press, exc)
-            await query.answer(exc.message, show_alert=True)
+        except DomainError as exc:  # no business with this request: on record (bot/presses.py)
+            await presses.refuse_error(update, context, exc)
             return False
         if isinstance(reply, tuple):  # a follow-up question with its own keyboard
             await query.answer()
@@ -96,32 +94,10 @@ class Callbacks:
             actor = actor_for_telegram(s, telegram_id)
             if actor is None:
                 raise DomainError(texts.NOT_REGISTERED)
-            if refusals.is_braked(s, actor):
-                raise TooSoon(core.ERR_TOO_MANY_REFUSED)
             if press.action in IMMEDIATE:
                 IMMEDIATE[press.action](s, actor, press)
                 return TOAST[press.action]
             return self._question(s, actor, press)
-
-    def _refused(self, telegram_id: int, update_id: int, press: Press, exc: DomainError) -> None:
-        """The refusal on record (its own transaction: the refused one was rolled back)."""
-        with self.factory() as s, s.begin():
-            actor = actor_for_telegram(s, telegram_id)
-            person = actor.person_id if actor else None
-            count = refusals.record_refusal(s, actor, press.action, press.request_id, exc.message) if actor else 0
-        log.warning(
-            "press refused (update %s): %s on request %s by telegram user %s (person %s, %s in %s min): %s",
-            update_id,
-            press.action,
-            press.request_id,
-            telegram_id,
-            person,
-            count,
-            int(refusals.REFUSAL_WINDOW.total_seconds() // 60),
-            exc.code,
-        )
-        if count:
-            self.on_commit()  # staff may have been told
 
     def _question(self, s: Session, actor: Actor, press: Press) -> tuple:
         """The presses that need an answer first; each re-checks what it can up front."""
@@ -154,10 +130,12 @@ class Callbacks:
             exclude=frozenset({req.volunteer_id} - {None}),
             limit=6,
         )
-        if not candidates:
-            return texts.NO_CANDIDATES.format(id=req.id), None
         buttons = [
             [InlineKeyboardButton(f"{c.name}（在办 {c.load}）", callback_data=f"dispatch:{req.id}:{c.volunteer_id}")]
             for c in candidates
         ]
+        if lifecycle.denial(s, actor, req, "unassign") is None:  # held by someone: or back to the offers
+            buttons.append([InlineKeyboardButton(texts.UNASSIGN_BUTTON, callback_data=f"unassign:{req.id}")])
+        if not buttons:
+            return texts.NO_CANDIDATES.format(id=req.id), None
         return texts.ASK_REASSIGN.format(id=req.id), InlineKeyboardMarkup(buttons)

@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import chinese, speech, texts
+from bot import chinese, presses, speech, texts
 from bot.keyboards import decode
 from community import handoff, routing
 from community.actors import actor_for_telegram
@@ -164,7 +164,7 @@ class HandoffHandlers:
         query = update.callback_query
         press = decode(query.data)
         if press is None:
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await presses.refuse(update, context, texts.STALE_BUTTON)
             return
         try:
             match press.action:
@@ -195,11 +195,11 @@ class HandoffHandlers:
                     rid = await self._order(query, press.request_id, int(press.arg or 0))
                     await query.answer(texts.HO_ORDERED.format(id=rid))  # the outbox says 已代…下单 too
                 case _:
-                    await query.answer(texts.STALE_BUTTON, show_alert=True)
+                    raise presses.StaleButton()
         except AddressQuestion as exc:
             await query.answer(exc.message, show_alert=True)
         except DomainError as exc:
-            await query.answer(exc.message, show_alert=True)
+            await presses.refuse_error(update, context, exc)
 
     async def _act(self, fn, query, handoff_id: int) -> None:
         def work():
@@ -239,7 +239,7 @@ class HandoffHandlers:
                 actor = actor_for_telegram(s, query.from_user.id)
                 h = s.get(Handoff, handoff_id)
                 if actor is None or h is None:
-                    raise DomainError(texts.STALE_BUTTON)
+                    raise presses.StaleButton()
                 refusal = handoff.denial(s, actor, h, "order")
                 if refusal is not None:
                     raise refusal

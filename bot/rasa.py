@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import chinese, texts
+from bot import chinese, presses, texts
 from bot.handoff import human_button, remember
 from community import clock
 from community.models import ButtonPayload
@@ -151,7 +151,7 @@ class RasaRelay:
 
         payload = await asyncio.to_thread(load)
         if payload is None:
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await presses.refuse(update, context, texts.STALE_BUTTON)
             return
         await query.answer()
         if not await self.forward(update, context, text=payload):

@@ -23,7 +23,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import texts
+from bot import presses, texts
 from community import clock, recognition
 from community.actors import Actor, actor_for_telegram
 from community.errors import DomainError, Forbidden
@@ -58,7 +58,10 @@ def _answers_politely(
             await fn(self, update, context)
         except DomainError as exc:
             with contextlib.suppress(TelegramError):
-                await _tell(update, exc.message)
+                if update.callback_query:  # a press: counted if it is a probe (bot/presses.py)
+                    await presses.refuse_error(update, context, exc)
+                else:
+                    await _tell(update, exc.message)
         except Exception:
             log.exception("recognition handler %s failed", fn.__name__)
             with contextlib.suppress(TelegramError):

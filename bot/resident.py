@@ -37,13 +37,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts, wizards
+from bot import presses, texts, wizards
 from bot.handoff import human_button
 from bot.keyboards import decode
 from community import clock, lifecycle, people, routing
 from community import texts as core
 from community.actors import actor_for_telegram
-from community.errors import AddressQuestion, DomainError, Forbidden, NotFound
+from community.errors import AddressQuestion, DomainError
 from community.lifecycle import NewRequest
 from community.models import FINAL_STATES, Building, Community, Person, Request, RequestKind, Resident, ServiceCategory
 from community.validation import check_description, normalize_phone
@@ -185,7 +185,7 @@ class ResidentHandlers:
         try:
             if press.action == "consent":
                 if press.request_id not in (0, 1):
-                    await query.answer(texts.STALE_BUTTON, show_alert=True)
+                    await presses.refuse(update, context, texts.STALE_BUTTON)
                     return
                 await query.answer()
                 if press.request_id == 1:
@@ -214,16 +214,15 @@ class ResidentHandlers:
                 return
             if press.action in ("mycancel", "urge"):  # the refusal, if any, is the press's answer
                 fn = lifecycle.cancel if press.action == "mycancel" else lifecycle.urge
-                refusal = await self._act(update, fn, press.request_id, None)
-                await query.answer(refusal, show_alert=bool(refusal))
+                await self._act(update, fn, press.request_id)
+                await query.answer()
                 return
             if press.action not in ("menu", "abort", "my"):  # a step of a guided order no longer open
-                await query.answer(texts.STALE_BUTTON, show_alert=True)
-                return
+                raise presses.StaleButton()
             await query.answer()
             await self._dispatch(press, update, context)
         except DomainError as exc:
-            await query.answer(exc.message, show_alert=True)
+            await presses.refuse_error(update, context, exc)
 
     async def _register_or_ask_home(self, update: Update, context) -> None:
         """After 同意: registered in the community from their link (or the only one, or
@@ -308,7 +307,7 @@ class ResidentHandlers:
             await query.answer(texts.RES_NEED_CONSENT, show_alert=True)
             return wizards.END
         if category_id and not await asyncio.to_thread(self._category_offered, user_id, category_id):
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await presses.refuse(update, context, texts.STALE_BUTTON)
             return wizards.END
         await query.answer()
         wizards.open_draft(context, WIZARD.name, category_id=category_id)
@@ -380,7 +379,7 @@ class ResidentHandlers:
         query = update.callback_query
         name = await asyncio.to_thread(self._building_name, query.from_user.id, decode(query.data).request_id)
         if name is None:
-            await query.answer(texts.STALE_BUTTON, show_alert=True)
+            await presses.refuse(update, context, texts.STALE_BUTTON)
             return None
         await query.answer()
         order["address"] = name + order.get("address_rest", "")
@@ -599,33 +598,15 @@ class ResidentHandlers:
         """/cancel with no guided order open (that one is the wizard's): what can be cancelled."""
         await self.my_requests(update, context)
 
-    async def _act(self, update: Update, fn, request_id: int, done_text: str | None) -> str | None:
-        """Take the action; the refusal's text if refused (a press shows it as its answer, a
-        command as a reply)."""
+    async def _act(self, update: Update, fn, request_id: int) -> None:
+        """Take the action (a refusal is raised: the press's handler answers it)."""
 
         def work():
             with self.factory() as s, s.begin():
                 fn(s, actor_for_telegram(s, update.effective_user.id), request_id)
 
-        try:
-            await asyncio.to_thread(work)
-        except DomainError as exc:
-            if isinstance(exc, Forbidden | NotFound):
-                log.warning(
-                    "press refused (update %s): %s on request %s by telegram user %s: %s",
-                    update.update_id,
-                    fn.__name__,
-                    request_id,
-                    update.effective_user.id,
-                    exc.code,
-                )
-            if update.callback_query is None:
-                await update.effective_message.reply_text(exc.message)
-            return exc.message
+        await asyncio.to_thread(work)
         self.on_commit()
-        if done_text:
-            await update.effective_message.reply_text(done_text.format(id=request_id))
-        return None
 
     # --- small database helpers (each its own short session) ------------------------------------
 

@@ -40,7 +40,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts, wizards
+from bot import presses, texts, wizards
 from community import clock, handoff, ledger_export, lifecycle, people, queues, recognition, routing
 from community import texts as core
 from community.actors import Actor, actor_for_telegram
@@ -119,11 +119,11 @@ def register(
     return handlers
 
 
-async def _tell(update: Update, text: str) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
+async def _tell(update: Update, context: ContextTypes.DEFAULT_TYPE, exc: DomainError) -> None:
+    if update.callback_query:  # a press: counted if it is a probe (bot/presses.py)
+        await presses.refuse_error(update, context, exc)
     else:
-        await update.effective_message.reply_text(text)
+        await update.effective_message.reply_text(exc.message)
 
 
 def _refusals(fn):
@@ -134,7 +134,7 @@ def _refusals(fn):
         try:
             return await fn(self, update, context)
         except DomainError as exc:
-            await _tell(update, exc.message)
+            await _tell(update, context, exc)
             return None
 
     return wrapper
@@ -414,7 +414,7 @@ class StaffHandlers:
         await query.answer(texts.STAFF_URGENT_ON if urgent else texts.STAFF_URGENT_OFF)
 
     async def _press_staffres(self, query, context, rest: str) -> None:
-        raise DomainError(texts.STALE_BUTTON)  # 代下单 is not open (any more): the wizard takes these
+        raise presses.StaleButton()  # 代下单 is not open (any more): the wizard takes these
 
     _press_staffcat = _press_staffres
 
@@ -657,7 +657,7 @@ class StaffHandlers:
             ("resident", {"pick": int(rest)}) if action == "staffres" else ("category", {"category": int(rest)})
         )
         if _order_next(draft["order"]) != step:
-            raise DomainError(texts.STALE_BUTTON)
+            raise presses.StaleButton()
         return await self._order_step(update, context, draft, **answer)
 
     async def _order_step(self, update: Update, context, draft: dict, **answer) -> object:
@@ -670,7 +670,7 @@ class StaffHandlers:
             )
         except DomainError as exc:  # no longer staff: the conversation ends
             wizards.close_draft(context, WIZARD.name)
-            await _tell(update, exc.message)
+            await _tell(update, context, exc)
             return wizards.END
         draft["order"] = order
         if update.callback_query:
@@ -777,7 +777,7 @@ class StaffHandlers:
             order["new"] = True
             return
         if resident_id not in [rid for rid, _ in order.get("options", [])]:
-            raise DomainError(texts.STALE_BUTTON)
+            raise presses.StaleButton()
         resident = s.get(Resident, resident_id)
         order["resident_id"], order["who"] = resident.id, resident.person.name
         if resident.building_id is None:
@@ -787,7 +787,7 @@ class StaffHandlers:
         if category_id:
             cat = s.get(ServiceCategory, category_id)
             if cat is None or cat.community_id != actor.community_id or not cat.active:
-                raise DomainError(texts.STALE_BUTTON)
+                raise presses.StaleButton()
         order["category_id"] = category_id
 
     def _order_prompt(

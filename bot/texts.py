@@ -18,6 +18,7 @@ DONE = {
     "reopen": "抱歉没能解决，已重新安排，网格长会跟进。",
     "rate": "感谢您的评价！",
     "dispatch": "已派单。",
+    "unassign": "已收回，正在重新发给其他志愿者。",
 }
 
 ASK_HOURS = "编号 {id}：这次服务用了多长时间？"
@@ -26,6 +27,7 @@ HOURS_OPTION = "{hours} 小时"
 ASK_REJECT_REASON = "请回复驳回编号 {id} 的原因（会告诉居民）。"
 ASK_REASSIGN = "编号 {id}：改派给谁？"
 NO_CANDIDATES = "编号 {id} 暂无可改派的志愿者，请在后台人工处理。"
+UNASSIGN_BUTTON = "收回，重新发给其他志愿者"
 TAKEN_CARD = "【编号 {id}】已被认领，谢谢您的关注。"
 
 # --- by role: /start, /help, unknown commands, free text from someone who is not a resident ---

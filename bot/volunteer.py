@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import texts, wizards
+from bot import presses, texts, wizards
 from bot.callbacks import Callbacks
 from bot.keyboards import decode, markup
 from bot.recognition import render_standing
@@ -109,7 +109,7 @@ class VolunteerHandlers:
                 v = self._volunteer(s, query.from_user.id)
                 team = s.get(VolunteerTeam, team_id)
                 if team is None or team.community_id != v.person.community_id:
-                    raise DomainError(texts.STALE_BUTTON)
+                    raise presses.StaleButton()
                 if team in v.teams:
                     v.teams.remove(team)
                 else:
@@ -121,7 +121,7 @@ class VolunteerHandlers:
         try:
             text, keyboard = await asyncio.to_thread(work)
         except DomainError as exc:
-            await query.answer(exc.message, show_alert=True)
+            await presses.refuse_error(update, context, exc)
             return
         await query.answer(texts.VOL_TEAMS_SAVED)
         await query.edit_message_text(text, reply_markup=keyboard)

@@ -73,6 +73,7 @@ TRANSITIONS: dict[str, tuple[frozenset[RequestState], RequestState]] = {
     "dispatch": (frozenset({S.OPEN, S.CLAIMED, S.IN_PROGRESS}), S.CLAIMED),
     "start": (frozenset({S.CLAIMED}), S.IN_PROGRESS),
     "release": (frozenset({S.CLAIMED, S.IN_PROGRESS}), S.OPEN),
+    "unassign": (frozenset({S.CLAIMED, S.IN_PROGRESS}), S.OPEN),  # 改派: offered again, as after 放弃
     # A volunteer between shifts may forget 出发了: finishing straight from claimed is allowed.
     "finish": (frozenset({S.CLAIMED, S.IN_PROGRESS}), S.DONE),
     "confirm": (frozenset({S.DONE}), S.CLOSED),
@@ -108,6 +109,7 @@ ROLES: dict[str, frozenset[str]] = {
     "claim": frozenset({"offered"}),
     "decline": frozenset({"offered"}),
     "dispatch": frozenset({"staff", "leader"}),
+    "unassign": frozenset({"staff", "leader"}),
     "start": frozenset({"assignee"}),
     "release": frozenset({"assignee"}),
     "finish": frozenset({"assignee"}),
@@ -138,6 +140,7 @@ DISPLAY_ORDER = (
     "publish",
     "reject",
     "dispatch",
+    "unassign",
     "confirm",
     "reopen",
     "rate",
@@ -828,10 +831,49 @@ def dispatch(session: Session, actor: Actor, request_id: int, volunteer_id: int)
         old = locked[previous_id]
         old.active_load -= 1
         note = f"{old.person.name} → {new.person.name}"
-        notify(session, old.person, "reassigned", texts.N_TAKEN_FROM_VOLUNTEER.format(id=req.id), request=req)
+        _take_task_card(session, req, old, texts.N_TAKEN_FROM_VOLUNTEER.format(id=req.id))
     _record(session, req, actor, _staff_or_leader(session, actor, req), "dispatch", before, note)
     _after_assign(session, req, new, texts.N_DISPATCHED_VOLUNTEER, reply=False)
     followups.replan(session, req, before, reassigned=True)
+    return req
+
+
+def _take_task_card(session: Session, req: Request, volunteer: Volunteer, text: str) -> None:
+    """The volunteer no longer holds `req`: their task card (出发/完成/放弃) is edited into
+    `text` without buttons, or, if it was never delivered, they are told in a new message."""
+    card = session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.request_id == req.id,
+            OutboxMessage.person_id == volunteer.person_id,
+            OutboxMessage.kind == "assigned",
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    notify(session, volunteer.person, "reassigned", text, request=req, edit_of=card.id if card else None)
+
+
+def unassign(session: Session, actor: Actor, request_id: int, reason: str = "") -> Request:
+    """改派 by staff or the grid leader without naming someone: the volunteer is taken off,
+    their task card loses its buttons, and the request is open again and offered the way
+    放弃 does (the earlier offer holders get a fresh card, then the next reachable
+    candidates), never again to the volunteer taken off."""
+    req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "unassign")
+    volunteer = _assignee(req)
+    _move(session, req, actor, _staff_or_leader(session, actor, req), "unassign", normalize_text(reason))
+    req.volunteer_id, req.claimed_at, req.started_at = None, None, None
+    _take_task_card(session, req, volunteer, texts.N_TAKEN_FROM_VOLUNTEER.format(id=req.id))
+    row = session.scalar(select(Offer).where(Offer.request_id == req.id, Offer.volunteer_id == volunteer.id))
+    if row is None:  # dispatched without an offer: a row, so `offer` skips them
+        row = Offer(request_id=req.id, volunteer_id=volunteer.id)
+        session.add(row)
+    row.status = OfferStatus.DECLINED
+    session.flush()
+    _notify_resident(session, req, "released", texts.N_RELEASED_RESIDENT.format(id=req.id))
+    _reoffer_earlier(session, req, skip_volunteer_id=volunteer.id)
+    offer(session, req)
     return req
 
 

@@ -1,8 +1,8 @@
 """Refused presses: who pressed what they may not, and a brake on accounts that keep trying.
 
-A claim (or any other action) refused because the presser has no business with the request
+A claim (or any other press) refused because the presser has no business with it
 (`Forbidden`, `NotFound`: a request never offered to them, another role's button, an id
-that is not theirs or does not exist) is an audit row (`press_refused`) with the presser,
+that is not theirs or does not exist; malformed or stale data: bot/presses.py) is an audit row (`press_refused`) with the presser,
 the action and the request id, in its own transaction (the refused action's was rolled
 back). One account refused `REFUSAL_LIMIT` times within `REFUSAL_WINDOW` is braked: every
 press of theirs is answered "操作太频繁" until the window has passed, and staff are told
@@ -47,6 +47,10 @@ def is_braked(session: Session, actor: Actor) -> bool:
     return recent_refusals(session, actor) >= REFUSAL_LIMIT
 
 
+def _press_name(action: str) -> str:
+    return texts.ACTION_NAMES.get(action) or texts.PRESS_NAMES.get(action, texts.PRESS_OTHER)
+
+
 def record_refusal(session: Session, actor: Actor, action: str, request_id: int, reason: str) -> int:
     """One refused press; returns how many this account had within the window. Staff hear
     about it when the count reaches the limit."""
@@ -57,7 +61,7 @@ def record_refusal(session: Session, actor: Actor, action: str, request_id: int,
         actor,
         actor.community_id,
         ACTION,
-        note=texts.REFUSAL_NOTE.format(action=texts.ACTION_NAMES.get(action, action), id=request_id, reason=reason),
+        note=texts.REFUSAL_NOTE.format(action=_press_name(action), id=request_id, reason=reason),
     )
     count = recent_refusals(session, actor)
     if count == REFUSAL_LIMIT:

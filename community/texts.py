@@ -78,6 +78,7 @@ ACTION_NAMES = {
     "reject": "驳回",
     "claim": "接单",
     "dispatch": "派单",
+    "unassign": "收回重派",
     "start": "出发",
     "release": "放弃",
     "finish": "完成",
@@ -384,6 +385,18 @@ AUDIT_ACTIONS = {
     "press_refused": "操作被拒绝（无权限）",
 }
 REFUSAL_NOTE = "{action} 编号 {id}：{reason}"
+# Presses outside the lifecycle's actions, as a refusal's record names them.
+PRESS_NAMES = {
+    "mycancel": "取消",
+    "detail": "查看详情",
+    "urgent": "标记紧急",
+    "queue": "查看队列",
+    "team": "选择服务队",
+    "order": "下单",
+    "consent": "同意",
+    "invalid": "无效按钮",
+}
+PRESS_OTHER = "按钮"
 N_REFUSALS_STAFF = (
     "安全提醒：{name}在 {minutes} 分钟内有 {count} 次无权限的操作被拒绝（如接没有派给TA的单），"
     "已暂时限制TA的按钮操作。详情见工作台的操作记录。"

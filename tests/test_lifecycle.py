@@ -483,6 +483,7 @@ PERFORMER = {
     "dispatch": "staff",
     "start": "张师傅",
     "release": "张师傅",
+    "unassign": "staff",
     "finish": "张师傅",
     "confirm": "王奶奶",
     "reopen": "王奶奶",

@@ -51,6 +51,7 @@ ACTIONS = (
     "publish",
     "reject",
     "dispatch",
+    "unassign",
     "confirm",
     "reopen",
     "flag_urgent",
@@ -442,6 +443,8 @@ def act(
                 if target is None:
                     raise InvalidInput(texts.ERR_NO_VOLUNTEER)
                 lifecycle.dispatch(s, actor, number, target)
+            elif action == "unassign":
+                lifecycle.unassign(s, actor, number)
             elif action in ("flag_urgent", "unflag_urgent"):
                 lifecycle.flag_urgent(s, actor, number, urgent=action == "flag_urgent")
             elif action == "note":

@@ -67,7 +67,7 @@ def render(request: Request, name: str, user: auth.StaffSession | None, status: 
             "staff": user,
             "community": community,
             "tz": community.timezone if community else "Asia/Shanghai",
-            "shown": lambda text: shown(user, text),
+            "shown": lambda text, cut=None: shown(user, text, cut),
             **context,
         },
         status_code=status,
@@ -93,12 +93,14 @@ def local_today(tz: str) -> date:
     return clock.to_local(clock.now(), tz).date()
 
 
-def shown(user: auth.StaffSession | None, text: str | None) -> str:
+def shown(user: auth.StaffSession | None, text: str | None, cut: int | None = None) -> str:
     """Free text as this viewer may see it: whole for staff, phone/door/ID numbers masked
-    for everyone else."""
+    for everyone else; `cut` shortens it after masking (a number cut in half first would
+    no longer look like one and escape the mask)."""
     if not text:
         return text or ""
-    return text if user is not None and user.is_staff else redact(text)
+    text = text if user is not None and user.is_staff else redact(text)
+    return text if cut is None else text[:cut]
 
 
 def utc_from_local_field(value: str, tz: str) -> datetime | None:

@@ -83,7 +83,7 @@ class Row:
     category: str | None
     grid: str | None
     building: str | None
-    summary: str
+    description: str  # whole: the template masks it for the viewer, then cuts (pages.shown)
     resident: str
     phone_masked: str
     phone: str  # in full: for the tap-to-call link, rendered only for those allowed to see it
@@ -253,7 +253,7 @@ def list_requests(
             category,
             grid,
             building,
-            (r.description or "")[:40],
+            r.description or "",
             resident,
             mask_phone(r.contact_phone or phone),
             r.contact_phone or phone or "",

@@ -269,3 +269,55 @@ async def _drained(factory) -> bool:
 async def _last(client, chat_id: int):
     history = await client.history(chat_id)
     return history[-1] if history else None
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(600)
+async def test_every_kind_of_refused_press_counts_towards_the_brake(db_url, emulator, tmp_path, day):
+    """Not only the domain buttons: a resident's menu presses, staff presses and malformed
+    data are refused through one place, so five of any mix brake the account."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with factory() as s, s.begin():
+        w = build_world(s)
+        chen = w.residents["陈大爷"]
+        others = lifecycle.submit(
+            s,
+            actor_for_person(s, chen.person),
+            NewRequest(kind=RequestKind.SERVICE, description="灯坏了", category="维修"),
+        ).id
+        wang, staff = _user(w.residents["王奶奶"].person), _user(w.staff.person)
+        people = {wang.id: w.residents["王奶奶"].person_id, staff.id: w.staff.person_id}
+    probes = {
+        wang: [f"mycancel:{others}", "consent:7", "💥", f"urge:{others}", "nosuch:1"],  # resident menu + garbage
+        staff: [f"detail:{NINES}", "staffres:1", "rankopt:1", "x" * 64, "hoend:99999"],  # staff presses + garbage
+    }
+    honest = {wang: "my:0", staff: "queue:1:open"}  # what each may press: braked now
+    bot = BotProcess(tmp_path, bot_env(db_url, emulator, day=day, OUTBOX_IDLE_SECONDS="0.05"))
+    async with emulator.client(timeout=scaled(30)) as client:
+        with bot:
+            await client.send_command(wang, wang.id, "/my")
+            await client.send_command(staff, staff.id, "/help")
+            for who in probes:
+                card = await client.until(lambda who=who: _last(client, who.id), what=f"a message for {who.first_name}")
+                for data in [*probes[who], honest[who]]:
+                    qid = await _press(client, who, card, data)
+                    answer = await client.until(
+                        lambda qid=qid: client.callback_answer(qid), what=f"an answer to {data!r}"
+                    )
+                    assert CJK.search(answer.get("text") or ""), (data, answer)
+                assert "操作太频繁" in answer["text"], (who.first_name, honest[who], answer)
+                await client.wait_for(staff.id, lambda m, who=who: "安全提醒" in m.text and who.first_name in m.text)
+        log = bot.output()
+    assert "Traceback" not in log, log[-4000:]
+    with factory() as s:
+        for uid, person_id in people.items():
+            notes = s.scalars(
+                select(AuditEntry.note).where(
+                    AuditEntry.action == "press_refused", AuditEntry.actor_person_id == person_id
+                )
+            ).all()
+            assert len(notes) == 5, (uid, notes)
+            assert all(CJK.search(n) for n in notes)
+    engine.dispose()

@@ -6,7 +6,8 @@ PostgreSQL: 王奶奶 orders a repair with the guided order and writes her phone
 number into the description; two volunteers get the card, she urges (her grid leader is
 told), 张师傅 claims, 放弃, 刘师傅 gets a fresh card and claims. 陈大爷 makes a wish the same
 way; staff review and publish it to grid 2's volunteers. Then every message every chat
-received is read back from the emulator as it is now (edits applied) and scanned."""
+received is read back from the emulator as it arrived and as it is now (edits applied) and
+scanned."""
 
 import pytest
 
@@ -122,7 +123,9 @@ async def test_private_numbers_in_free_text_reach_only_resident_claimer_and_staf
             }
             leaks = []
             for who in u.values():
-                for message in await client.history(who.id):
+                # every message as it arrived and as it is now (edits applied): a card edited
+                # into "已被认领" had its first text, and an edit must not add a number either
+                for message in [*await client.updates_for(who.id), *await client.history(who.id)]:
                     for owner, values in (("wang", WANG), ("chen", CHEN)):
                         if who.id in allowed[owner]:
                             continue

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import CallbackQueryHandler
 
+from bot import presses
 from bot.callbacks import DOMAIN_ACTIONS, Callbacks
 from bot.persistence import DatabasePersistence
 from bot.staff import register
@@ -69,7 +70,10 @@ class Driver:
             make_app(
                 CallbackQueryHandler(Callbacks(db.factory).handle, pattern=DOMAIN_ACTIONS),
                 persistence=DatabasePersistence(db.factory),
-                setup=lambda app: register(app, db.factory, self._committed),
+                setup=lambda app: (
+                    presses.install(app, db.factory, lambda: None),
+                    register(app, db.factory, self._committed),
+                ),
                 last=CallbackQueryHandler(self._last_resort),  # as in bot/app.py
             )
         )

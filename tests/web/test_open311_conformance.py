@@ -117,6 +117,21 @@ def test_what_anyone_reads_is_redacted_and_names_no_one(web):
         assert "想要一个轮椅" in text and "***" in text
 
 
+def test_the_public_api_never_returns_a_residents_numbers_from_free_text(web):
+    client = web.client()
+    # A long prefix: whatever cuts this text later must not cut inside the number first.
+    created = _post(client, web.api_key(), description="家" * 31 + PRIVATE, address_string="3号楼2单元601")
+    assert created.status_code == 201, created.text
+    request_id = created.json()[0]["service_request_id"]
+    reads = [client.get(f"{BASE}/requests/{request_id}.{fmt}").text for fmt in ("json", "xml")]
+    reads += [client.get(f"{BASE}/requests.{fmt}").text for fmt in ("json", "xml")]
+    for text in reads:
+        assert request_id in text
+        assert "1381234" not in text and "138123" not in text and "601" not in text and "2单元" not in text
+        assert "13811112222" not in text and "秀英" not in text
+        assert "家" * 31 + "想要一个轮椅，我电话***，住3号楼***" in text
+
+
 def test_a_wish_has_its_own_code_and_waits_for_review(web):
     client = web.client()
     response = _post(client, web.api_key(), service_code="wish", description="想要一副老花镜")

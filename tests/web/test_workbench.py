@@ -17,6 +17,7 @@ from community.models import (
     ApiKey,
     AuditEntry,
     Event,
+    OutboxMessage,
     Person,
     Request,
     RequestKind,
@@ -194,6 +195,28 @@ def test_the_actions_on_a_request_page_are_the_lifecycles_allowed_actions(web):
         "note",
         "cancel",
     ]
+
+
+def test_taking_a_request_back_from_the_web_offers_it_again(web):
+    request_id = web.submit("王奶奶", "厨房水管漏水")  # offered to 张师傅 and 刘师傅
+    with transaction(web.db.factory) as s:
+        lifecycle.claim(s, _actor(s, web, "张师傅"), request_id)
+    client = web.staff_client()
+    page = client.get(f"/requests/{request_id}").text
+    assert _forms(page)[:2] == ["dispatch", "unassign"]
+    back = client.post(f"/requests/{request_id}/unassign", data={"csrf_token": _csrf(client)})
+    assert '<span id="state">待接单</span>' in back.text and '<dd id="volunteer">—</dd>' in back.text
+    zhang, liu = (web.world.volunteers[n] for n in ("张师傅", "刘师傅"))
+    with web.db.factory() as s:
+        mine = s.scalars(select(OutboxMessage).where(OutboxMessage.request_id == request_id)).all()
+        task = next(m for m in mine if m.person_id == zhang.person_id and m.kind == "assigned")
+        assert [m.edit_of for m in mine if m.person_id == zhang.person_id and m.kind == "reassigned"] == [task.id]
+        fresh = [m for m in mine if m.person_id == liu.person_id and m.kind == "offer"]
+        assert len(fresh) == 2 and fresh[-1].buttons  # his first card, and the fresh one
+        assert len([m for m in mine if m.person_id == zhang.person_id and m.kind == "offer"]) == 1  # not again
+        assert s.get(Volunteer, zhang.id).active_load == 0
+    leader = web.staff_client(web.world.leaders["G2"].id)  # not this grid's leader
+    assert leader.post(f"/requests/{request_id}/unassign", data={"csrf_token": _csrf(leader)}).status_code == 404
 
 
 def test_cancel_edit_reassign_confirm_and_reopen_from_the_web(web):
@@ -513,6 +536,29 @@ def test_a_grid_leader_signs_in_with_a_cli_link_and_sees_only_their_grid(web):
     csv_text = leader.get("/export/ledger.csv", params={"phones": "full"}).content.decode("utf-8-sig")
     assert "厨房水管漏水" in csv_text and "楼道灯泡坏了" not in csv_text
     assert "13912345678" not in csv_text and "139****5678" in csv_text  # a leader's export is always masked
+
+
+def test_a_grid_leader_never_reads_half_a_phone_number_where_a_summary_is_cut(web):
+    # The list and the resident's and volunteer's pages cut summaries at 40 characters; this
+    # prefix puts the cut six digits into the number, where a cut-then-mask would leak "138123"
+    # (too short to look like a phone any more).
+    request_id = web.submit("王奶奶", "家" * 31 + "我电话13812349999，住7号楼2单元601")
+    zhang = web.world.volunteers["张师傅"]
+    with transaction(web.db.factory) as s:
+        lifecycle.dispatch(s, web.staff_actor(s), request_id, zhang.id)
+        resident_id = s.get(Request, request_id).resident_id
+    leader = web.staff_client(web.world.leaders["G1"].id)
+    pages = {
+        "list": leader.get("/requests").text,
+        "resident": leader.get(f"/residents/{resident_id}").text,
+        "volunteer": leader.get(f"/volunteers/{zhang.id}").text,
+    }
+    for name, page in pages.items():
+        assert f'href="/requests/{request_id}"' in page, name
+        assert "家" * 31 + "我电话***" in page, name
+        assert "138123" not in page and "601" not in page, name
+    staff_list = web.staff_client().get("/requests").text
+    assert "家" * 31 + "我电话138123" in staff_list  # staff read the resident's own words
 
 
 def test_a_grid_leader_login_link_from_the_cli(tmp_path, monkeypatch):
