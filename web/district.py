@@ -13,7 +13,7 @@ from community import texts as core
 from web import auth, texts
 from web.rendering import TEMPLATES, error_page
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 MAX_DAYS = 90
 
 

@@ -57,7 +57,7 @@ def short_day(tmp_path_factory):
         # Deadlines for progress, longer on a busy machine (tests/timing.py); nothing is timed.
         day_timeout=scaled(150),
         reply_timeout=scaled(30),
-        ready_timeout=scaled(300),
+        ready_timeout=scaled(120),  # under the test's own timeout, so the error shows the log tail
         rasa={"1": True, "0": False}.get(os.environ.get("NUANXIN_SIM_RASA", "")),
     )  # else: on if the model is current
     started = time.monotonic()
