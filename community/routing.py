@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from community import address, texts
@@ -246,13 +246,12 @@ def rank_candidates(
             tiers = [tiers[0], tiers[2], tiers[1]]  # skill first: the community's specialists, then the grid
     if grid_id is None:
         tiers = [t for t in tiers if t[0] == TIER_COMMUNITY_SKILL]
-    same_building = case((Volunteer.building_id == building_id, 0), else_=1) if building_id is not None else literal(1)
     base = (
         select(
             Volunteer.id,
             Volunteer.person_id,
             Person.name,
-            same_building.label("building_rank"),
+            Volunteer.building_id,
             Volunteer.active_load,
             Volunteer.rating_recent,
         )
@@ -263,7 +262,7 @@ def rank_candidates(
             Volunteer.deactivated_at.is_(None),
             Volunteer.active_load < Volunteer.load_limit,
         )
-        .order_by(same_building, Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
+        .order_by(Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
     )
     if exclude:
         base = base.where(Volunteer.id.not_in(exclude))
@@ -272,17 +271,36 @@ def rank_candidates(
         base = base.where(on_telegram)
     elif reach == REACH_PHONE:
         base = base.where(~on_telegram, Person.phone.is_not(None))
+    # Same building first: each tier is read as "in the building", then "the rest of the
+    # tier", both in the order of ix_volunteers_building_rank / ix_volunteers_grid_rank, so
+    # each query stops at LIMIT instead of sorting the grid (100,000 volunteers: ~2,000 a grid).
+    if building_id is not None:
+        parts = [
+            Volunteer.building_id == building_id,
+            or_(Volunteer.building_id.is_(None), Volunteer.building_id != building_id),
+        ]
+    else:
+        parts = [true()]
     found: list[Candidate] = []
     for tier, condition in tiers:
-        if len(found) >= limit:
-            break
         if tier > max_tier:
             continue
-        rows = session.execute(base.where(condition).limit(limit - len(found)))
-        found += [
-            Candidate(r.id, r.person_id, r.name, tier, r.building_rank == 0, r.active_load, r.rating_recent)
-            for r in rows
-        ]
+        for part in parts:
+            if len(found) >= limit:
+                return found
+            rows = session.execute(base.where(condition, part).limit(limit - len(found)))
+            found += [
+                Candidate(
+                    r.id,
+                    r.person_id,
+                    r.name,
+                    tier,
+                    building_id is not None and r.building_id == building_id,
+                    r.active_load,
+                    r.rating_recent,
+                )
+                for r in rows
+            ]
     return found
 
 
