@@ -14,13 +14,15 @@ recent ratings. An address that cannot be resolved raises `AddressQuestion`: the
 is asked, never guessed for.
 """
 
+import functools
 import math
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, exists, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from community import address, texts
@@ -36,6 +38,7 @@ from community.models import (
     team_members,
     team_skills,
 )
+from community.settings import get_settings
 
 INDEX_TTL_SECONDS = 60
 TIER_GRID_SKILL, TIER_GRID, TIER_COMMUNITY_SKILL = 0, 1, 2
@@ -220,21 +223,64 @@ def rank_candidates(
     narrowed by an index (the grid's volunteers, or the skilled teams' members) instead of
     ranking every volunteer of the community at once, which at 10,000 volunteers cost a
     full scan per request. Within a tier: same building first, then lowest load, then best
-    recent ratings.
+    recent ratings, then id.
     """
+    specialised = category_id is not None and _skill_required(session, category_id)
+    statements = _tier_statements(
+        category_id is None,
+        specialised,
+        grid_id is None,
+        building_id is None,
+        bool(exclude),
+        reach,
+        get_settings().default_max_load,
+    )
+    params: dict[str, object] = {
+        "grid_id": grid_id,
+        "building_id": building_id,
+        "category_id": category_id,
+        "community_id": community_id,
+        "exclude": sorted(exclude),
+    }
+    found: list[Candidate] = []
+    for tier, stmt in statements:
+        if len(found) >= limit:
+            break
+        if tier > max_tier:
+            continue
+        rows = session.execute(stmt, {**params, "n": limit - len(found)})
+        found += [Candidate(r.id, r.person_id, r.name, tier, r.part == 0, r.active_load, r.rating_recent) for r in rows]
+    return found
+
+
+@functools.cache
+def _tier_statements(
+    no_category: bool,
+    specialised: bool,
+    no_grid: bool,
+    no_building: bool,
+    excluding: bool,
+    reach: str,
+    default_max_load: int,  # read by Volunteer.load_limit when the statement is built
+) -> tuple[tuple[int, Select[Any]], ...]:
+    """The tier queries of one shape of request, in tier order, built once: constructing
+    them (subqueries, a union) costs more Python than running them. Values are bound
+    parameters: grid_id, building_id, category_id, community_id, exclude, n (the limit)."""
+    grid_id, building_id = bindparam("grid_id", type_=Integer), bindparam("building_id", type_=Integer)
     skilled_member = exists().where(
         team_members.c.volunteer_id == Volunteer.id,
         team_skills.c.team_id == team_members.c.team_id,
-        team_skills.c.category_id == category_id,
+        team_skills.c.category_id == bindparam("category_id"),
     )
     skilled_ids = (
         select(team_members.c.volunteer_id)
         .join(team_skills, team_skills.c.team_id == team_members.c.team_id)
-        .where(team_skills.c.category_id == category_id)
+        .where(team_skills.c.category_id == bindparam("category_id"))
     )
     in_grid = Volunteer.grid_id == grid_id
-    elsewhere = or_(Volunteer.grid_id.is_(None), Volunteer.grid_id != grid_id) if grid_id is not None else true()
-    if category_id is None:  # a wish without a category: everyone has the "skill"
+    elsewhere = true() if no_grid else or_(Volunteer.grid_id.is_(None), Volunteer.grid_id != grid_id)
+    tiers: list[tuple[int, ColumnElement[bool]]]
+    if no_category:  # a wish without a category: everyone has the "skill"
         tiers = [(TIER_GRID_SKILL, in_grid), (TIER_COMMUNITY_SKILL, elsewhere)]
     else:
         tiers = [
@@ -242,48 +288,51 @@ def rank_candidates(
             (TIER_GRID, and_(in_grid, ~skilled_member)),
             (TIER_COMMUNITY_SKILL, and_(elsewhere, Volunteer.id.in_(skilled_ids))),
         ]
-        if _skill_required(session, category_id):
+        if specialised:
             tiers = [tiers[0], tiers[2], tiers[1]]  # skill first: the community's specialists, then the grid
-    if grid_id is None:
+    if no_grid:
         tiers = [t for t in tiers if t[0] == TIER_COMMUNITY_SKILL]
-    same_building = case((Volunteer.building_id == building_id, 0), else_=1) if building_id is not None else literal(1)
     base = (
         select(
             Volunteer.id,
             Volunteer.person_id,
             Person.name,
-            same_building.label("building_rank"),
             Volunteer.active_load,
             Volunteer.rating_recent,
         )
         .join(Person, Person.id == Volunteer.person_id)
         .where(
-            Person.community_id == community_id,
+            Person.community_id == bindparam("community_id"),
             Volunteer.available.is_(True),
             Volunteer.deactivated_at.is_(None),
             Volunteer.active_load < Volunteer.load_limit,
         )
-        .order_by(same_building, Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
+        .order_by(Volunteer.active_load, Volunteer.rating_recent.desc(), Volunteer.id)
     )
-    if exclude:
-        base = base.where(Volunteer.id.not_in(exclude))
+    if excluding:
+        base = base.where(Volunteer.id.not_in(bindparam("exclude", expanding=True)))
     on_telegram = and_(Person.telegram_id.is_not(None), Person.telegram_blocked_at.is_(None))
     if reach == REACH_TELEGRAM:
         base = base.where(on_telegram)
     elif reach == REACH_PHONE:
         base = base.where(~on_telegram, Person.phone.is_not(None))
-    found: list[Candidate] = []
+    # Same building first: a tier is two index walks in one statement, the building's
+    # volunteers (ix_volunteers_building_rank) and the rest of the tier (ix_volunteers_grid_rank),
+    # each in the within-tier order so it stops at LIMIT instead of sorting the grid (100,000
+    # volunteers: ~2,000 a grid); the outer sort sees at most 2 x limit rows.
+    n = bindparam("n", type_=Integer)
+    rest = or_(Volunteer.building_id.is_(None), Volunteer.building_id != building_id)
+    statements = []
     for tier, condition in tiers:
-        if len(found) >= limit:
-            break
-        if tier > max_tier:
-            continue
-        rows = session.execute(base.where(condition).limit(limit - len(found)))
-        found += [
-            Candidate(r.id, r.person_id, r.name, tier, r.building_rank == 0, r.active_load, r.rating_recent)
-            for r in rows
-        ]
-    return found
+        if no_building:
+            stmt = select(base.where(condition).limit(n).subquery(), literal(1).label("part"))
+        else:
+            near = base.where(condition, Volunteer.building_id == building_id).limit(n).subquery()
+            far = base.where(condition, rest).limit(n).subquery()
+            u = union_all(select(near, literal(0).label("part")), select(far, literal(1).label("part"))).subquery()
+            stmt = select(u).order_by(u.c.part, u.c.active_load, u.c.rating_recent.desc(), u.c.id).limit(n)
+        statements.append((tier, stmt))
+    return tuple(statements)
 
 
 def is_candidate(
