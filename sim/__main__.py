@@ -13,13 +13,21 @@ import sys
 USAGE = "usage: python -m sim {run|demo|chat} [--short] [--no-rasa] [--workdir DIR]"
 
 
+_interrupted = False
+
+
 def _interrupt(signum, _frame):
+    global _interrupted
+    _interrupted = True
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main(argv: list[str]) -> int:
     # SIGTERM (a CI runner, `timeout`, systemd) and SIGHUP (the terminal closed) stop the demo
     # like Ctrl-C does: through the launcher's clean-up, which stops every process it started.
+    # Ctrl-C reaches the whole process group, so a child may die of it first and the day then
+    # fail with "stuck"/"stopped" before the interrupt surfaces here: it is still a Ctrl-C (130).
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     if not argv or argv[0] not in ("run", "demo", "chat"):
@@ -61,10 +69,15 @@ def main(argv: list[str]) -> int:
         print("stopped.", file=sys.stderr)
         return 130
     except (Stuck, AssertionError, RuntimeError, TimeoutError) as exc:
+        if _interrupted:
+            print("stopped.", file=sys.stderr)
+            return 130
         print(f"\nthe demo day failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(f"process log: {options.workdir / 'processes.log'}", file=sys.stderr)
         return 1
     failed = [s for s in result.stories if not s.outcome]
+    if _interrupted:
+        return 130
     return 1 if failed or result.strays else 0
 
 
