@@ -34,12 +34,17 @@ def updates(bot, *ids):
     )
 
 
-def test_a_locked_database_holds_the_offset_and_loses_nothing(tmp_path):
+def _sqlite_inbox(tmp_path):
+    """A migrated SQLite file and the bot's inbox on it (its URL, for a second connection)."""
     url = f"sqlite:///{tmp_path / 'inbox.db'}"
     engine = make_engine(url)
     upgrade(engine)
     factory = session_factory(engine)
-    inbox = Inbox(factory, bot_id=666)
+    return url, factory, Inbox(factory, bot_id=666)
+
+
+def test_a_locked_database_holds_the_offset_and_loses_nothing(tmp_path):
+    url, factory, inbox = _sqlite_inbox(tmp_path)
 
     async def go():
         app, _ = await make_app()
@@ -95,11 +100,7 @@ def test_a_replay_after_the_poll_lease_came_back_skips_what_is_still_being_handl
     """A database outage on PostgreSQL loses the poll lease; taking it back replays what is
     recorded and unhandled. The updates held during the outage are recorded when the database
     returns while this process still works through them: they must not be queued twice."""
-    url = f"sqlite:///{tmp_path / 'inbox.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    inbox = Inbox(factory, bot_id=666)
+    url, factory, inbox = _sqlite_inbox(tmp_path)
 
     async def go():
         app, _ = await make_app()
