@@ -336,3 +336,53 @@ def test_weekly_care_visit_becomes_a_routed_request_and_never_backfills(db, worl
 
         assert s.scalar(select(func.count()).where(Request.kind == RequestKind.CARE)) == 2
         assert s.get(CareSchedule, schedule_id).next_visit_at > START + timedelta(days=30)
+
+
+def test_three_runners_at_once_fire_each_due_row_exactly_once(db, world, fake):
+    """Several bot processes (or a tick and its wake-up) run the scheduler on one database:
+    every due row is fired by exactly one of them, none twice, none lost."""
+    import threading
+
+    rids = []
+    for who, what in (("赵阿姨", "帮忙买菜"), ("赵阿姨", "帮忙买药")):
+        rid = service(db, world, description=what)
+        act(db, volunteer(world, who), lifecycle.claim, rid)
+        rids.append(rid)
+    due = START + timedelta(minutes=1)
+    with db.factory() as s, s.begin():
+        s.execute(
+            FollowUp.__table__.update().where(FollowUp.status == "pending").values(status="cancelled")
+        )  # only the rows below are due
+        for i in range(120):
+            s.add(
+                FollowUp(
+                    community_id=world.community.id,
+                    request_id=rids[i % 2],
+                    kind="nudge_volunteer",
+                    due_at=due,
+                    created_at=START,
+                )
+            )
+    before = last_outbox_id(db)
+    reports, errors = [], []
+    go = threading.Barrier(3)
+
+    def runner():
+        go.wait()
+        try:
+            reports.append(followup_runner.run_due(db.factory, now=due + timedelta(seconds=1)))
+        except Exception as exc:  # noqa: BLE001 - a thread cannot raise into the test: the assertion shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(r.total for r in reports) == 120
+    with db.factory() as s:
+        assert s.scalar(select(func.count()).where(OutboxMessage.id > before)) == 120
+        assert (
+            s.scalar(select(func.count()).where(FollowUp.kind == "nudge_volunteer", FollowUp.status == "done")) == 120
+        )
