@@ -101,13 +101,14 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=5_000)
     parser.add_argument("--hogs", type=int, default=os.cpu_count() or 2, help="busy processes beside the run")
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--burst-only", action="store_true", help="only the burst (e.g. to compare two versions)")
     args = parser.parse_args()
     if args.quick:
         args.pending, args.due, args.burst = 2_000, 50, 200
     os.environ.setdefault("SCHEDULER_MAX_SLEEP_SECONDS", "30")
     backend = "postgresql" if args.database_url else "sqlite"
     print(f"backend: {backend}   pending: {args.pending:,}   due in one minute: {args.due:,}   load {os.getloadavg()}")
-    for label, hogs in (("no hog", 0), (f"{args.hogs} CPU hogs", args.hogs)):
+    for label, hogs in () if args.burst_only else (("no hog", 0), (f"{args.hogs} CPU hogs", args.hogs)):
         with throwaway_database(args.database_url, "delivery") as url, cpu_hog(hogs):
             late = lateness(url, args.pending, args.due)
         print(
