@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 import numpy as np
@@ -37,15 +38,22 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from nlu.address import normalize_address, normalize_phone, normalize_score
+from nlu.cues import intent_cues
 from nlu.normalize import MAX_CHARS, normalize_text, normalize_with_offsets
 from nlu.services import canonical_service
-from nlu.slotshape import slot_shape
+from nlu.slotshape import item_words, slot_shape
 from nlu.timeparse import TZ, find_times, parse_time
 
 logger = logging.getLogger(__name__)
 
 # sentence particles: never a service or an item on their own
 _PARTICLES = set("了的吗呢吧啊呀哦嘛么啦")
+# time words that never schedule anything: now, seasons, "the next day"
+_NOT_TIME = re.compile(r"现在|目前|如今|这会儿|春天|夏天|秋天|冬天|第[一二两三四五六七八九十几\d]+天")
+# a part of the day followed by 好 is a greeting (早上好, 晚上好)
+_PART_OF_DAY = re.compile(r"早上|早晨|上午|中午|下午|晚上|大清早|清早")
+# 编号3 / 单号 3 / 第3 is a request number, not a rating
+_REQUEST_NUMBER = re.compile(r"(编号|单号|号码|第|订单)\s*$")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -174,6 +182,23 @@ class SlotShapeFeaturizer(DenseFeaturizer, GraphComponent):
         return messages
 
 
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class IntentCueFeaturizer(SlotShapeFeaturizer):
+    """Dense 0/1 cue features (cancel, status, complaint, urge, past tense, rating, wish,
+    negation, request words) and their conjunction with "names a service", so that a
+    service word no longer makes a cancel, a status question or a complaint an order
+    (nlu/cues.py). For the intent classifier; leave it out of DIET's ``featurizers``."""
+
+    def _featurize(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if not isinstance(text, str):
+            return
+        vec = np.array([intent_cues(text)], dtype=np.float32)
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        seq = np.repeat(vec, max(len(tokens), 1), axis=0)
+        self.add_features_to_message(seq, vec, TEXT, message)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class RegularisedLogisticRegressionClassifier(LogisticRegressionClassifier):
     """Rasa's LogisticRegressionClassifier with the regularisation strength ``C`` as a
@@ -278,7 +303,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
         """DIET and the lookup tables (RegexEntityExtractor) often find the same
         mention with different bounds (修水管 / 水管). Keep the first one found, in
         pipeline order (DIET runs first): an entity is dropped when an earlier entity
-        of the same type from another extractor overlaps it."""
+        of the same type from another extractor overlaps it. Lookup-table service/item
+        mentions also give way to an overlapping mention of another type (below)."""
         kept: list[dict[str, Any]] = []
         for ent in entities:
             s, e = ent.get(ENTITY_ATTRIBUTE_START, 0), ent.get(ENTITY_ATTRIBUTE_END, 0)
@@ -291,7 +317,30 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             ):
                 continue
             kept.append(ent)
-        return kept
+        # a lookup-table service/item inside a mention DIET found of another type
+        # (DIET item 洗澡凳, lookup service 洗澡; DIET service 修电视, lookup item 电视)
+        # is dropped; of two overlapping lookup mentions the longer is kept
+        lookup = "RegexEntityExtractor"
+        out: list[dict[str, Any]] = []
+        for ent in kept:
+            if ent.get("extractor") == lookup and ent.get(ENTITY_ATTRIBUTE_TYPE) in ("service", "item"):
+                s, e = ent.get(ENTITY_ATTRIBUTE_START, 0), ent.get(ENTITY_ATTRIBUTE_END, 0)
+                beaten = False
+                for k in kept:
+                    if k is ent or not (k.get(ENTITY_ATTRIBUTE_START, 0) < e and s < k.get(ENTITY_ATTRIBUTE_END, 0)):
+                        continue
+                    if k.get("extractor") != lookup:
+                        beaten = True
+                    elif k.get(ENTITY_ATTRIBUTE_TYPE) in ("service", "item"):
+                        k_len = k.get(ENTITY_ATTRIBUTE_END, 0) - k.get(ENTITY_ATTRIBUTE_START, 0)
+                        if k_len > e - s or (k_len == e - s and kept.index(k) < kept.index(ent)):
+                            beaten = True
+                    if beaten:
+                        break
+                if beaten:
+                    continue
+            out.append(ent)
+        return out
 
     @staticmethod
     def _only_particles(ent: dict[str, Any], text: str) -> bool:
@@ -327,13 +376,55 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             out.append(ent)
         return out
 
+    @staticmethod
+    def _not_a_mention(ent: dict[str, Any], text: str, intent: str | None) -> bool:
+        """Mentions that are not slot values whoever found them (each rule is a
+        convention of data/nlu.yml, see nlu/REPORT.md):
+
+        * a part of the day in a greeting (早上好, 晚上好) or 现在/seasons/第二天: no time;
+        * a score that reads as no rating (评个分 → 分) or is a request number (编号3);
+        * a one-character service the menu does not know (陪, 闷);
+        * any service or item in `register_volunteer`: skills are not requests.
+        """
+        etype = ent.get(ENTITY_ATTRIBUTE_TYPE)
+        start, end = ent.get(ENTITY_ATTRIBUTE_START, 0), ent.get(ENTITY_ATTRIBUTE_END, 0)
+        span = text[start:end]
+        if etype == "time":
+            if _NOT_TIME.fullmatch(span.strip()):
+                return True
+            return bool(_PART_OF_DAY.fullmatch(span.strip()) and text[end : end + 1] == "好")
+        if etype == "score":
+            if normalize_score(span) is None:
+                return True
+            return bool(_REQUEST_NUMBER.search(text[max(0, start - 3) : start]))
+        if etype in ("service", "item") and intent == "register_volunteer":
+            return True
+        if etype == "service":
+            return len(span.strip()) <= 1 and canonical_service(span) is None
+        return False
+
+    @staticmethod
+    def _item_not_service(ent: dict[str, Any], text: str) -> None:
+        """A household object tagged as a service (晾衣架) becomes an item when the
+        item lexicon knows it and the service menu does not."""
+        if ent.get(ENTITY_ATTRIBUTE_TYPE) != "service":
+            return
+        span = text[ent.get(ENTITY_ATTRIBUTE_START, 0) : ent.get(ENTITY_ATTRIBUTE_END, 0)].strip()
+        if span in item_words() and canonical_service(span) is None:
+            ent[ENTITY_ATTRIBUTE_TYPE] = "item"
+            ent[ENTITY_ATTRIBUTE_VALUE] = span
+
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
+            intent = (message.get("intent") or {}).get("name")
             entities = [dict(e) for e in message.get(ENTITIES, [])]
+            for ent in entities:
+                self._item_not_service(ent, text)
             entities = self._drop_overlaps(entities)
             entities = self._merge_adjacent(entities, text)
             entities = [e for e in entities if not self._only_particles(e, text)]
+            entities = [e for e in entities if not self._not_a_mention(e, text, intent)]
             now = self._now(message)
             seen = set()
             kept: list[dict[str, Any]] = []
@@ -367,6 +458,9 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 ft.start < o.get(ENTITY_ATTRIBUTE_END, 0) and o.get(ENTITY_ATTRIBUTE_START, 0) < ft.end for o in others
             )
             if overlaps:
+                continue
+            span = text[ft.start : ft.end].strip()
+            if _NOT_TIME.fullmatch(span) or (_PART_OF_DAY.fullmatch(span) and text[ft.end : ft.end + 1] == "好"):
                 continue
             ent = {
                 ENTITY_ATTRIBUTE_TYPE: "time",
