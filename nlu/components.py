@@ -52,6 +52,15 @@ _PARTICLES = set("了的吗呢吧啊呀哦嘛么啦")
 _NOT_TIME = re.compile(r"现在|目前|如今|这会儿|春天|夏天|秋天|冬天|第[一二两三四五六七八九十几\d]+天")
 # a part of the day followed by 好 is a greeting (早上好, 晚上好)
 _PART_OF_DAY = re.compile(r"早上|早晨|上午|中午|下午|晚上|大清早|清早")
+# characters that never make a service or an item on their own
+_CONTENT = re.compile(r"[\s个人我你他她来去的了一下点儿这那些们]")
+# intents in which a lookup-table word is an activity, not a request
+_SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope", "ask_info", "request_human"}
+# a piece DIET labelled "service" that is only day/part-of-day words (礼拜三下午)
+_TIME_WORDS = re.compile(
+    r"(?:(?:下|这|本|上)?个?(?:周|星期|礼拜)[一二三四五六日天末]?|今天|明天|后天|大后天|明儿个?|后儿个?|今儿个?|"
+    r"早上|上午|中午|下午|傍晚|晚上|[0-9一二三四五六七八九十两]+点(?:半|钟)?)+"
+)
 # 编号3 / 单号 3 / 第3 is a request number, not a rating
 _REQUEST_NUMBER = re.compile(r"(编号|单号|号码|第|订单)\s*$")
 
@@ -366,6 +375,12 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 and ent.get(ENTITY_ATTRIBUTE_TYPE) in ("item", "service", "address", "time", "phone")
                 and prev.get(ENTITY_ATTRIBUTE_END, 0) <= ent.get(ENTITY_ATTRIBUTE_START, 0)
                 and not text[prev.get(ENTITY_ATTRIBUTE_END, 0) : ent.get(ENTITY_ATTRIBUTE_START, 0)].strip()
+                and not (
+                    ent.get(ENTITY_ATTRIBUTE_TYPE) == "service"
+                    and _TIME_WORDS.fullmatch(
+                        text[ent.get(ENTITY_ATTRIBUTE_START, 0) : ent.get(ENTITY_ATTRIBUTE_END, 0)].strip()
+                    )
+                )
             ):
                 prev[ENTITY_ATTRIBUTE_END] = ent[ENTITY_ATTRIBUTE_END]
                 prev[ENTITY_ATTRIBUTE_VALUE] = text[prev[ENTITY_ATTRIBUTE_START] : prev[ENTITY_ATTRIBUTE_END]]
@@ -399,9 +414,52 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             return bool(_REQUEST_NUMBER.search(text[max(0, start - 3) : start]))
         if etype in ("service", "item") and intent == "register_volunteer":
             return True
+        if etype in ("service", "item") and not _CONTENT.sub("", span):
+            return True  # only function words: 个人, 来个人
+        if etype in ("service", "item") and intent in _SMALL_TALK and ent.get("extractor") == "RegexEntityExtractor":
+            return True  # a lookup word in 我去做饭了 (goodbye) is an activity, not a request
         if etype == "service":
             return len(span.strip()) <= 1 and canonical_service(span) is None
+        if etype == "item":
+            s = span.strip()
+            unknown = s not in item_words()
+            return unknown and (len(s) <= 1 or (len(s) == 2 and s[0] == s[1]))  # 坐, 测测
+        if etype == "phone":
+            return len(re.sub(r"\D", "", span)) < 5  # 打分 4: no phone number
         return False
+
+    @staticmethod
+    def _same_service_twice(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A lookup-table service whose menu name another service entity of the message
+        already has (找个陪诊的 后儿个去医院: 去医院 is 陪医 again) adds nothing. Runs on
+        normalised values; mentions of other extractors come first."""
+        lookup = "RegexEntityExtractor"
+        seen = {
+            e.get(ENTITY_ATTRIBUTE_VALUE)
+            for e in entities
+            if e.get(ENTITY_ATTRIBUTE_TYPE) == "service" and e.get("extractor") != lookup
+        }
+        out = []
+        for ent in entities:
+            if ent.get(ENTITY_ATTRIBUTE_TYPE) == "service" and ent.get("extractor") == lookup:
+                if ent.get(ENTITY_ATTRIBUTE_VALUE) in seen:
+                    continue
+                seen.add(ent.get(ENTITY_ATTRIBUTE_VALUE))
+            out.append(ent)
+        return out
+
+    @staticmethod
+    def _time_not_service(ent: dict[str, Any], text: str, now: dt.datetime) -> None:
+        """A "service" that is all time expression (DIET's 礼拜三下午 after 钟点工) is a time."""
+        if ent.get(ENTITY_ATTRIBUTE_TYPE) != "service":
+            return
+        span = text[ent.get(ENTITY_ATTRIBUTE_START, 0) : ent.get(ENTITY_ATTRIBUTE_END, 0)].strip()
+        if not span or canonical_service(span) is not None:
+            return
+        found = find_times(span, now)
+        if found and sum(f.end - f.start for f in found) >= len(span) - 1:
+            ent[ENTITY_ATTRIBUTE_TYPE] = "time"
+            ent[ENTITY_ATTRIBUTE_VALUE] = span
 
     @staticmethod
     def _item_not_service(ent: dict[str, Any], text: str) -> None:
@@ -426,6 +484,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             entities = [e for e in entities if not self._only_particles(e, text)]
             entities = [e for e in entities if not self._not_a_mention(e, text, intent)]
             now = self._now(message)
+            for ent in entities:
+                self._time_not_service(ent, text, now)
             seen = set()
             kept: list[dict[str, Any]] = []
             for ent in entities:
@@ -448,6 +508,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 and not any(e.get(ENTITY_ATTRIBUTE_TYPE) == "time" for e in kept)
             ):
                 kept.extend(self._missing_times(text, now, kept))
+            kept = self._same_service_twice(kept)
             message.set(ENTITIES, kept, add_to_output=True)
         return messages
 
