@@ -52,6 +52,11 @@ _PARTICLES = set("了的吗呢吧啊呀哦嘛么啦")
 _NOT_TIME = re.compile(r"现在|目前|如今|这会儿|春天|夏天|秋天|冬天|第[一二两三四五六七八九十几\d]+天")
 # a part of the day followed by 好 is a greeting (早上好, 晚上好)
 _PART_OF_DAY = re.compile(r"早上|早晨|上午|中午|下午|晚上|大清早|清早")
+# a time mention has one of these (every time span of the training data does)
+_TIME_CHARS = re.compile(
+    r"[天日周礼拜星期月年点时分早晚午上下夜今明后昨前号半钟儿末宵凌晨傍0-9〇零一二三四五六七八九十两]"
+)
+_SOON = re.compile(r"尽快|马上|立刻|随时|越快越好|赶紧")
 # characters that never make a service or an item on their own
 _CONTENT = re.compile(r"[\s个人我你他她来去的了一下点儿这那些们]")
 # intents in which a lookup-table word is an activity, not a request
@@ -407,6 +412,8 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
         if etype == "time":
             if _NOT_TIME.fullmatch(span.strip()):
                 return True
+            if not _TIME_CHARS.search(span) and not _SOON.search(span):
+                return True  # 整个: no day, hour or part-of-day word in it
             return bool(_PART_OF_DAY.fullmatch(span.strip()) and text[end : end + 1] == "好")
         if etype == "score":
             if normalize_score(span) is None:
@@ -424,8 +431,11 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
             s = span.strip()
             unknown = s not in item_words()
             return unknown and (len(s) <= 1 or (len(s) == 2 and s[0] == s[1]))  # 坐, 测测
-        if etype == "phone":
-            return len(re.sub(r"\D", "", span)) < 5  # 打分 4: no phone number
+        if etype == "phone" and len(re.sub(r"\D", "", span)) < 5:  # 打分 4: no phone number
+            if intent == "rate_service" and normalize_score(span) is not None:
+                ent[ENTITY_ATTRIBUTE_TYPE] = "score"
+                return False
+            return True
         return False
 
     @staticmethod
@@ -446,6 +456,36 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                     continue
                 seen.add(ent.get(ENTITY_ATTRIBUTE_VALUE))
             out.append(ent)
+        return out
+
+    @staticmethod
+    def _split_trailing_time(entities: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+        """DIET's 钟点工 礼拜三下午 as one service: the time words after the last space
+        are a time of their own."""
+        out = []
+        for ent in entities:
+            out.append(ent)
+            if ent.get(ENTITY_ATTRIBUTE_TYPE) != "service":
+                continue
+            start, end = ent.get(ENTITY_ATTRIBUTE_START, 0), ent.get(ENTITY_ATTRIBUTE_END, 0)
+            cut = text.rfind(" ", start, end)
+            if cut <= start or not _TIME_WORDS.fullmatch(text[cut + 1 : end]):
+                continue
+            head_end = cut
+            while head_end > start and text[head_end - 1] == " ":
+                head_end -= 1
+            ent[ENTITY_ATTRIBUTE_END] = head_end
+            ent[ENTITY_ATTRIBUTE_VALUE] = text[start:head_end]
+            ent.pop("processors", None)
+            out.append(
+                {
+                    **{k: v for k, v in ent.items() if k not in ("processors",)},
+                    ENTITY_ATTRIBUTE_TYPE: "time",
+                    ENTITY_ATTRIBUTE_START: cut + 1,
+                    ENTITY_ATTRIBUTE_END: end,
+                    ENTITY_ATTRIBUTE_VALUE: text[cut + 1 : end],
+                }
+            )
         return out
 
     @staticmethod
@@ -481,6 +521,7 @@ class ChineseEntityNormalizer(GraphComponent, EntityExtractorMixin):
                 self._item_not_service(ent, text)
             entities = self._drop_overlaps(entities)
             entities = self._merge_adjacent(entities, text)
+            entities = self._split_trailing_time(entities, text)
             entities = [e for e in entities if not self._only_particles(e, text)]
             entities = [e for e in entities if not self._not_a_mention(e, text, intent)]
             now = self._now(message)

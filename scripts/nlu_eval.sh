@@ -2,7 +2,12 @@
 # Evaluate the Nuanxin NLU and write nlu/REPORT.md.
 #
 #   scripts/nlu_eval.sh            train if inputs changed, both held-out sets, 5-fold CV, latency
-#   scripts/nlu_eval.sh --no-cv    skip the cross-validation (it trains 5 models: slow)
+#   scripts/nlu_eval.sh --no-cv    skip the cross-validation (it trains 5 models: slow);
+#                                  results/nlu/cv from an earlier --cv-only run stay in the report
+#   scripts/nlu_eval.sh --cv-only  only the cross-validation (start it early on a loaded machine)
+#   MODEL=models/nuanxin.tar.gz scripts/nlu_eval.sh --no-cv
+#                                  score the full model `make model` trained (same NLU data and
+#                                  config) instead of training an NLU-only one
 #
 # The model evaluated is an NLU-only model (`rasa train nlu` on the NLU training files:
 # data/nlu.yml, data/nlu/*.yml, data/synonyms.yml, data/lookups.yml); `make model`
@@ -26,7 +31,8 @@ RASA="$RASA_VENV/bin/rasa"
 PY="$RASA_VENV/bin/python"
 MODEL_DIR="$ROOT/models"
 MODEL_NAME="nuanxin-nlu"
-MODEL="$MODEL_DIR/$MODEL_NAME.tar.gz"
+MODEL_FROM_ENV="${MODEL:-}"
+MODEL="${MODEL:-$MODEL_DIR/$MODEL_NAME.tar.gz}"
 RESULTS="$ROOT/results/nlu"
 HELDOUT="$ROOT/tests/nlu/heldout.yml"
 HELDOUT2="$ROOT/tests/nlu/heldout_colloquial.yml"
@@ -34,7 +40,9 @@ FOLDS="${FOLDS:-5}"
 FOLD_SEED="${FOLD_SEED:-0}"
 LATENCY_N="${LATENCY_N:-300}"
 DO_CV=1
+CV_ONLY=0
 [[ "${1:-}" == "--no-cv" ]] && DO_CV=0
+[[ "${1:-}" == "--cv-only" ]] && CV_ONLY=1
 
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
 # hash-order independent feature columns, so a rerun gives the same figures
@@ -48,9 +56,15 @@ if [[ ! -x "$RASA" ]]; then
 fi
 
 mkdir -p "$RESULTS" "$MODEL_DIR"
-echo "scripts/nlu_eval.sh $*" > "$RESULTS/command.txt"
-: > "$RESULTS/load.txt"
-load() { echo "$1 $(date -u +%H:%M:%S) load average $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)" >> "$RESULTS/load.txt"; }
+if (( CV_ONLY )); then
+  echo "scripts/nlu_eval.sh $*" > "$RESULTS/cv_command.txt"
+else
+  echo "${MODEL_FROM_ENV:+MODEL=$MODEL }scripts/nlu_eval.sh $*" > "$RESULTS/command.txt"
+  : > "$RESULTS/load.txt"
+fi
+LOADFILE="$RESULTS/load.txt"
+(( CV_ONLY )) && LOADFILE="$RESULTS/cv_load.txt" && : > "$LOADFILE"
+load() { echo "$1 $(date -u +%H:%M:%S) load average $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)" >> "$LOADFILE"; }
 
 # NLU training files only (data/ also holds dialogue files and the community tables).
 NLU_DIR="$(mktemp -d)"
@@ -61,13 +75,21 @@ done
 
 # 1. train only if an input is newer than the model
 needs_train=0
-if [[ ! -f "$MODEL" ]]; then
+if (( CV_ONLY )); then
+  needs_train=-1
+elif [[ ! -f "$MODEL" ]]; then
   needs_train=1
 elif [[ -n "$(find config.yml data nlu requirements-rasa.txt -newer "$MODEL" \
               \( -name '*.yml' -o -name '*.py' -o -name '*.txt' -o -name '*.csv' \) -print -quit)" ]]; then
   needs_train=1
 fi
-if (( needs_train )); then
+if (( needs_train == -1 )); then
+  :
+elif (( needs_train )); then
+  if [[ -n "$MODEL_FROM_ENV" ]]; then
+    echo "$MODEL is older than its inputs: run 'make model' first" >&2
+    exit 1
+  fi
   echo "== training $MODEL (NLU only)"
   load "train-start"
   start=$(date +%s)
@@ -82,12 +104,14 @@ else
 fi
 
 # 2. both held-out sets through the whole pipeline
+if (( ! CV_ONLY )); then
 echo "== held-out sets ($HELDOUT, $HELDOUT2)"
 load "heldout-start"
 nice -n 19 "$PY" scripts/nlu_score.py --model "$MODEL" --data "$HELDOUT" --data "$HELDOUT2" \
   --out "$RESULTS/score.json" --save-parses "$RESULTS/parses.json" > "$RESULTS/score.log" 2>&1 \
   || { tail -40 "$RESULTS/score.log" >&2; exit 1; }
 load "heldout-end"
+fi
 
 # 3. cross-validation on the training data
 if (( DO_CV )); then
@@ -104,6 +128,8 @@ if (( DO_CV )); then
   echo $(( $(date +%s) - start )) > "$RESULTS/cv_seconds.txt"
   load "cv-end"
 fi
+
+(( CV_ONLY )) && { echo "== cross-validation done: $RESULTS/cv"; exit 0; }
 
 # 4. parse latency through rasa.core.agent
 echo "== parse latency (${LATENCY_N} calls)"

@@ -306,15 +306,27 @@ def main() -> None:
 
 NOTES = """## What the NLU returns (for the dialogue and actions work)
 
-- Message text is normalised before anything else (`nlu.components.ChineseTextNormalizer`):
-  Traditional → Simplified (OpenCC t2s), NFKC (full-width → half-width), emoji and
-  control characters removed, whitespace collapsed, capped at 5,000 characters. The
-  `text` in a parse result is this normalised text.
+- Message text is normalised before anything else (`nlu.components.ChineseTextNormalizer`,
+  `nlu/normalize.py`): Traditional → Simplified (OpenCC t2s), NFKC (full-width →
+  half-width), emoji and control characters removed, whitespace collapsed; then what
+  voice typing and chat add: runs of one punctuation mark become one (!!! → !), spoken
+  digits in a run of three or more become digits (幺三九幺二三四五六七八 → 13912345678,
+  五零二 → 502; 幺 = 1, 洞/零 = 0, 两 = 2; number words with 十/百 are left to cn2an),
+  chat words become Chinese (ok → 好的, thx/3q → 谢谢, 886/88/byebye → 拜拜, hi/hello →
+  你好, yes → 是的, no → 不是; not inside addresses: 88号楼 stays), fillers go (那个那个,
+  and 嗯/呃/额/就是/那个/然后 standing alone between spaces or punctuation) unless the
+  message is nothing but the filler (嗯 alone still says yes); capped at 5,000 characters.
+  The `text` in a parse result is this normalised text, so an order's description no
+  longer carries 那个那个.
 - `intent` comes from `LogisticRegressionClassifier`; `nlu_fallback` when the top intent
   scores below 0.4 or within 0.1 of the second (the dialogue needs a rule for it).
 - `service` values are menu names (`nlu/services.py`: 家政 助老 维修 理发 法律咨询 代购 陪医
-  心理疏导 助餐 保洁): `data/synonyms.yml` first, then a keyword backstop for phrasings the
-  synonym table does not know (水管又漏了 → 维修). If nothing matches, the raw text stays.
+  心理疏导 助餐 保洁): `data/synonyms.yml` first, then the community spreadsheet's own
+  words (`data/community/categories.csv`, column 同义词: 做饭 → 家政 as the staff wrote it),
+  then a keyword backstop for phrasings neither knows (水管又漏了 → 维修), then the
+  spreadsheet's words inside the text (失眠好几天 → 心理疏导). If nothing matches, the raw
+  text stays. Every category synonym is also in the `service` lookup table
+  (tests/nlu/test_services.py keeps them in step).
   A `service`/`item` entity can come from DIET or, when DIET found nothing there, from the
   lookup tables in `data/lookups.yml` (extractor `RegexEntityExtractor`; no word
   boundaries, so it also fires in sentences that only mention a service, e.g. a
@@ -333,7 +345,18 @@ NOTES = """## What the NLU returns (for the dialogue and actions work)
   those (满意, 还行) are not tagged as a score: ask for a number.
 - Adjacent pieces of one mention that DIET cut in two are joined; where two extractors
   found overlapping mentions of one type (DIET 修水管, lookup 水管; DIET and the regex on
-  one phone number) only the first, DIET's, is kept.
+  one phone number) only the first, DIET's, is kept; a lookup-table service/item inside a
+  DIET mention of another type is dropped (DIET item 洗澡椅, lookup service 洗澡), and of
+  two overlapping lookup mentions the longer stays.
+- Mentions that are no slot value are dropped (`ChineseEntityNormalizer._not_a_mention`):
+  a part of the day in a greeting (早上好), 现在 / seasons / 第二天 as times, a score that
+  reads as no rating (评个分) or follows 编号/单号 (编号3取消), a one-character service the
+  menu does not know (陪, 闷), and every service/item in a `register_volunteer` message
+  (skills are not requests; the dialogue only answers that intent with
+  utter_volunteer_info). A service mention that is a word of the item lookup table and
+  no service becomes an `item`.
+- `score` is also found by a regex (`data/lookups.yml`: 好评, 差评, 满分, N星, N分 — not
+  N分钟/N分钱) when DIET misses it.
 - Annotation convention: service/time/item mentions are tagged in every intent except
   `register_volunteer` (skills are not requests). A bare slot value (3号楼2单元502,
   明天上午, 理发, 轮椅, 13812345678, 就我自己家, 给我妈) is `inform`; a sentence that asks
@@ -358,6 +381,13 @@ NOTES = """## What the NLU returns (for the dialogue and actions work)
   classes share all the value n-grams, and a linear model cannot form "service word AND
   time" by itself. Measured on the scikit-learn replica below: order_service → inform CV
   errors 24 → 16 (coverage features), then 15 → 7 (conjunction feature).
+- `IntentCueFeaturizer` (`nlu/cues.py`): dense 0/1 cue features for the intent model —
+  cancel (不要了, 先不, 算了, 取消, 不用…了, 别…了), status (到哪, 怎么样了, 有人接,
+  出发), complaint, urge, past tense (上次, 昨天, 报的), rating, wish, negation, request
+  words — and each of cancel/status/complaint/urge/past/rating/negation AND "names a
+  service" (a lookup/synonym word or a keyword of `nlu/services.py`). The n-grams see
+  保洁 and 不要了 apart, and the weight of a service word pulled 保洁那个先不要了 to
+  `order_service`; a linear model cannot form the conjunction itself.
 - Entities: `DIETClassifier` with `intent_classification: false`, 60 epochs, one
   transformer layer of 128, reading only the word, char 1–2 gram, lexical and regex
   features (`featurizers:`), seed 2024. The char 1–4 vectors are for the intent model
