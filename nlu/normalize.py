@@ -90,7 +90,7 @@ _PUNCT_RUN = re.compile(r"([!?.,;:~、。…])\1+")
 _SPOKEN = "零〇洞一幺二两三四五六七八九"
 _SPOKEN_DIGIT = dict(zip(_SPOKEN, "00011223456789", strict=True))
 # three or more digits said one by one (no 十/百: 一百零五 is a number word, left to cn2an)
-_SPOKEN_RUN = re.compile(rf"(?<![十百千万亿])[0-9{_SPOKEN}]{{3,}}(?![十百千万亿])")
+_SPOKEN_RUN = re.compile(rf"(?<![十百千万亿门])[0-9{_SPOKEN}]{{3,}}(?![十百千万亿])")  # 门洞 is a unit
 # chat words; ASCII words must stand alone (not inside a longer Latin/digit run)
 _CHAT_WORDS = [
     (r"thank\s*you|thanks|thx|tks|3q|xiexie|xiexe", "谢谢"),

@@ -62,6 +62,9 @@ def test_spoken_digits_in_number_runs():
     assert normalize_text("一百零五") == "一百零五"
     assert normalize_text("三七二十一") == "三七二十一"
     assert normalize_text("两三天没出门") == "两三天没出门"
+    # 门洞 is an entrance (a unit), not 门 + a zero
+    assert normalize_text("3号楼2门洞502") == "3号楼2门洞502"
+    assert normalize_text("二门洞幺零二") == "二门洞102"
 
 
 def test_fillers_are_dropped():
