@@ -166,6 +166,9 @@ def main() -> None:
     fold_seed = read_text(res / "cv_fold_seed.txt")
     command = read_text(res / "command.txt")
     loads = read_text(res / "load.txt")
+    cv_command = read_text(res / "cv_command.txt")
+    cv_mode = read_text(res / "cv_mode.txt")
+    cv_loads = read_text(res / "cv_load.txt")
     before = load(ROOT / "nlu/round4_before.json")
 
     def macro(r):
@@ -196,8 +199,14 @@ def main() -> None:
         f"count vectors + slot-shape + intent-cue features; intents by logistic regression "
         f"(RegularisedLogisticRegressionClassifier, C=3), entities by DIET (entity recognition "
         f"only, {diet_epochs()} epochs) and lookup tables (RegexEntityExtractor); no pre-trained "
-        f"weights. The model scored is NLU-only (`rasa train nlu` on the files below, same "
-        f"config as `make model`). Cross-validation folds drawn with seed {fold_seed or '?'} "
+        + (
+            "weights. The model scored on the held-out sets is the full model `make model` "
+            "trained (`models/nuanxin.tar.gz`, the one the dialogue and the live tests use). "
+            if (command or "").startswith("MODEL=")
+            else "weights. The model scored is NLU-only (`rasa train nlu` on the files below, "
+            "same config as `make model`). "
+        )
+        + f"Cross-validation folds drawn with seed {fold_seed or '?'} "
         f"(`scripts/nlu_cv.py`), so a rerun scores the same folds."
     )
     w("")
@@ -218,6 +227,8 @@ def main() -> None:
         w("")
         for line in loads.splitlines():
             w(f"- {line}")
+        for line in (cv_loads or "").splitlines():
+            w(f"- {line} (`{cv_command}`)")
         w("")
     w("## Quality bars")
     w("")
@@ -237,6 +248,9 @@ def main() -> None:
     def sv(r, f):
         return fmt(f(r)) if r else "not run"
 
+    def pct(r):
+        return f"{r['fallback_rate']:.2%} ({r['fallbacks']}/{r['utterances']})" if r else "not run"
+
     w(
         f"| intent macro-F1 | {sv(s1, lambda r: r['intent_final']['macro_f1'])} | "
         f"{sv(s2, lambda r: r['intent_final']['macro_f1'])} | {fmt(macro(c_int))} | ≥ 0.95 |"
@@ -245,15 +259,12 @@ def main() -> None:
         f"| entity F1 (all types) | {sv(s1, lambda r: r['entity']['all']['f1'])} | "
         f"{sv(s2, lambda r: r['entity']['all']['f1'])} | — | ≥ 0.90 |"
     )
-    w(
-        f"| fallback rate | {sv(s1, lambda r: r['fallback_rate'])} | {sv(s2, lambda r: r['fallback_rate'])} "
-        f"| — | ≤ 0.02 |"
-    )
+    w(f"| fallback rate | {pct(s1)} | {pct(s2)} | — | ≤ 2% |")
     for e in ENTITY_ORDER:
         w(
             f"| entity F1 `{e}` | {sv(s1, lambda r, e=e: r['entity']['per_type'].get(e, {}).get('f1'))} | "
             f"{sv(s2, lambda r, e=e: r['entity']['per_type'].get(e, {}).get('f1'))} | "
-            f"{fmt(ent_f1(c_ent, e))} (n={support(c_ent, e)}) | — |"
+            f"{fmt(ent_f1(c_ent, e)) + f' (n={support(c_ent, e)})' if c_ent else 'not run'} | — |"
         )
     w("")
     if before:
@@ -270,6 +281,9 @@ def main() -> None:
         set_section(w, name, r)
     w("## Cross-validation")
     w("")
+    if cv_command:
+        w(f"`{cv_command}` — {cv_mode or 'full pipeline'}, folds from seed {fold_seed or '?'}.")
+        w("")
     if c_int:
         w("| intent | CV F1 | CV n |")
         w("|---|---|---|")
@@ -506,7 +520,13 @@ timing in this round compares with an earlier one.
 | normaliser (spoken digits, fillers, punctuation runs, chat words) + 12 training lines that became held-out copies under it removed (scored with the gold before the corrections below) | 0.971 / 0.928 / 2.6% | 0.920 / 0.852 / 3.6% |
 | + intent-cue features, larger lexicon (category synonyms, ~130 service phrasings, ~170 items), `data/nlu/colloquial.yml`, first entity rules | 0.979 / 0.971 / 2.0% | 0.942 / 0.893 / 2.9% |
 | same model, the other entity rules (function-word mentions, small talk, same service twice, AA items, short phones, time split) | 0.979 / 0.985 / 2.0% | 0.942 / 0.921 / 2.9% |
-| final: the full model of `make model` (data frozen when CV started: + 算了 family relabelled, dialect lines I had met in the held-out sets removed, score regex, weekday fix) | see the tables above | see the tables above |
+| final: the full model of `make model` (data frozen when CV started: + 算了 family relabelled, dialect lines I had met in the held-out sets removed, score regex, weekday fix, 门洞 fix) | 0.979 / 0.971 / 2.04% | 0.947 / 0.936 / 3.21% |
+
+Against the bars: entity F1 ≥ 0.90 is met on both sets; intent macro-F1 ≥ 0.95 on set 1
+(0.979) but **not on set 2 (0.947)**; fallback ≤ 2% is **met on neither** (set 1 4 of 196 =
+2.04%, set 2 9 of 280 = 3.21%). The FallbackClassifier threshold (0.4) was not changed: a
+threshold read off these held-out confidences would be one more parameter tuned on the
+test sets.
 
 What changed, and why it should carry over to messages nobody has written yet:
 
