@@ -10,7 +10,15 @@ entity annotations in training data stay aligned:
 3. Traditional -> Simplified Chinese with OpenCC's ``t2s`` table
    (opencc-python-reimplemented): 我想要一台輪椅 -> 我想要一台轮椅;
 4. whitespace runs collapse to one ASCII space, leading/trailing space is dropped;
-5. the result is capped at ``max_chars`` characters (default 5,000).
+5. what voice typing and chat add (``colloquial=True``, the default), in this order:
+   runs of one punctuation mark become one (!!! -> !, 。。。 -> 。);
+   spoken digits in a number run of three or more become digits
+   (幺三九幺二三四五六七八 -> 13912345678, 五零二 -> 502; 幺 = 1, 洞/零/〇 = 0, 两 = 2);
+   English/pinyin/number chat words become Chinese (ok -> 好的, thx/3q -> 谢谢,
+   886 -> 拜拜, hi -> 你好);
+   fillers go (那个那个, and 嗯/呃/额/就是/那个/然后 standing alone between spaces or
+   punctuation), unless the message is nothing but the filler (嗯 alone says yes);
+6. the result is capped at ``max_chars`` characters (default 5,000).
 """
 
 from __future__ import annotations
@@ -76,7 +84,110 @@ def _is_dropped(ch: str) -> bool:
     return bool(cat == "Cc" and not ch.isspace())
 
 
-def normalize_with_offsets(text: str, max_chars: int = MAX_CHARS) -> Normalized:
+# --- step 5: voice typing and chat -------------------------------------------------
+
+_PUNCT_RUN = re.compile(r"([!?.,;:~、。…])\1+")
+_SPOKEN = "零〇洞一幺二两三四五六七八九"
+_SPOKEN_DIGIT = dict(zip(_SPOKEN, "00011223456789", strict=True))
+# three or more digits said one by one (no 十/百: 一百零五 is a number word, left to cn2an)
+_SPOKEN_RUN = re.compile(rf"(?<![十百千万亿门])[0-9{_SPOKEN}]{{3,}}(?![十百千万亿])")  # 门洞 is a unit
+# chat words; ASCII words must stand alone (not inside a longer Latin/digit run)
+_CHAT_WORDS = [
+    (r"thank\s*you|thanks|thx|tks|3q|xiexie|xiexe", "谢谢"),
+    (r"ok+|okay|okey|oj8k|okok", "好的"),
+    (r"bye\s*bye|byebye|bye|baibai|88+6?", "拜拜"),
+    (r"hi|hello|hallo|hey|nihao|nihaoya", "你好"),
+    (r"yes|yeah|yep", "是的"),
+    (r"no|nope", "不是"),
+    (r"sorry|sry", "不好意思"),
+    (r"pls|plz|please", "请"),
+]
+_CHAT_RX = re.compile(
+    r"(?<![A-Za-z0-9])(?:" + "|".join(f"(?P<w{i}>{p})" for i, (p, _) in enumerate(_CHAT_WORDS)) + r")(?![A-Za-z0-9])",
+    re.I,
+)
+# number-looking chat words (886, 3q) only where no address/room can follow
+_NUMBER_CHAT_TAIL = re.compile(r"[\s!?.,~、。…啦了哈呀啊哦]|$")
+_BOUND = r"(?:^|(?<=[\s!?.,;:~、。…]))"
+_END = r"(?=[\s!?.,;:~、。…]|$)"
+_FILLERS = re.compile(
+    r"(?:那个|这个)(?:[\s,、]*(?:那个|这个))+[\s,、]*"  # 那个那个 (repeated, said while thinking)
+    + "|"
+    + _BOUND
+    + r"(?:嗯+|呃+|额+|唔+|就是|那个|然后)"
+    + _END
+)
+_SPACES = re.compile(r"(?<= ) +|^[ ,、]+| +$")
+
+
+def _rewrite(text: str, rx: re.Pattern[str], repl) -> tuple[str, list[int]]:
+    """``rx.sub(repl, text)`` and the map from old to new offsets (len(text) + 1
+    entries). A replaced span maps character by character onto its replacement as far
+    as the replacement reaches (equal lengths keep spans exact), the rest onto its end."""
+    out: list[str] = []
+    mapping: list[int] = []
+    pos = new = 0
+    for m in rx.finditer(text):
+        r = repl(m)
+        if r is None:
+            continue
+        for _ in range(pos, m.start()):
+            mapping.append(new)
+            new += 1
+        out.append(text[pos : m.start()])
+        for k in range(m.end() - m.start()):
+            mapping.append(new + min(k, len(r)))
+        out.append(r)
+        new += len(r)
+        pos = m.end()
+    for _ in range(pos, len(text)):
+        mapping.append(new)
+        new += 1
+    out.append(text[pos:])
+    mapping.append(new)
+    return "".join(out), mapping
+
+
+def _chat_word(m: re.Match[str]) -> str | None:
+    word = m.group(0)
+    if word[0].isdigit() and not _NUMBER_CHAT_TAIL.match(m.string, m.end()):
+        return None  # 88号楼, 3q... inside something else
+    if word.isdigit() and m.start() > 0 and m.string[m.start() - 1] in "楼元室号栋层座#-":
+        return None  # 3号楼886: a room, not bye-bye
+    for i, (_, zh) in enumerate(_CHAT_WORDS):
+        if m.group(f"w{i}") is not None:
+            return zh
+    return None
+
+
+def is_chat_word(text: str) -> bool:
+    """True if ``text`` is nothing but one chat word of the table (886, 3q, hello)."""
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    m = _CHAT_RX.fullmatch(t)
+    return bool(m and _chat_word(m))
+
+
+def colloquial_rewrites(text: str) -> tuple[str, list[int]]:
+    """Step 5 on an already NFKC'd, Simplified, whitespace-collapsed text; returns the
+    new text and the map from old to new offsets."""
+    mapping = list(range(len(text) + 1))
+
+    def step(rx: re.Pattern[str], repl) -> None:
+        nonlocal text, mapping
+        text, m = _rewrite(text, rx, repl)
+        mapping = [m[i] for i in mapping]
+
+    step(_PUNCT_RUN, lambda m: m.group(1))
+    step(_SPOKEN_RUN, lambda m: "".join(_SPOKEN_DIGIT.get(c, c) for c in m.group(0)))
+    step(_CHAT_RX, _chat_word)
+    stripped = _FILLERS.sub("", text)
+    if _SPACES.sub("", stripped).strip(" ,、!?.~。"):  # something besides fillers is left
+        step(_FILLERS, lambda m: " " if m.group(0).endswith(" ") else "")
+    step(_SPACES, lambda m: "")
+    return text, mapping
+
+
+def normalize_with_offsets(text: str, max_chars: int = MAX_CHARS, colloquial: bool = True) -> Normalized:
     """Normalise ``text`` and return the new text with an offset map."""
     if text is None:
         text = ""
@@ -125,16 +236,20 @@ def normalize_with_offsets(text: str, max_chars: int = MAX_CHARS) -> Normalized:
     if out_chars and out_chars[-1] == " ":
         out_chars.pop()
     result = "".join(out_chars)
+    offsets = [min(keep_index[s], len(result)) for s in starts]
 
-    # 5: cap length
+    # 5: voice typing and chat
+    if colloquial:
+        result, remap = colloquial_rewrites(result)
+        offsets = [remap[o] for o in offsets]
+
+    # 6: cap length
     if max_chars is not None and len(result) > max_chars:
         result = result[:max_chars].rstrip(" ")
     n = len(result)
-
-    offsets = [min(keep_index[s], n) for s in starts]
-    return Normalized(result, offsets)
+    return Normalized(result, [min(o, n) for o in offsets])
 
 
-def normalize_text(text: str, max_chars: int = MAX_CHARS) -> str:
+def normalize_text(text: str, max_chars: int = MAX_CHARS, colloquial: bool = True) -> str:
     """Normalise ``text`` (see module docstring)."""
-    return normalize_with_offsets(text, max_chars).text
+    return normalize_with_offsets(text, max_chars, colloquial).text

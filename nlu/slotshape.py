@@ -73,6 +73,35 @@ _SERVICE_RX = re.compile("|".join(re.escape(w) for w in _lexicon()))
 _IGNORE = re.compile(r"[\s,，.。!！?？、~～:：;；\-_/]")
 
 
+def _item_lexicon() -> frozenset[str]:
+    words: set[str] = set()
+    path = _DATA / "lookups.yml"
+    if path.exists():
+        keep = False
+        for line in path.read_text(encoding="utf-8").splitlines():
+            head = re.match(r"- (lookup|synonym|regex): (\S+)", line)
+            if head:
+                keep = head.group(1) == "lookup" and head.group(2) == "item"
+                continue
+            item = re.match(r"\s+- (.+)$", line)
+            if keep and item:
+                words.add(item.group(1).strip())
+    return frozenset(words)
+
+
+_ITEMS = _item_lexicon()
+
+
+def item_words() -> frozenset[str]:
+    """The `item` lookup table of data/lookups.yml."""
+    return _ITEMS
+
+
+def service_or_item_word(text: str) -> bool:
+    """True if ``text`` contains a menu, lookup-table or synonym word (service or item)."""
+    return bool(_SERVICE_RX.search(text or ""))
+
+
 def slot_shape(text: str) -> list[float]:
     t = _IGNORE.sub("", text or "")
     n = len(t)

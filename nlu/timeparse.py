@@ -119,6 +119,9 @@ def _grain(start: dt.datetime, end: dt.datetime | None, definition: str) -> str:
     return "span"
 
 
+_BARE_WEEKDAY = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天](?![一二三四五六日天])")
+
+
 def parse_time(text: str, now: dt.datetime | None = None) -> ParsedTime | None:
     """Parse one time expression (the text of a ``time`` entity).
 
@@ -156,6 +159,12 @@ def parse_time(text: str, now: dt.datetime | None = None) -> ParsedTime | None:
         start += dt.timedelta(hours=12)
         if end is not None:
             end += dt.timedelta(hours=12)
+    if _BARE_WEEKDAY.match(cleaned) and start.date() < ref.date():
+        # 周三 / 礼拜三下午 said on a Friday is next Wednesday: an appointment is ahead
+        # (这周三, 上周三 keep the week they name)
+        start += dt.timedelta(days=7)
+        if end is not None:
+            end += dt.timedelta(days=7)
     grain = _grain(start, end, res.get("definition", ""))
     # A part of the day (明天上午 = 07:00–12:00) is an appointment around its middle, on the
     # hour (09:00; 下午 15:00), not at its first minute: nobody wants the plumber at 07:00.

@@ -8,6 +8,12 @@ and the person on call included).
 Compares the examples after the same normalisation the pipeline applies
 (Traditional -> Simplified, NFKC, whitespace) and lower-casing (the count-vector
 featurizers lower-case), so 再見 in one file and 再见 in the other count as the same.
+That normalisation includes the colloquial rewrites (fillers dropped, chat words mapped:
+嗯 就这个 and 就这个 count as the same sentence). One exception: a held-out utterance
+that is nothing but one chat word of the normaliser's table (hello, 886, 3q) becomes
+the canonical word (你好, 拜拜, 谢谢), which training data must contain; such
+utterances are left out of the comparison (listed in CHAT_WORD_ONLY, reported in
+nlu/REPORT.md: the figures for them measure the table, not the model).
 """
 
 import re
@@ -15,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from nlu.normalize import normalize_text
+from nlu.normalize import is_chat_word, normalize_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_FILES = sorted(
@@ -27,9 +33,11 @@ HELDOUT_SETS = [HELDOUT, HELDOUT2]
 # intents of the held-out sets that come from training files of other work this round
 LATER_INTENTS = {"ask_info", "request_human"}
 MARKUP = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# held-out utterances that are a bare chat word (see the module docstring)
+CHAT_WORD_ONLY = {"hello", "886", "3q"}
 
 
-def examples(path: Path) -> dict[str, str]:
+def examples(path: Path, skip_chat_words: bool = False) -> dict[str, str]:
     """intent of every example, keyed by the example's normalised text."""
     out: dict[str, str] = {}
     intent = None
@@ -41,6 +49,8 @@ def examples(path: Path) -> dict[str, str]:
         m = re.match(r"\s+- (.*)$", line)
         if intent and m:
             text = MARKUP.sub(r"\1", m.group(1))
+            if skip_chat_words and is_chat_word(text):
+                continue
             out[normalize_text(text).lower()] = intent
     return out
 
@@ -91,7 +101,7 @@ def examples_raw(path: Path):
 
 @pytest.mark.parametrize("heldout", HELDOUT_SETS, ids=lambda p: p.name)
 def test_no_heldout_sentence_in_training_data(heldout):
-    held = examples(heldout)
+    held = examples(heldout, skip_chat_words=True)
     train: dict[str, str] = {}
     for f in TRAIN_FILES:
         train.update(examples(f))
@@ -118,7 +128,7 @@ def _core(text: str) -> str:
 
 @pytest.mark.parametrize("heldout", HELDOUT_SETS, ids=lambda p: p.name)
 def test_no_heldout_near_copy_in_training_data(heldout):
-    held = {_core(t): t for t in examples(heldout)}
+    held = {_core(t): t for t in examples(heldout, skip_chat_words=True)}
     clashes = []
     for f in TRAIN_FILES:
         for t in examples(f):
@@ -126,3 +136,8 @@ def test_no_heldout_near_copy_in_training_data(heldout):
             if core and core in held:
                 clashes.append((t, held[core]))
     assert sorted(clashes) == []
+
+
+def test_only_bare_chat_words_are_left_out():
+    skipped = {t for h in HELDOUT_SETS for t in examples_raw(h) if is_chat_word(t)}
+    assert skipped == CHAT_WORD_ONLY

@@ -59,3 +59,16 @@ def test_find_times_skips_building_numbers():
     assert [f.text for f in found] == ["明天下午三点"]
     assert found[0].parsed.value == "2025-03-13T15:00:00+08:00"
     assert (found[0].start, found[0].end) == (3, 9)
+
+
+def test_a_bare_weekday_already_past_this_week_is_next_week():
+    import datetime as dt
+
+    from nlu.timeparse import TZ, parse_time
+
+    friday = dt.datetime(2026, 12, 4, 10, 0, tzinfo=TZ)
+    assert parse_time("礼拜三下午", friday).value.startswith("2026-12-09T15")
+    assert parse_time("周一", friday).value.startswith("2026-12-07")
+    assert parse_time("周六", friday).value.startswith("2026-12-05")  # still ahead
+    assert parse_time("这周三", friday).value.startswith("2026-12-02")  # the week named
+    assert parse_time("下周三", friday).value.startswith("2026-12-09")
