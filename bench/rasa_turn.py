@@ -1,5 +1,5 @@
 """CPU per dialogue turn inside Rasa, and where it goes (issue 16: ~138 ms a turn, target
-<= 40 ms). The real action server (its own process, as in production) on a fresh community;
+<= 40 ms): stock Rasa 3.6, then with rasa_server.speedups, in the same process and run. The real action server (its own process, as in production) on a fresh community;
 Rasa's Agent loaded in-process from the trained model, so only turns are measured and
 profiled, not model loading or HTTP. One resident at a time orders a repair in one sentence,
 answers what is asked with the first button, and confirms (the dialogue of bench/bot.py --rasa).
@@ -34,22 +34,23 @@ residents, warmup = int(residents), int(warmup)
 
 async def main():
     agent = Agent.load(model, action_endpoint=EndpointConfig(action_url))
-    turns, profiler = [], cProfile.Profile()
+    turns, profiler = [], None
 
     async def say(sender, text, timed):
         out = CollectingOutputChannel()
         msg = UserMessage(text, out, sender, metadata={"telegram": {"id": int(sender)}, "now": now})
         cpu, wall = time.process_time(), time.perf_counter()
-        if timed:
+        if timed and profiler:
             profiler.enable()
         await agent.handle_message(msg)
-        if timed:
+        if timed and profiler:
             profiler.disable()
-            turns.append({"cpu": (time.process_time() - cpu) * 1000, "wall": (time.perf_counter() - wall) * 1000, "text": text[:20]})
+        if timed:
+            turns.append({"cpu": (time.process_time() - cpu) * 1000, "wall": (time.perf_counter() - wall) * 1000})
         return out.messages
 
-    for r in range(warmup + residents):
-        sender, timed = str(600_000 + r), r >= warmup
+    async def converse(r, timed):
+        sender = str(600_000 + r)
         replies = await say(sender, f"{1 + r % 5}号楼1单元{101 + r % 3}厨房水管漏水了 明天上午9点来修一下", timed)
         for _ in range(6):
             buttons = [b for m in replies for b in m.get("buttons") or []]
@@ -62,12 +63,28 @@ async def main():
             replies = await say(sender, buttons[0]["payload"], timed)
         else:
             raise SystemExit("no read-back")
+
+    # Stock Rasa first, then with rasa_server.speedups: the same process, model and dialogue.
+    figures = {}
+    for label in ("stock", "speedups"):
+        if label == "speedups":
+            from rasa_server import speedups
+            speedups.apply()
+        turns.clear()
+        base = 0 if label == "stock" else warmup + residents
+        for r in range(base, base + warmup + residents):
+            await converse(r, r >= base + warmup)
+        figures[label] = list(turns)
+    if profile_path:  # then a few more, profiled (cProfile's overhead is not in the figures above)
+        profiler = cProfile.Profile()
+        for r in range(2 * (warmup + residents), 2 * (warmup + residents) + 3):
+            await converse(r, True)
     stats = io.StringIO()
-    ps = pstats.Stats(profiler, stream=stats)
-    if profile_path:
+    if profiler:  # the last residents' turns with the speedups (with its overhead: not timed)
+        ps = pstats.Stats(profiler, stream=stats)
         ps.dump_stats(profile_path)
-    ps.sort_stats("cumulative").print_stats(60)
-    print(json.dumps({"turns": turns, "profile": stats.getvalue()}))
+        ps.sort_stats("cumulative").print_stats(60)
+    print(json.dumps({"turns": figures, "profile": stats.getvalue()}))
 
 asyncio.run(main())
 """
@@ -94,7 +111,7 @@ def main() -> None:
     factory = session_factory(engine)
     with factory() as s, s.begin():
         world = build_world(s)
-        for r in range(args.warmup + args.residents):
+        for r in range(2 * (args.warmup + args.residents) + 3):
             person = Person(
                 community_id=world.community.id, name=f"居民{r}", telegram_id=600_000 + r, phone="13900000000"
             )
@@ -136,16 +153,18 @@ def main() -> None:
     if done.returncode != 0:
         sys.exit(f"FAILED:\n{done.stderr[-4000:]}\n{actions.tail()}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    turns = result["turns"]
-    cpu = sorted(t["cpu"] for t in turns)
-    wall = sorted(t["wall"] for t in turns)
 
     def at(values: list[float], p: int) -> float:
         return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
-    print(f"{len(turns)} turns of {args.residents} residents, one at a time (Rasa's process only, ms):")
-    print(f"  CPU  p50 {at(cpu, 50):.1f}  p95 {at(cpu, 95):.1f}  mean {sum(cpu) / len(cpu):.1f}")
-    print(f"  wall p50 {at(wall, 50):.1f}  p95 {at(wall, 95):.1f}  (includes the action server's time)")
+    print(f"{args.residents} residents one at a time after {args.warmup} warm-up ones; Rasa's process only, ms")
+    print("(CPU: time.process_time of the Rasa process; wall includes waiting for the action server)")
+    for label, turns in result["turns"].items():
+        cpu, wall = sorted(t["cpu"] for t in turns), sorted(t["wall"] for t in turns)
+        print(
+            f"  {label:9} {len(turns)} turns: CPU p50 {at(cpu, 50):.1f}  p95 {at(cpu, 95):.1f}  "
+            f"mean {sum(cpu) / len(cpu):.1f}; wall p50 {at(wall, 50):.1f}  p95 {at(wall, 95):.1f}"
+        )
     print(f"  load average {os.getloadavg()[0]:.2f}")
     print("\n".join(result["profile"].splitlines()[: args.top]))
 

@@ -27,5 +27,6 @@ export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:$((${ACTIONS
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-6379}" REDIS_DB="${REDIS_DB:-1}"
 export REDIS_PASSWORD="${REDIS_PASSWORD:-}" RASA_LOCK_PREFIX="${RASA_LOCK_PREFIX:-nuanxin}"
 mkdir -p var
-exec "${RASA_VENV:-.venv-rasa}/bin/rasa" run --enable-api -m "${RASA_MODEL:-models/nuanxin.tar.gz}" -i 127.0.0.1 \
+# `rasa run` with rasa_server.speedups applied (rasa_server/__main__.py)
+exec "${RASA_VENV:-.venv-rasa}/bin/python" -m rasa_server run --enable-api -m "${RASA_MODEL:-models/nuanxin.tar.gz}" -i 127.0.0.1 \
   -p "$((${RASA_PORT:-5005} + i - 1))" --endpoints "$RASA_ENDPOINTS" --credentials credentials.yml

@@ -1,4 +1,4 @@
-"""rasa_cluster.lock_store.AtomicRedisLockStore (endpoints.cluster.yml's lock store), run in
+"""rasa_server.lock_store.AtomicRedisLockStore (endpoints.cluster.yml's lock store), run in
 Rasa's own environment against the Redis at 127.0.0.1:6379: two Rasa servers taking a ticket
 for one conversation in the same instant get different tickets, and a server finishing its
 turn never drops another's ticket. The same interleavings with Rasa's own `type: redis`
@@ -18,7 +18,7 @@ from tests.timing import scaled
 SCRIPT = r"""
 import json, sys
 from rasa.core.lock_store import RedisLockStore
-from rasa_cluster.lock_store import AtomicRedisLockStore
+from rasa_server.lock_store import AtomicRedisLockStore
 
 prefix = sys.argv[1]
 out = {}

@@ -78,7 +78,7 @@ def test_rasa_servers_and_action_servers_are_numbered_as_the_scripts_number_them
 
 
 def test_the_rasa_server_script_numbers_its_instance_and_picks_the_cluster_endpoints(tmp_path):
-    fake = tmp_path / "bin" / "rasa"  # prints what the real one would be started with
+    fake = tmp_path / "bin" / "python"  # prints what Rasa would be started with
     fake.parent.mkdir()
     fake.write_text('#!/bin/sh\necho "$@" "$ACTION_ENDPOINT_URL" "$REDIS_HOST:$REDIS_PORT/$REDIS_DB"\n')
     fake.chmod(0o755)

@@ -10,7 +10,7 @@ in a Redis transaction (WATCH the key, MULTI/EXEC, again on a conflict), so tick
 issued once each and in order. Keys, values and settings are Rasa's own, so servers with
 this class and with `type: redis` read each other's locks (but mixing them keeps the race).
 
-Rasa builds it from endpoints.cluster.yml (`lock_store: type: rasa_cluster.lock_store.
+Rasa builds it from endpoints.cluster.yml (`lock_store: type: rasa_server.lock_store.
 AtomicRedisLockStore`, then url/port/db/password/key_prefix as for `type: redis`).
 """
 
