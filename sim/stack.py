@@ -277,7 +277,9 @@ class Stack:
                 down = [i for i in range(cfg.action_servers) if not ready.actions_healthy(self.actions_url(i))]
                 if down:
                     waiting.append("action server" + (f" ({len(down)})" if len(down) > 1 else ""))
-            if not waiting and READY_LINE not in self.log_tail(4000):
+            # The whole log: the bot says it once, and Rasa's start-up chatter (two servers' worth)
+            # can push it out of any tail before Rasa is ready.
+            if not waiting and READY_LINE not in self.log_tail(self.config.log.stat().st_size + 1):
                 waiting.append("bot")
             if not waiting:
                 return
