@@ -34,6 +34,13 @@ def main(argv: list[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     command, args = argv[0], list(argv[1:])
+    from sim.stack import servers_setting
+
+    try:  # RASA_SERVERS / ACTION_SERVERS: checked before anything starts
+        servers_setting("RASA_SERVERS"), servers_setting("ACTION_SERVERS")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     workdir = None
     if "--workdir" in args:
         i = args.index("--workdir")

@@ -26,7 +26,7 @@ from sim import day as dayscript
 from sim.demo import console_progress, prepare
 from sim.emulator import BotMessage, EmulatorClient
 from sim.hub import STYLE, Hub, Party
-from sim.stack import ROOT, Stack, StackConfig, free_port, rasa_problem
+from sim.stack import ROOT, Stack, StackConfig, free_port, rasa_problem, servers_setting
 
 HELP = __doc__[__doc__.index("    :as") :]
 
@@ -186,8 +186,8 @@ def run_chat(rasa: bool | None = None, workdir: Path = ROOT / "var" / "chat") ->
         workdir=workdir,
         sim_start=None,
         rasa=rasa,
-        rasa_port=free_port(5005),
-        actions_port=free_port(5055),
+        rasa_port=free_port(5005, servers_setting("RASA_SERVERS")),
+        actions_port=free_port(5055, servers_setting("ACTION_SERVERS")),
         env={"SCHEDULER_MAX_SLEEP_SECONDS": "5", "OUTBOX_IDLE_SECONDS": "0.2"},
     )
     progress = console_progress(console)

@@ -24,7 +24,7 @@ from community import clock, people
 from community.clock import ScaledClock
 from sim import day as dayscript
 from sim.hub import Hub, Party
-from sim.stack import ROOT, Stack, StackConfig, free_port, rasa_problem
+from sim.stack import ROOT, Stack, StackConfig, free_port, rasa_problem, servers_setting
 
 # 07:55 in Shanghai: the residents start writing at 08:00.
 DAY = datetime(2026, 11, 23)
@@ -128,8 +128,8 @@ def run_demo(options: DemoOptions | None = None, console: Console | None = None)
         sim_start=clock.from_local(START_LOCAL),
         speed=options.speed,
         rasa=rasa,
-        rasa_port=free_port(5005 if options.fixed_ports else 0),
-        actions_port=free_port(5055 if options.fixed_ports else 0),
+        rasa_port=free_port(5005 if options.fixed_ports else 0, servers_setting("RASA_SERVERS")),
+        actions_port=free_port(5055 if options.fixed_ports else 0, servers_setting("ACTION_SERVERS")),
         env=dict(options.settings),
         ready_timeout=options.ready_timeout,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from sim.stack import HONCHO, ROOT, rasa_problem
+from sim.stack import HONCHO, ROOT, concurrency, rasa_cluster_env, rasa_problem, servers_setting
 
 
 def settings_problems(env: dict[str, str] | None = None) -> list[str]:
@@ -36,6 +36,17 @@ def settings_problems(env: dict[str, str] | None = None) -> list[str]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    from sim.stack import servers_setting
+
+    try:
+        if servers_setting("RASA_SERVERS", env) > 1 and not env.get("RASA_TRACKER_URL", "").startswith("postgresql"):
+            problems.append(
+                "RASA_TRACKER_URL must name a PostgreSQL database of Rasa's own when RASA_SERVERS > 1 "
+                "(postgresql://user@host:5432/nuanxin_rasa): the servers share it"
+            )
+        servers_setting("ACTION_SERVERS", env)
+    except ValueError as exc:
+        problems.append(str(exc))
     url = env.get("DATABASE_URL")
     if url:
         try:
@@ -73,7 +84,19 @@ def run_live() -> int:
         print(f"note: Rasa is off ({problem}); residents get the guided button flow.", file=sys.stderr)
         env["RASA_URL"] = ""
     procs = processes(problem is None)
+    several: list[str] = []
+    if problem is None:
+        servers, actions = servers_setting("RASA_SERVERS", env), servers_setting("ACTION_SERVERS", env)
+        ports = int(env.get("RASA_PORT", "5005")), int(env.get("ACTIONS_PORT", "5055"))
+        # The bot's RASA_URL / ACTION_SERVER_URL list them all (unless set by hand).
+        env = {**rasa_cluster_env(servers, actions, *ports), **env} | {
+            "RASA_SERVERS": str(servers),
+            "ACTION_SERVERS": str(actions),
+        }
+        several = concurrency(servers, actions)
+        if several:
+            print(f"{servers} Rasa servers, {actions} action servers", file=sys.stderr)
     print(f"starting {', '.join(procs)} with honcho (Procfile); Ctrl-C stops them all", file=sys.stderr)
     os.chdir(ROOT)
-    os.execve(str(HONCHO), [str(HONCHO), "start", "-f", str(ROOT / "Procfile"), *procs], env)
+    os.execve(str(HONCHO), [str(HONCHO), "start", "-f", str(ROOT / "Procfile"), *several, *procs], env)
     return 0  # not reached

@@ -44,18 +44,73 @@ def rasa_problem() -> str | None:
     return None
 
 
-def free_port(preferred: int = 0) -> int:
-    """`preferred` if nothing listens there, else a port the OS picks."""
+def free_port(preferred: int = 0, count: int = 1) -> int:
+    """`preferred` if nothing listens there (nor on the `count - 1` ports after it), else a
+    port the OS picks (with as many free after it)."""
     import socket
 
-    for port in (preferred, 0) if preferred else (0,):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
+    for _ in range(50):
+        for base in (preferred, 0) if preferred else (0,):
+            with contextlib.ExitStack() as held:
+                try:
+                    first = held.enter_context(socket.socket())
+                    first.bind(("127.0.0.1", base))
+                    base = first.getsockname()[1]
+                    for port in range(base + 1, base + count):
+                        held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return base
+        preferred = 0
     raise OSError("no free port")
+
+
+def servers_setting(name: str, env: dict[str, str] | None = None) -> int:
+    """RASA_SERVERS / ACTION_SERVERS: how many of each `make run` starts (default 1)."""
+    value = (os.environ if env is None else env).get(name, "").strip() or "1"
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def rasa_cluster_env(servers: int, actions: int, rasa_port: int, actions_port: int) -> dict[str, str]:
+    """The settings for `servers` Rasa servers and `actions` action servers on consecutive
+    ports (as scripts/rasa-server.sh numbers them): the bot's URL lists and the servers' own."""
+    return {
+        "RASA_SERVERS": str(servers),
+        "ACTION_SERVERS": str(actions),
+        "RASA_PORT": str(rasa_port),
+        "ACTIONS_PORT": str(actions_port),
+        "RASA_URL": ",".join(f"http://127.0.0.1:{rasa_port + i}" for i in range(servers)),
+        "ACTION_SERVER_URL": ",".join(f"http://127.0.0.1:{actions_port + i}" for i in range(actions)),
+    }
+
+
+def concurrency(servers: int, actions: int) -> list[str]:
+    """honcho's option for several Rasa and action servers (nothing for one of each)."""
+    return ["-c", f"rasa={servers},actions={actions}"] if servers > 1 or actions > 1 else []
+
+
+# RASA_SERVERS > 1 in the offline product: each run's conversations get a PostgreSQL database
+# of their own on this server (created at start, dropped at stop), as the SQLite file is fresh.
+TRACKER_SERVER = os.environ.get("RASA_TRACKER_SERVER", "postgresql://127.0.0.1:5432")
+
+
+def create_tracker_database(name: str) -> str:
+    """A fresh PostgreSQL database for Rasa's tracker store; its URL (for psycopg2, Rasa's)."""
+    import psycopg
+
+    with psycopg.connect(f"{TRACKER_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{TRACKER_SERVER}/{name}"
+
+
+def drop_tracker_database(name: str) -> None:
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error), psycopg.connect(f"{TRACKER_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -64,8 +119,12 @@ class StackConfig:
     sim_start: datetime | None  # naive UTC: the simulated time when the clock starts; None: real time
     speed: float = 1.0  # simulated seconds per real second
     rasa: bool = False
-    rasa_port: int = 5005
+    rasa_port: int = 5005  # the first Rasa server's; the others on the next ports
     actions_port: int = 5055
+    # RASA_SERVERS / ACTION_SERVERS: several Rasa servers share a PostgreSQL tracker store
+    # and a Redis lock store (endpoints.cluster.yml); action servers are stateless.
+    rasa_servers: int = field(default_factory=lambda: servers_setting("RASA_SERVERS"))
+    action_servers: int = field(default_factory=lambda: servers_setting("ACTION_SERVERS"))
     env: dict[str, str] = field(default_factory=dict)  # extra settings (OFFER_TOP_K=10, ...)
     ready_timeout: float = 300
 
@@ -109,6 +168,7 @@ class Stack:
         self.honcho: subprocess.Popen | None = None
         self._log = None
         self.strays: list[int] = []
+        self.tracker_database: str | None = None  # several Rasa servers: their PostgreSQL database
 
     # --------------------------------------------------------------------- start
     def fresh_workdir(self) -> None:
@@ -131,20 +191,24 @@ class Stack:
         env.pop("WEBHOOK_URL", None)  # the emulator is polled
         if self.emulator is not None:
             env |= {"TELEGRAM_BOT_TOKEN": self.emulator.token, "TELEGRAM_BASE_URL": self.emulator.base_url}
-        if cfg.rasa:
+        if cfg.rasa and cfg.rasa_servers > 1:
+            # The shipped endpoints.cluster.yml: this run's own tracker database and lock keys.
+            assert self.tracker_database, "start() creates the tracker database first"
+            env |= rasa_cluster_env(cfg.rasa_servers, cfg.action_servers, cfg.rasa_port, cfg.actions_port)
+            env |= {
+                "RASA_ENDPOINTS": str(ROOT / "endpoints.cluster.yml"),
+                "RASA_TRACKER_URL": f"{TRACKER_SERVER}/{self.tracker_database}",
+                "RASA_LOCK_PREFIX": f"nuanxin{self.run_id}",
+                "READY_TIMEOUT_SECONDS": str(cfg.ready_timeout),
+            }
+        elif cfg.rasa:
             endpoints = cfg.workdir / "endpoints.yml"
             endpoints.write_text(
                 f'action_endpoint:\n  url: "http://127.0.0.1:{cfg.actions_port}/webhook"\n'
                 f'tracker_store:\n  type: SQL\n  url: "sqlite:///{cfg.rasa_tracker}"\n'  # as endpoints.yml
             )
-            env |= {
-                "RASA_URL": f"http://127.0.0.1:{cfg.rasa_port}",
-                "RASA_PORT": str(cfg.rasa_port),
-                "ACTIONS_PORT": str(cfg.actions_port),
-                "ACTION_SERVER_URL": f"http://127.0.0.1:{cfg.actions_port}",
-                "RASA_ENDPOINTS": str(endpoints),
-                "READY_TIMEOUT_SECONDS": str(cfg.ready_timeout),
-            }
+            env |= rasa_cluster_env(1, cfg.action_servers, cfg.rasa_port, cfg.actions_port)
+            env |= {"RASA_ENDPOINTS": str(endpoints), "READY_TIMEOUT_SECONDS": str(cfg.ready_timeout)}
         else:
             env["RASA_URL"] = ""
         return env
@@ -158,12 +222,27 @@ class Stack:
         try:
             self.progress("starting the Telegram Bot API emulator")
             self.emulator = EmulatorServer().start()
+            cfg = self.config
+            several = cfg.rasa and (cfg.rasa_servers > 1 or cfg.action_servers > 1)
+            if cfg.rasa and cfg.rasa_servers > 1:
+                self.progress(f"creating the Rasa servers' tracker database on {TRACKER_SERVER}")
+                self.tracker_database = f"nuanxin_rasa_{self.run_id}"
+                create_tracker_database(self.tracker_database)
             env = self.environment()
-            procs = ["rasa", "actions", "bot"] if self.config.rasa else ["bot"]
+            procs = ["rasa", "actions", "bot"] if cfg.rasa else ["bot"]
             self._log = open(self.config.log, "ab")  # noqa: SIM115 - held open for the processes' lifetime
-            self.progress(f"starting {', '.join(procs)} with honcho (log: {self.config.log})")
+            counts = f" ({cfg.rasa_servers} Rasa, {cfg.action_servers} action servers)" if several else ""
+            self.progress(f"starting {', '.join(procs)}{counts} with honcho (log: {self.config.log})")
             self.honcho = subprocess.Popen(
-                [str(HONCHO), "start", "-f", str(ROOT / "Procfile.offline"), "--no-colour", *procs],
+                [
+                    str(HONCHO),
+                    "start",
+                    "-f",
+                    str(ROOT / "Procfile.offline"),
+                    "--no-colour",
+                    *(concurrency(cfg.rasa_servers, cfg.action_servers) if cfg.rasa else []),
+                    *procs,
+                ],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -188,12 +267,19 @@ class Stack:
                     f"a process stopped during start-up; last lines of {self.config.log}:\n{self.log_tail()}"
                 )
             waiting = []
-            if self.config.rasa:
-                if not ready.rasa_model_loaded(f"http://127.0.0.1:{self.config.rasa_port}"):
-                    waiting.append("Rasa loading its model")
-                if not ready.actions_healthy(f"http://127.0.0.1:{self.config.actions_port}"):
-                    waiting.append("action server")
-            if not waiting and READY_LINE not in self.log_tail(4000):
+            cfg = self.config
+            if cfg.rasa:
+                loading = [i for i in range(cfg.rasa_servers) if not ready.rasa_model_loaded(self.rasa_url(i))]
+                if loading:
+                    waiting.append(
+                        "Rasa loading its model" + (f" ({len(loading)} servers)" if len(loading) > 1 else "")
+                    )
+                down = [i for i in range(cfg.action_servers) if not ready.actions_healthy(self.actions_url(i))]
+                if down:
+                    waiting.append("action server" + (f" ({len(down)})" if len(down) > 1 else ""))
+            # The whole log: the bot says it once, and Rasa's start-up chatter (two servers' worth)
+            # can push it out of any tail before Rasa is ready.
+            if not waiting and READY_LINE not in self.log_tail(self.config.log.stat().st_size + 1):
                 waiting.append("bot")
             if not waiting:
                 return
@@ -203,6 +289,12 @@ class Stack:
                 )
             self.progress(f"waiting for {', '.join(waiting)} … {time.monotonic() - started:.0f} s")
             time.sleep(0.5)
+
+    def rasa_url(self, i: int = 0) -> str:
+        return f"http://127.0.0.1:{self.config.rasa_port + i}"
+
+    def actions_url(self, i: int = 0) -> str:
+        return f"http://127.0.0.1:{self.config.actions_port + i}"
 
     def log_tail(self, chars: int = 2000) -> str:
         try:
@@ -245,6 +337,9 @@ class Stack:
             self._log.close()
             self._log = None
         self.strays = sweep(self.run_id)
+        if self.tracker_database:
+            drop_tracker_database(self.tracker_database)
+            self.tracker_database = None
         os.environ.pop(RUN_MARK, None)
         return self.strays
 

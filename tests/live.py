@@ -104,6 +104,126 @@ def daytime_clock() -> ScaledClock:
     return ScaledClock(start, 1.0, time.time())
 
 
+def _rasa_cmd(model: Path, port: int, endpoints: Path) -> list[str]:
+    """`rasa run` as scripts/rasa-server.sh starts it (with rasa_server.speedups)."""
+    return [
+        str(RASA.parent / "python"),
+        "-m",
+        "rasa_server",
+        "run",
+        "--enable-api",
+        "-m",
+        str(model),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+    ]
+
+
+def _process_env(database_url: str, day: ScaledClock) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "NUANXIN_CLOCK_START": day.start.isoformat(),
+        "NUANXIN_CLOCK_EPOCH": repr(day.segments[0][0]),
+        "NUANXIN_CLOCK_SPEED": "1",
+    }
+
+
+@dataclass
+class LiveCluster:
+    """Several Rasa servers on the shipped endpoints.cluster.yml (one PostgreSQL tracker
+    store, the Redis lock store) and one action server."""
+
+    rasa_urls: list[str]
+    action_url: str
+    processes: list[Process]
+    tracker_url: str
+    action_log: Path | None  # tests/slow_action_server.py's record of every action call
+
+
+def pg_server_url() -> str:
+    """The PostgreSQL server the tests use (NUANXIN_TEST_PG_URL), as Rasa's psycopg2 spells it."""
+    from tests.conftest import PG_ADMIN_URL
+
+    return PG_ADMIN_URL.replace("+psycopg", "").rsplit("/", 1)[0]
+
+
+@contextmanager
+def live_rasa_cluster(
+    database_url: str,
+    workdir: Path,
+    day: ScaledClock,
+    servers: int = 2,
+    action_delay: float | None = None,
+) -> Iterator[LiveCluster]:
+    """`servers` Rasa servers as scripts/rasa-server.sh starts them for RASA_SERVERS > 1 (the
+    shipped endpoints.cluster.yml: a fresh PostgreSQL tracker database of their own, the
+    Redis lock store at REDIS_HOST, 127.0.0.1:6379, under a key prefix of their own), and one
+    action server on `database_url`. With `action_delay`, the action server is
+    tests/slow_action_server.py: every action call waits that long and is logged."""
+    import uuid
+
+    import psycopg
+
+    model = require_model()
+    run = uuid.uuid4().hex[:10]
+    server, name = pg_server_url(), f"nuanxin_rasa_test_{run}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    tracker_url = f"{server}/{name}"
+    action_port = free_port()
+    rasa_ports = [free_port() for _ in range(servers)]
+    env = _process_env(database_url, day) | {
+        "RASA_TRACKER_URL": tracker_url,
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "REDIS_HOST": os.environ.get("REDIS_HOST", "127.0.0.1"),
+        "REDIS_PORT": os.environ.get("REDIS_PORT", "6379"),
+        "REDIS_DB": os.environ.get("REDIS_DB", "1"),
+        "REDIS_PASSWORD": os.environ.get("REDIS_PASSWORD", ""),
+        "RASA_LOCK_PREFIX": f"nuanxintest{run}",
+    }
+    action_log = None
+    action_cmd = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)]
+    if action_delay is not None:
+        action_log = workdir / f"action-calls-{run}.jsonl"
+        env |= {"NUANXIN_ACTION_DELAY": repr(action_delay), "NUANXIN_ACTION_LOG": str(action_log)}
+        action_cmd[1:3] = ["-m", "tests.slow_action_server"]
+    processes = [_spawn(f"actions-{run}", action_cmd, env, workdir)]
+    for i, port in enumerate(rasa_ports):
+        cmd = _rasa_cmd(model, port, ROOT / "endpoints.cluster.yml")
+        processes.append(_spawn(f"rasa{i + 1}-{run}", cmd, env, workdir))
+    live = LiveCluster(
+        [f"http://127.0.0.1:{p}" for p in rasa_ports],
+        f"http://127.0.0.1:{action_port}",
+        processes,
+        tracker_url,
+        action_log,
+    )
+    try:
+        for url in live.rasa_urls:
+            if not asyncio.run(wait_until_ready(url, live.action_url, READY_TIMEOUT, interval=0.5)):
+                logs = "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in processes)
+                pytest.fail(
+                    f"a Rasa server or the action server did not come up in {READY_TIMEOUT:.0f} s\n{logs}",
+                    pytrace=False,
+                )
+        yield live
+    finally:
+        for process in processes:
+            process.stop()
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextmanager
 def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[LiveRasa]:
     """Rasa (REST channel, --enable-api) and the action server (on `database_url`, on the
@@ -116,39 +236,10 @@ def live_rasa(database_url: str, workdir: Path, day: ScaledClock) -> Iterator[Li
     shipped = (ROOT / "endpoints.yml").read_text()
     assert '"http://127.0.0.1:5055/webhook"' in shipped
     endpoints.write_text(shipped.replace(":5055/", f":{action_port}/"))
-    env = {
-        **os.environ,
-        "RASA_TRACKER_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}",
-        "DATABASE_URL": database_url,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONWARNINGS": "ignore",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "NUANXIN_CLOCK_START": day.start.isoformat(),
-        "NUANXIN_CLOCK_EPOCH": repr(day.segments[0][0]),
-        "NUANXIN_CLOCK_SPEED": "1",
-    }
+    env = _process_env(database_url, day) | {"RASA_TRACKER_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}"}
 
     def spawn_rasa() -> Process:
-        return _spawn(
-            "rasa",
-            [
-                str(RASA),
-                "run",
-                "--enable-api",
-                "-m",
-                str(model),
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(rasa_port),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "credentials.yml"),
-            ],
-            env,
-            workdir,
-        )
+        return _spawn("rasa", _rasa_cmd(model, rasa_port, endpoints), env, workdir)
 
     processes = [
         _spawn(
