@@ -1,0 +1,162 @@
+"""Short utterances read in the light of the resident's open requests (issue 14, item 1).
+
+"先停一停", "先不要了", "到哪了", "怎么还没人来" say nothing by themselves; with an open request
+they mean "cancel it" and "where is it". The NLU may call such a message cancel_request,
+deny, check_status, urge or nlu_fallback; outside a form each of those intents goes to
+`action_read_context` (data/rules.yml), which decides here, in one place:
+
+- the cue words of the message (`cue_of`: cancel, urge or status words), else the intent;
+- then the resident's own requests in the states the lifecycle allows for that action
+  (`lifecycle.TRANSITIONS["cancel"]`, `PRECONDITIONS["urge"]`): one → that one, several →
+  which one (buttons), none → a polite answer.
+
+A status question is answered here at once. Cancel and urge set the slot `context_route`,
+and the rules start the cancel or urge form (whose first step picks the only candidate,
+or asks which). A deny without a cue word is a plain "好的", a fallback without one goes to
+`action_not_understood` as before.
+"""
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms import typed_payload
+from community.validation import normalize_text
+
+# What `action_read_context` decided; the rules after it branch on this slot.
+CANCEL = "cancel"
+URGE = "urge"
+ANSWERED = "answered"  # the action has already replied (a status question)
+ACK = "ack"
+NOT_UNDERSTOOD = "not_understood"
+ROUTES = (CANCEL, URGE, ANSWERED, ACK, NOT_UNDERSTOOD)
+SLOT = "context_route"
+
+# Cue words, on the Simplified text. Cancel words first: "怎么还没来 不要了" is a cancel.
+CANCEL_CUES = (
+    "停一停",
+    "停一下",
+    "先停",
+    "暂停",
+    "不要了",
+    "先不要",
+    "不用来了",
+    "别来了",
+    "不要来了",
+    "不需要了",
+    "不办了",
+    "不弄了",
+    "不修了",
+    "取消",
+    "撤销",
+    "撤回",
+)
+# "不要取消", "别取消", "不取消": the opposite.
+_NEGATED_CANCEL = re.compile(r"(?:不要|不用|别|不)(?:再)?(?:取消|撤销|撤回|停)")
+URGE_CUES = ("催",)
+STATUS_CUES = (
+    "到哪",
+    "怎么还没",
+    "咋还没",
+    "还没来",
+    "还没到",
+    "还没人",
+    "没人来",
+    "没人接",
+    "有人接",
+    "什么时候来",
+    "什么时候到",
+    "啥时候来",
+    "啥时候到",
+    "几点来",
+    "几点到",
+    "多久",
+    "来了没",
+    "到了没",
+    "来没来",
+    "怎么样了",
+    "咋样了",
+    "进度",
+    "办好了没",
+    "好了没",
+)
+# Words that ask about all of one's requests ("我的单子怎么样了"): the list, not "which one".
+LIST_WORDS = ("单子", "订单", "诉求", "心愿", "所有", "全部", "都", "几个", "哪些")
+
+_INTENT_ROUTE = {"cancel_request": CANCEL, "urge": URGE, "check_status": "status"}
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC  # opencc-python-reimplemented
+
+    return OpenCC("t2s")
+
+
+def plain(text: str | None) -> str:
+    """The message as the cue words are written: Simplified, half-width, no spaces."""
+    return re.sub(r"\s+", "", _t2s().convert(normalize_text(text or "")))
+
+
+def cue_of(text: str | None) -> str | None:
+    """ "cancel", "urge", "status" or None, from the words of a typed message."""
+    if not text or typed_payload(text):
+        return None
+    said = plain(text)
+    if any(c in said for c in CANCEL_CUES) and not _NEGATED_CANCEL.search(said):
+        return CANCEL
+    if any(c in said for c in URGE_CUES):
+        return URGE
+    if any(c in said for c in STATUS_CUES):
+        return "status"
+    return None
+
+
+def route(intent: str | None, text: str | None) -> str:
+    """What a short message outside a form asks for: "cancel", "urge", "status", "ack" or
+    "not_understood". The words decide first, the NLU's intent second."""
+    decided = cue_of(text) or _INTENT_ROUTE.get(intent or "")
+    if decided:
+        return decided
+    return ACK if intent == "deny" else NOT_UNDERSTOOD
+
+
+def points_at_one(text: str | None) -> bool:
+    """A status question about "it" (到哪了, 怎么还没人来), not about all of one's requests."""
+    if not text or typed_payload(text):
+        return False
+    said = plain(text)
+    return cue_of(text) == "status" and not any(w in said for w in LIST_WORDS)
+
+
+def chosen_in_payload(text: str | None) -> int | None:
+    """The request number a status button carries: /check_status{"request_choice": "12"}."""
+    if not text or not typed_payload(text) or "{" not in text:
+        return None
+    try:
+        value = json.loads(text[text.index("{") :]).get("request_choice")
+    except (ValueError, AttributeError):
+        return None
+    return int(value) if isinstance(value, (str, int)) and str(value).isdigit() else None
+
+
+class ActionReadContext(Action):
+    """cancel_request, deny, check_status, urge or nlu_fallback outside a form."""
+
+    def name(self) -> str:
+        return "action_read_context"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
+        from actions.manage import status_reply  # manage imports this module
+
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        decided = route(intent, tracker.latest_message.get("text"))
+        if decided == "status":
+            await status_reply(dispatcher, tracker)
+            decided = ANSWERED
+        return [SlotSet(SLOT, decided)]
