@@ -145,6 +145,27 @@ def chosen_in_payload(text: str | None) -> int | None:
     return int(value) if isinstance(value, (str, int)) and str(value).isdigit() else None
 
 
+def names_own_request(text: str | None) -> bool:
+    """ "编号5怎么样了", "#12呢": a request named by its number, asked about (not to cancel or
+    urge it). The NLU sometimes calls these out_of_scope or ask_info; they are status
+    questions (the status answer shows the request only if it is the sender's)."""
+    from actions.manage import named_requests  # manage imports this module
+
+    if not text or typed_payload(text):
+        return False
+    return bool(named_requests(text)) and cue_of(text) in ("status", None)
+
+
+async def answer_if_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """For the out_of_scope and ask_info actions: answer a numbered status question; True if so."""
+    from actions.manage import status_reply
+
+    if not names_own_request(tracker.latest_message.get("text")):
+        return False
+    await status_reply(dispatcher, tracker)
+    return True
+
+
 class ActionReadContext(Action):
     """cancel_request, deny, check_status, urge or nlu_fallback outside a form."""
 

@@ -59,6 +59,10 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions import context  # context imports actions.forms, which imports this module
+
+        if await context.answer_if_status(dispatcher, tracker):  # 编号5怎么样了
+            return []
         answer = await sure_answer(tracker)
         if answer:
             dispatcher.utter_message(text=answer)
@@ -72,6 +76,10 @@ class ActionAnswerInfo(Action):
         return "action_answer_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions import context
+
+        if await context.answer_if_status(dispatcher, tracker):  # 编号5怎么样了
+            return []
         question = tracker.latest_message.get("text") or ""
         if typed_payload(question) or not faq.normalize_question(question):
             dispatcher.utter_message(text=texts.FAQ_ASK_WHAT)

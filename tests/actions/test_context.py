@@ -151,3 +151,21 @@ def _person_id(db, name: str) -> int:
 
     with db.factory() as s:
         return s.scalar(select(Person.id).where(Person.name == name))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("intent", ["out_of_scope", "ask_info"])
+async def test_a_numbered_status_question_the_nlu_misread_is_still_answered(db, world, intent):
+    from actions import faq
+
+    first = submit_service(db, "王奶奶")
+    submit_service(db, "王奶奶", "楼道灯坏了")
+    action = faq.ActionOutOfScope() if intent == "out_of_scope" else faq.ActionAnswerInfo()
+    messages, _ = await run(action, tracker(world["wang"], f"编号{first}怎么样了", intent=intent))
+    assert said(messages).startswith(texts.STATUS_HEAD_ONE) and f"编号 {first}" in said(messages)
+    theirs = submit_service(db, "陈大爷", "水管漏水")
+    messages, _ = await run(action, tracker(world["wang"], f"编号{theirs}怎么样了", intent=intent))
+    assert texts.STATUS_NOT_FOUND.format(id=theirs) in said(messages)
+    # an ordinary question is still the desk's
+    messages, _ = await run(action, tracker(world["wang"], "3号楼快递柜在哪", intent=intent))
+    assert not said(messages).startswith(texts.STATUS_HEAD_ONE)
