@@ -13,7 +13,7 @@ submission drops it. Any other photo goes to the person on call as before (bot/h
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 PENDING = "order_photos"  # user_data: [{"file_id", "chat_id", "message_id", "at"}]
 ORDER_WIZARD = "resident_order"  # bot/resident.py's guided order
 ORDER_FORMS = ("wish_form", "service_form")
+# A kept photo older than this belongs to no order any more (an abandoned draft, a Rasa
+# session expired: 120 minutes): it is not attached to a later one.
+KEEP_FOR = timedelta(hours=2)
 
 
 def _ref(update: Update) -> dict[str, Any]:
@@ -116,6 +119,9 @@ async def submitted(
     if not pending:
         return
     context.user_data.pop(PENDING, None)
+    pending = [p for p in pending if datetime.fromisoformat(p["at"]) >= clock.now() - KEEP_FOR]
+    if not pending:
+        return
     since = min(datetime.fromisoformat(p["at"]) for p in pending)
     try:
         if request_id is not None:
