@@ -10,7 +10,9 @@ deny, check_status, urge or nlu_fallback; outside a form each of those intents g
   (`lifecycle.TRANSITIONS["cancel"]`, `PRECONDITIONS["urge"]`): one → that one, several →
   which one (buttons), none → a polite answer.
 
-A status question is answered here at once. Cancel and urge set the slot `context_route`,
+This module only decides (it imports nothing from the other action modules);
+`actions/status.py` holds `action_read_context` and the status answer. A status question
+is answered there at once. Cancel and urge set the slot `context_route`,
 and the rules start the cancel or urge form (whose first step picks the only candidate,
 or asks which). A deny without a cue word is a plain "好的", a fallback without one goes to
 `action_not_understood` as before.
@@ -21,11 +23,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+import cn2an
 
-from actions.forms import typed_payload
 from community.validation import normalize_text
 
 # What `action_read_context` decided; the rules after it branch on this slot.
@@ -145,39 +144,43 @@ def chosen_in_payload(text: str | None) -> int | None:
     return int(value) if isinstance(value, (str, int)) and str(value).isdigit() else None
 
 
+def typed_payload(text: str | None) -> bool:
+    """A button's payload or one typed by hand ("/deny"): no words to read."""
+    return text is not None and text.lstrip().startswith("/")
+
+
+CN_NUMBER = "零一二两三四五六七八九十百千"
+
+
+def cn_number(numeral: str) -> int | None:
+    try:
+        return int(cn2an.cn2an(numeral, "smart"))
+    except (ValueError, KeyError):
+        return None
+
+
+# A request named by its number ("编号12怎么样了", "#12", "十二号单子"): the resident asks about
+# that one. Bare digits are not enough (3号楼, a phone number).
+_NAMED_REQUEST = re.compile(
+    rf"(?:编号|单号|订单号|[#＃])\s*(\d+|[{CN_NUMBER}]+)|(\d+|[{CN_NUMBER}]+)\s*号(?:单|订单|心愿|诉求)"
+)
+
+
+def named_requests(text: str) -> list[int]:
+    text = normalize_text(text or "")
+    found = []
+    for m in _NAMED_REQUEST.finditer(text):
+        numeral = next(g for g in m.groups() if g)
+        n = int(numeral) if numeral.isdigit() else cn_number(numeral)
+        if n is not None:
+            found.append(n)
+    return found
+
+
 def names_own_request(text: str | None) -> bool:
     """ "编号5怎么样了", "#12呢": a request named by its number, asked about (not to cancel or
     urge it). The NLU sometimes calls these out_of_scope or ask_info; they are status
     questions (the status answer shows the request only if it is the sender's)."""
-    from actions.manage import named_requests  # manage imports this module
-
     if not text or typed_payload(text):
         return False
     return bool(named_requests(text)) and cue_of(text) in ("status", None)
-
-
-async def answer_if_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """For the out_of_scope and ask_info actions: answer a numbered status question; True if so."""
-    from actions.manage import status_reply
-
-    if not names_own_request(tracker.latest_message.get("text")):
-        return False
-    await status_reply(dispatcher, tracker)
-    return True
-
-
-class ActionReadContext(Action):
-    """cancel_request, deny, check_status, urge or nlu_fallback outside a form."""
-
-    def name(self) -> str:
-        return "action_read_context"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[EventType]:
-        from actions.manage import status_reply  # manage imports this module
-
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        decided = route(intent, tracker.latest_message.get("text"))
-        if decided == "status":
-            await status_reply(dispatcher, tracker)
-            decided = ANSWERED
-        return [SlotSet(SLOT, decided)]

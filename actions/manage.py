@@ -6,35 +6,32 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any
 
-import cn2an
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
-from actions import context, store, texts
+from actions import store, texts
+from actions.context import CN_NUMBER as _CN_NUMBER
+from actions.context import cn_number as _cn
+from actions.context import named_requests  # noqa: F401 (the status answer's, re-exported)
 from actions.forms import OUTBOX_SPEAKS, button, typed_payload
-from community import clock, lifecycle
-from community import texts as core
+from actions.status import CHOICE_LIMIT, URGEABLE, summary, what
+from actions.status import ActionCheckStatus as ActionCheckStatus  # where the tests look for it
+from community import lifecycle
 from community.errors import DomainError
 from community.models import Rating, Request, RequestState
 from community.validation import normalize_text
 
-STATUS_LIMIT = 5
-CHOICE_LIMIT = 6
-SUMMARY_CHARS = 8  # of the description, on a choice button
 CANCELLABLE = lifecycle.TRANSITIONS["cancel"][0]
-URGEABLE = lifecycle.PRECONDITIONS["urge"]
 RATEABLE = lifecycle.PRECONDITIONS["rate"]
-# "Open": what a resident is still waiting for, i.e. what can still be urged.
-OPEN_STATES = URGEABLE
 # A rating message made only of these has no comment worth keeping ("五星", "给5分").
 _SCORE_WORDS = re.compile(r"[\d一二三四五星分颗个给打评价满意服务的很非常吧了，。,.!！ ]")
 
 
-def what(req: Request) -> str:
-    return req.category.name if req.category else (req.item or core.KIND_NAMES[req.kind])
+_CN_REQUEST = re.compile(rf"(?:编号|第)\s*([{_CN_NUMBER}]+)|([{_CN_NUMBER}]+)\s*号")
+_CN_SCORE = re.compile(rf"([{_CN_NUMBER}]+)\s*(?:星|分|颗)")
 
 
 def own_requests(session, sender_id: str, states, *, unrated: bool = False) -> list[Request] | None:
@@ -48,18 +45,6 @@ def own_requests(session, sender_id: str, states, *, unrated: bool = False) -> l
     return list(session.scalars(query.order_by(Request.id.desc()).limit(CHOICE_LIMIT)))
 
 
-_CN_NUMBER = "零一二两三四五六七八九十百千"
-_CN_REQUEST = re.compile(rf"(?:编号|第)\s*([{_CN_NUMBER}]+)|([{_CN_NUMBER}]+)\s*号")
-_CN_SCORE = re.compile(rf"([{_CN_NUMBER}]+)\s*(?:星|分|颗)")
-
-
-def _cn(numeral: str) -> int | None:
-    try:
-        return int(cn2an.cn2an(numeral, "smart"))
-    except (ValueError, KeyError):
-        return None
-
-
 def numbers_in(text: str, spoken: re.Pattern = _CN_REQUEST) -> list[int]:
     """Digits, and Chinese numerals where they name a number (编号十二, 十二号, 五星) — not the
     一 of 催一下 or 看一看."""
@@ -67,107 +52,6 @@ def numbers_in(text: str, spoken: re.Pattern = _CN_REQUEST) -> list[int]:
     found = [int(n) for n in re.findall(r"\d+", text)]
     found += [n for m in spoken.finditer(text) if (n := _cn(next(g for g in m.groups() if g))) is not None]
     return found
-
-
-# A request named by its number ("编号12怎么样了", "#12", "十二号单子"): the resident asks about
-# that one. Bare digits are not enough (3号楼, a phone number).
-_NAMED_REQUEST = re.compile(
-    rf"(?:编号|单号|订单号|[#＃])\s*(\d+|[{_CN_NUMBER}]+)|(\d+|[{_CN_NUMBER}]+)\s*号(?:单|订单|心愿|诉求)"
-)
-
-
-def named_requests(text: str) -> list[int]:
-    text = normalize_text(text or "")
-    found = []
-    for m in _NAMED_REQUEST.finditer(text):
-        numeral = next(g for g in m.groups() if g)
-        n = int(numeral) if numeral.isdigit() else _cn(numeral)
-        if n is not None:
-            found.append(n)
-    return found
-
-
-def summary(req: Request) -> str:
-    """A few words of the request for a choice button: 编号 12 维修：厨房水管漏水…"""
-    text = normalize_text(req.description or "")
-    short = text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
-    return texts.CHOICE_BUTTON.format(id=req.id, what=what(req), summary=short)
-
-
-async def status_reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """The answer to a status question. A number named in it ("编号12怎么样了", or the
-    button below) shows that request if it is the sender's (another's number reads as not
-    found); a question about "it" ("到哪了", "怎么还没人来": actions/context.py) shows the
-    only open request, asks which when there are several and says so when there is none;
-    anything else ("我的单子怎么样了") lists the recent ones."""
-    text = tracker.latest_message.get("text") or ""
-    picked = context.chosen_in_payload(text)
-    named = [picked] if picked is not None else ([] if typed_payload(text) else named_requests(text))
-    about_one = not named and context.points_at_one(text)
-
-    def work(session):
-        actor = store.resident_actor(session, tracker.sender_id)
-        if actor is None:
-            return None
-        query = select(Request).where(Request.resident_id == actor.resident_id)
-        if named:
-            query = query.where(Request.id.in_(named))
-        elif about_one:
-            query = query.where(Request.state.in_(list(OPEN_STATES)))
-        limit = CHOICE_LIMIT if about_one else STATUS_LIMIT
-        rows = session.scalars(query.order_by(Request.id.desc()).limit(limit)).all()
-        return [
-            (
-                r.id,
-                what(r),
-                r.state,
-                r.volunteer.person.name if r.volunteer else None,
-                clock.local_text(r.submitted_at),
-                summary(r),
-            )
-            for r in rows
-        ]
-
-    rows = await store.read(work)
-    if rows is None:
-        dispatcher.utter_message(text=texts.NOT_REGISTERED)
-        return
-    if not rows and named:
-        dispatcher.utter_message(text=texts.STATUS_NOT_FOUND.format(id=named[0]))
-        return
-    if not rows and about_one:
-        dispatcher.utter_message(text=texts.NO_OPEN_REQUESTS)
-        return
-    if not rows:
-        dispatcher.utter_message(text=texts.NO_REQUESTS)
-        return
-    if about_one and len(rows) > 1:
-        buttons = [button(title, "/check_status", request_choice=str(rid)) for rid, *_, title in rows]
-        dispatcher.utter_message(text=texts.ASK_WHICH_STATUS, buttons=buttons)
-        return
-    lines = [texts.STATUS_HEAD_ONE if named or about_one else texts.STATUS_HEAD]
-    for rid, subject, state, volunteer, at, _ in rows:
-        shown = texts.STATUS_VOLUNTEER.format(name=volunteer) if volunteer else ""
-        lines.append(
-            texts.STATUS_LINE.format(id=rid, what=subject, state=core.STATE_NAMES[state], volunteer=shown, at=at)
-        )
-    buttons = []
-    if any(state in URGEABLE for _, _, state, *_ in rows):
-        lines.append(texts.STATUS_TAIL)
-        buttons = [button(texts.BUTTON_URGE, "/urge"), button(texts.BUTTON_CANCEL, "/cancel_request")]
-    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-
-
-class ActionCheckStatus(Action):
-    """A status question inside a form, or from a button (outside a form the rules send
-    check_status to action_read_context, which answers with the same `status_reply`)."""
-
-    def name(self) -> str:
-        return "action_check_status"
-
-    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        await status_reply(dispatcher, tracker)
-        return []
 
 
 class RequestChoice(ABC):

@@ -6,7 +6,7 @@ tests/rasa/ and by tests/test_rasa_context_live.py through the real Rasa)."""
 
 import pytest
 
-from actions import context, manage, texts
+from actions import context, manage, status, texts
 from community import clock, lifecycle
 from community.actors import actor_for_person
 from community.models import Person
@@ -58,7 +58,7 @@ def test_without_cue_words_the_intent_decides():
 @pytest.mark.parametrize("text", ["先停一停", "先不要了"])
 async def test_a_cancel_cue_starts_the_cancel_of_the_only_open_request(db, world, intent, text):
     rid = submit_service(db, "王奶奶")
-    _, events = await run(context.ActionReadContext(), tracker(world["wang"], text, intent=intent))
+    _, events = await run(status.ActionReadContext(), tracker(world["wang"], text, intent=intent))
     assert slot_values(events) == {context.SLOT: context.CANCEL}
     # the rules go on with action_begin_cancel, which picks the only request ...
     _, events = await run(manage.ActionBeginCancel(), tracker(world["wang"], text, intent=intent))
@@ -94,7 +94,7 @@ async def test_a_status_cue_shows_the_only_open_request(db, world, intent, text)
         lifecycle.cancel(s, actor_for_person(s, s.get(Person, _person_id(db, "王奶奶"))), done, "不需要了")
     rid = submit_service(db, "王奶奶")
     submit_service(db, "陈大爷", "楼道灯坏了")  # someone else's open request
-    messages, events = await run(context.ActionReadContext(), tracker(world["wang"], text, intent=intent))
+    messages, events = await run(status.ActionReadContext(), tracker(world["wang"], text, intent=intent))
     assert slot_values(events) == {context.SLOT: context.ANSWERED}
     text_said = said(messages)
     assert text_said.startswith(texts.STATUS_HEAD_ONE) and f"编号 {rid}" in text_said, text_said
@@ -106,30 +106,30 @@ async def test_a_status_cue_shows_the_only_open_request(db, world, intent, text)
 async def test_a_status_cue_with_several_open_requests_asks_which_and_the_button_answers(db, world):
     first = submit_service(db, "王奶奶")
     second = submit_service(db, "王奶奶", "楼道灯坏了")
-    messages, _ = await run(context.ActionReadContext(), tracker(world["wang"], "到哪了", intent="nlu_fallback"))
+    messages, _ = await run(status.ActionReadContext(), tracker(world["wang"], "到哪了", intent="nlu_fallback"))
     assert said(messages) == texts.ASK_WHICH_STATUS
     assert button_titles(messages) == [f"编号 {second} 维修：楼道灯坏了", f"编号 {first} 维修：厨房水管漏水"]
     pressed = messages[0]["buttons"][1]["payload"]
-    messages, _ = await run(context.ActionReadContext(), tracker(world["wang"], pressed, intent="check_status"))
+    messages, _ = await run(status.ActionReadContext(), tracker(world["wang"], pressed, intent="check_status"))
     assert f"编号 {first}" in said(messages) and f"编号 {second}" not in said(messages)
     # the same button typed with someone else's number shows nothing of theirs
     theirs = submit_service(db, "陈大爷", "水管漏水")
     forged = pressed.replace(str(first), str(theirs))
-    messages, _ = await run(context.ActionReadContext(), tracker(world["wang"], forged, intent="check_status"))
+    messages, _ = await run(status.ActionReadContext(), tracker(world["wang"], forged, intent="check_status"))
     assert "没有找到" in said(messages) and "水管漏水" not in said(messages)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("text", ["到哪了", "怎么还没人来"])
 async def test_a_status_cue_with_no_open_request_is_answered_politely(db, world, text):
-    messages, events = await run(context.ActionReadContext(), tracker(world["wang"], text, intent="urge"))
+    messages, events = await run(status.ActionReadContext(), tracker(world["wang"], text, intent="urge"))
     assert said(messages) == texts.NO_OPEN_REQUESTS
     assert slot_values(events) == {context.SLOT: context.ANSWERED}
 
 
 @pytest.mark.anyio
 async def test_a_cancel_cue_with_no_open_request_ends_politely(db, world):
-    _, events = await run(context.ActionReadContext(), tracker(world["wang"], "先停一停", intent="deny"))
+    _, events = await run(status.ActionReadContext(), tracker(world["wang"], "先停一停", intent="deny"))
     assert slot_values(events) == {context.SLOT: context.CANCEL}
     _, events = await run(manage.ActionBeginCancel(), tracker(world["wang"], "先停一停", intent="deny"))
     assert slot_values(events)["request_choice"] is None
@@ -140,9 +140,9 @@ async def test_a_cancel_cue_with_no_open_request_ends_politely(db, world):
 @pytest.mark.anyio
 async def test_a_plain_no_and_an_unclear_message_keep_their_old_answers(db, world):
     submit_service(db, "王奶奶")
-    _, events = await run(context.ActionReadContext(), tracker(world["wang"], "不用了", intent="deny"))
+    _, events = await run(status.ActionReadContext(), tracker(world["wang"], "不用了", intent="deny"))
     assert slot_values(events) == {context.SLOT: context.ACK}
-    _, events = await run(context.ActionReadContext(), tracker(world["wang"], "嗯嗯那个啥", intent="nlu_fallback"))
+    _, events = await run(status.ActionReadContext(), tracker(world["wang"], "嗯嗯那个啥", intent="nlu_fallback"))
     assert slot_values(events) == {context.SLOT: context.NOT_UNDERSTOOD}
 
 
