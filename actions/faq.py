@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import store, texts
+from actions import status, store, texts
 from community import faq
 from community.actors import actor_for_telegram
 
@@ -59,6 +59,8 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if await status.answer_if_status(dispatcher, tracker):  # 编号5怎么样了
+            return []
         answer = await sure_answer(tracker)
         if answer:
             dispatcher.utter_message(text=answer)
@@ -72,6 +74,8 @@ class ActionAnswerInfo(Action):
         return "action_answer_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if await status.answer_if_status(dispatcher, tracker):  # 编号5怎么样了
+            return []
         question = tracker.latest_message.get("text") or ""
         if typed_payload(question) or not faq.normalize_question(question):
             dispatcher.utter_message(text=texts.FAQ_ASK_WHAT)

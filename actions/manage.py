@@ -6,7 +6,6 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any
 
-import cn2an
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,24 +13,25 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
 from actions import store, texts
+from actions.context import CN_NUMBER as _CN_NUMBER
+from actions.context import cn_number as _cn
+from actions.context import named_requests  # noqa: F401 (the status answer's, re-exported)
 from actions.forms import OUTBOX_SPEAKS, button, typed_payload
-from community import clock, lifecycle
-from community import texts as core
+from actions.status import CHOICE_LIMIT, URGEABLE, summary, what
+from actions.status import ActionCheckStatus as ActionCheckStatus  # where the tests look for it
+from community import lifecycle
 from community.errors import DomainError
 from community.models import Rating, Request, RequestState
 from community.validation import normalize_text
 
-STATUS_LIMIT = 5
-CHOICE_LIMIT = 6
 CANCELLABLE = lifecycle.TRANSITIONS["cancel"][0]
-URGEABLE = lifecycle.PRECONDITIONS["urge"]
 RATEABLE = lifecycle.PRECONDITIONS["rate"]
 # A rating message made only of these has no comment worth keeping ("五星", "给5分").
 _SCORE_WORDS = re.compile(r"[\d一二三四五星分颗个给打评价满意服务的很非常吧了，。,.!！ ]")
 
 
-def what(req: Request) -> str:
-    return req.category.name if req.category else (req.item or core.KIND_NAMES[req.kind])
+_CN_REQUEST = re.compile(rf"(?:编号|第)\s*([{_CN_NUMBER}]+)|([{_CN_NUMBER}]+)\s*号")
+_CN_SCORE = re.compile(rf"([{_CN_NUMBER}]+)\s*(?:星|分|颗)")
 
 
 def own_requests(session, sender_id: str, states, *, unrated: bool = False) -> list[Request] | None:
@@ -45,18 +45,6 @@ def own_requests(session, sender_id: str, states, *, unrated: bool = False) -> l
     return list(session.scalars(query.order_by(Request.id.desc()).limit(CHOICE_LIMIT)))
 
 
-_CN_NUMBER = "零一二两三四五六七八九十百千"
-_CN_REQUEST = re.compile(rf"(?:编号|第)\s*([{_CN_NUMBER}]+)|([{_CN_NUMBER}]+)\s*号")
-_CN_SCORE = re.compile(rf"([{_CN_NUMBER}]+)\s*(?:星|分|颗)")
-
-
-def _cn(numeral: str) -> int | None:
-    try:
-        return int(cn2an.cn2an(numeral, "smart"))
-    except (ValueError, KeyError):
-        return None
-
-
 def numbers_in(text: str, spoken: re.Pattern = _CN_REQUEST) -> list[int]:
     """Digits, and Chinese numerals where they name a number (编号十二, 十二号, 五星) — not the
     一 of 催一下 or 看一看."""
@@ -64,77 +52,6 @@ def numbers_in(text: str, spoken: re.Pattern = _CN_REQUEST) -> list[int]:
     found = [int(n) for n in re.findall(r"\d+", text)]
     found += [n for m in spoken.finditer(text) if (n := _cn(next(g for g in m.groups() if g))) is not None]
     return found
-
-
-# A request named by its number ("编号12怎么样了", "#12", "十二号单子"): the resident asks about
-# that one. Bare digits are not enough (3号楼, a phone number).
-_NAMED_REQUEST = re.compile(
-    rf"(?:编号|单号|订单号|[#＃])\s*(\d+|[{_CN_NUMBER}]+)|(\d+|[{_CN_NUMBER}]+)\s*号(?:单|订单|心愿|诉求)"
-)
-
-
-def named_requests(text: str) -> list[int]:
-    text = normalize_text(text or "")
-    found = []
-    for m in _NAMED_REQUEST.finditer(text):
-        numeral = next(g for g in m.groups() if g)
-        n = int(numeral) if numeral.isdigit() else _cn(numeral)
-        if n is not None:
-            found.append(n)
-    return found
-
-
-class ActionCheckStatus(Action):
-    """The resident's recent requests, or the one they named by number (only their own: a
-    number that is not theirs gets the same answer as one that does not exist)."""
-
-    def name(self) -> str:
-        return "action_check_status"
-
-    async def run(self, dispatcher, tracker, domain) -> list[EventType]:
-        named = named_requests(tracker.latest_message.get("text") or "")
-
-        def work(session):
-            actor = store.resident_actor(session, tracker.sender_id)
-            if actor is None:
-                return None
-            query = select(Request).where(Request.resident_id == actor.resident_id)
-            if named:
-                query = query.where(Request.id.in_(named))
-            rows = session.scalars(query.order_by(Request.id.desc()).limit(STATUS_LIMIT)).all()
-            return [
-                (
-                    r.id,
-                    what(r),
-                    r.state,
-                    r.volunteer.person.name if r.volunteer else None,
-                    clock.local_text(r.submitted_at),
-                )
-                for r in rows
-            ]
-
-        rows = await store.read(work)
-        if rows is None:
-            dispatcher.utter_message(text=texts.NOT_REGISTERED)
-            return []
-        if not rows and named:
-            dispatcher.utter_message(text=texts.STATUS_NOT_FOUND.format(id=named[0]))
-            return []
-        if not rows:
-            dispatcher.utter_message(text=texts.NO_REQUESTS)
-            return []
-        lines = [texts.STATUS_HEAD_ONE if named else texts.STATUS_HEAD]
-        for rid, subject, state, volunteer, at in rows:
-            shown = texts.STATUS_VOLUNTEER.format(name=volunteer) if volunteer else ""
-            lines.append(
-                texts.STATUS_LINE.format(id=rid, what=subject, state=core.STATE_NAMES[state], volunteer=shown, at=at)
-            )
-        buttons = []
-        if any(state in URGEABLE for _, _, state, _, _ in rows):
-            lines.append(texts.STATUS_TAIL)
-            buttons = [button(texts.BUTTON_URGE, "/urge"), button(texts.BUTTON_CANCEL, "/cancel_request")]
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-        return []
 
 
 class RequestChoice(ABC):
@@ -223,10 +140,10 @@ class ActionAskRequestChoice(Action):
         verb, states, unrated = self.verbs.get(tracker.active_loop_name or "", self.verbs["cancel_form"])
         rows = await store.read(
             lambda session: [
-                (r.id, what(r)) for r in own_requests(session, tracker.sender_id, states, unrated=unrated) or []
+                (r.id, summary(r)) for r in own_requests(session, tracker.sender_id, states, unrated=unrated) or []
             ]
         )
-        buttons = [button(texts.CHOICE_BUTTON.format(id=rid, what=subject), str(rid)) for rid, subject in rows]
+        buttons = [button(title, str(rid)) for rid, title in rows]
         dispatcher.utter_message(text=texts.ASK_WHICH.format(verb=verb), buttons=buttons)
         return []
 

@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import chinese, presses, speech, texts
+from bot import chinese, photos, presses, speech, texts
 from bot.keyboards import decode
 from community import handoff, routing
 from community.actors import actor_for_telegram
@@ -366,6 +366,8 @@ class HandoffHandlers:
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         kind = next(k for k in ("voice", "photo", "video_note", "audio", "video") if getattr(message, k))
+        if kind == "photo" and await photos.take(update, context, self.factory, self.on_commit):
+            raise ApplicationHandlerStop  # it belongs to the order being placed, or just placed
         if kind == "voice" and speech.enabled():
             try:
                 audio = await (await message.voice.get_file()).download_as_bytearray()

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import chinese, presses, texts
+from bot import chinese, photos, presses, texts
 from bot.handoff import human_button, remember
 from community import clock
 from community.models import ButtonPayload
@@ -137,7 +137,25 @@ class RasaRelay:
         self.on_reply()
         if self.handoff is not None:
             await self.handoff.after_assistant(update, context, markers)
+        await photos.after_assistant(update, context, markers, self.factory, self.on_reply)
         return True
+
+    async def active_form(self, telegram_id: int) -> str | None:
+        """The form Rasa has open for this resident (wish_form, service_form …), or None
+        (also when Rasa does not answer: then nothing is taken for an order)."""
+        if not self.ready:
+            return None
+        for client in self.servers_for(telegram_id):
+            try:
+                response = await client.get(f"/conversations/{telegram_id}/tracker", params={"include_events": "NONE"})
+                response.raise_for_status()
+                return ((response.json() or {}).get("active_loop") or {}).get("name")
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                continue
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("Rasa tracker unavailable: %s", exc)
+                return None
+        return None
 
     async def press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A Rasa button: its stored payload goes to Rasa as if typed."""

@@ -37,7 +37,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import presses, texts, wizards
+from bot import photos, presses, texts, wizards
 from bot.handoff import human_button
 from bot.keyboards import decode
 from community import clock, lifecycle, people, routing
@@ -50,7 +50,7 @@ from community.validation import check_description, normalize_phone
 
 log = logging.getLogger(__name__)
 CALLBACKS = r"^(consent|home|menu|order|usetext|myaddr|addr|submit|abort|my|mycancel|urge):\d+$"
-WIZARD = wizards.Wizard("resident_order", texts.RES_DRAFT_EXPIRED)
+WIZARD = wizards.Wizard(photos.ORDER_WIZARD, texts.RES_DRAFT_EXPIRED)
 DESCRIPTION, ADDRESS, PHONE, CONFIRM = "description", "address", "phone", "confirm"
 PENDING_TEXT = "pending_text"  # what the resident typed when Rasa could not take it
 COMMUNITY_PREFIX = "c-"  # `/start c-<CODE>`: the community's poster/QR link (`python -m community links`)
@@ -478,14 +478,16 @@ class ResidentHandlers:
                 ).id
 
         try:
-            await asyncio.to_thread(work)
+            rid = await asyncio.to_thread(work)
         except DomainError as exc:
             wizards.close_draft(context, WIZARD.name)
+            photos.drop(context)
             await update.effective_message.reply_text(exc.message)
             return wizards.END
         wizards.close_draft(context, WIZARD.name)
         self.on_commit()  # the "已收到" confirmation is in the outbox; wake the sender
         await update.effective_message.reply_text(texts.RES_SUBMITTED, reply_markup=ReplyKeyboardRemove())
+        await photos.submitted(update, context, self.factory, self.on_commit, request_id=rid)
         return wizards.END
 
     @wizards.step
@@ -493,6 +495,7 @@ class ResidentHandlers:
         if update.callback_query:
             await update.callback_query.answer()
         wizards.close_draft(context, WIZARD.name)
+        photos.drop(context)
         await update.effective_message.reply_text(texts.RES_ABORTED, reply_markup=ReplyKeyboardRemove())
         return wizards.END
 

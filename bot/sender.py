@@ -185,6 +185,14 @@ class OutboxSender:
                     rate_limit_args=SENDER,
                 )
                 return Outcome(job.id, "sent", job.edit_message_id)
+            if job.forward:  # a resident's photo, to the volunteer holding the request
+                message = await self.bot.forward_message(
+                    job.chat_id,
+                    from_chat_id=job.forward["from_chat_id"],
+                    message_id=job.forward["message_id"],
+                    rate_limit_args=SENDER,
+                )
+                return Outcome(job.id, "sent", message.message_id)
             message = await self.bot.send_message(
                 job.chat_id, job.text, reply_markup=markup(job.buttons), rate_limit_args=SENDER
             )

@@ -315,6 +315,9 @@ HO_MEDIA_NAMES = {
     "document": "文件",
 }
 HO_MEDIA_INTRO = "居民{who}发来一条{kind}（转人工 {id}）："
+# A photo during an order (bot/photos.py): kept for it, then attached to it.
+PHOTO_KEPT = "照片收到了，提交后会附在这张单子上，只给接单的志愿者和社区工作人员看。"
+PHOTO_ATTACHED = "照片已附在您的诉求（编号 {id}）上，接单的志愿者会看到它。"
 HO_MEDIA_FORWARDED = "已转给社区工作人员{name}，TA 会尽快回复您。"
 HO_MEDIA_QUEUED = "已转给社区工作人员，{when}会有人回复您。"
 HO_MEDIA_TO_RESIDENT = "社区工作人员{name}发来："

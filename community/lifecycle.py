@@ -53,6 +53,7 @@ from community.models import (
     Rating,
     Request,
     RequestKind,
+    RequestPhoto,
     RequestState,
     Resident,
     ServiceCategory,
@@ -93,6 +94,7 @@ PRECONDITIONS: dict[str, frozenset[RequestState]] = {
     "edit": BEFORE_DONE,
     "note": frozenset(RequestState),
     "complete_followup": frozenset(RequestState),
+    "attach_photo": BEFORE_DONE,
 }
 
 # Who may take each action (besides the state it needs). The relations an actor can have
@@ -125,6 +127,7 @@ ROLES: dict[str, frozenset[str]] = {
     "edit": frozenset({"staff"}),
     "note": frozenset({"staff", "assignee"}),
     "complete_followup": frozenset({"staff", "leader"}),
+    "attach_photo": frozenset({"owner"}),
 }
 # A role that may take an action only in some of the states the action allows.
 ROLE_STATES: dict[tuple[str, str], frozenset[RequestState]] = {
@@ -790,9 +793,82 @@ def _after_assign(session: Session, req: Request, volunteer: Volunteer, template
         buttons=_task_buttons(req),
         reply=reply,
     )
+    _forward_photos(session, req, volunteer.person, _photos(session, req), reply=reply)
     _notify_resident(
         session, req, "claimed", texts.N_CLAIMED_RESIDENT.format(id=req.id, volunteer=volunteer.person.name)
     )
+
+
+def _photos(session: Session, req: Request) -> list[RequestPhoto]:
+    return list(
+        session.scalars(select(RequestPhoto).where(RequestPhoto.request_id == req.id).order_by(RequestPhoto.id))
+    )
+
+
+def _forward_photos(
+    session: Session, req: Request, person: Person, photos: list[RequestPhoto], reply: bool = False
+) -> None:
+    """The resident's photos to the volunteer who holds the request, after the contact
+    details: a line naming the request, then each photo forwarded from the resident's chat."""
+    if not photos:
+        return
+    notify(session, person, "photo_intro", texts.N_PHOTO_TO_VOLUNTEER.format(id=req.id), request=req, reply=reply)
+    for photo in photos:
+        notify(
+            session,
+            person,
+            "photo",
+            texts.EVENT_NAMES["attach_photo"],
+            request=req,
+            reply=reply,
+            forward={"from_chat_id": photo.chat_id, "message_id": photo.message_id},
+        )
+
+
+def attach_photo(
+    session: Session, actor: Actor, request_id: int, *, file_id: str, chat_id: int, message_id: int
+) -> RequestPhoto:
+    """A photo the resident sent while ordering, or just after, joins their request: in its
+    history (staff see it there) and forwarded to the volunteer holding it, now or when
+    someone claims it. Never on an offer card (it may show a door number)."""
+    req = _lock(session, actor, request_id)
+    _authorize(session, actor, req, "attach_photo")
+    assert actor.person_id is not None  # only the owner may attach
+    photo = RequestPhoto(
+        request_id=req.id,
+        at=clock.now(),
+        person_id=actor.person_id,
+        file_id=file_id[:200],
+        chat_id=chat_id,
+        message_id=message_id,
+    )
+    session.add(photo)
+    session.flush()
+    _record(session, req, actor, "resident", "attach_photo", req.state, note=f"照片 #{photo.id}")
+    if req.state in ACTIVE_STATES and req.volunteer is not None:
+        _forward_photos(session, req, req.volunteer.person, [photo])
+    return photo
+
+
+def recent_request(
+    session: Session, actor: Actor, within_minutes: int | None, *, since: datetime | None = None
+) -> Request | None:
+    """The resident's newest request that may still take a photo, if it was submitted in
+    the last `within_minutes` (a photo sent right after ordering belongs to that order) or
+    at or after `since` (photos kept while the order was being filled in)."""
+    if actor.resident_id is None:
+        return None
+    if since is None:
+        since = clock.now() - timedelta(minutes=within_minutes or 0)
+    req = session.scalar(
+        select(Request)
+        .where(Request.resident_id == actor.resident_id, Request.submitted_at >= since)
+        .order_by(Request.id.desc())
+        .limit(1)
+    )
+    if req is None or denial(session, actor, req, "attach_photo") is not None:
+        return None
+    return req
 
 
 def decline(session: Session, actor: Actor, request_id: int) -> None:

@@ -462,6 +462,21 @@ class Event(Base):
     request: Mapped[Request] = relationship(back_populates="events")
 
 
+class RequestPhoto(Base):
+    """A photo the resident sent while ordering or just after (issue 14): the message in the
+    resident's chat, forwarded to the volunteer who holds the request (never on an offer
+    card: a photo may show a door number) and listed in the request's history for staff."""
+
+    __tablename__ = "request_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))  # who sent it
+    file_id: Mapped[str] = mapped_column(String(200))  # Telegram's file id (the largest size)
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # where the message is, to forward it
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class Offer(Base):
     """A request card sent to one volunteer; withdrawn (card edited) once someone claims."""
 
@@ -516,6 +531,9 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     retry_at: Mapped[datetime | None] = mapped_column(DateTime)
     maybe_delivered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A message to forward instead of sending `text`: {"from_chat_id": …, "message_id": …}
+    # (a resident's photo, sent to the volunteer holding the request).
+    forward: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class LedgerEntry(Base):

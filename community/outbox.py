@@ -80,12 +80,15 @@ def notify(
     urgent: bool = False,
     edit_of: int | None = None,
     reply: bool = False,
+    forward: dict[str, int] | None = None,
 ) -> OutboxMessage | None:
     """Queue a message to a person; people without Telegram get nothing (returns None).
 
     In quiet hours a message waits (`not_before`) until they end, unless it is urgent
     (or about a request staff flagged urgent), a reply to what this person just did, or
-    an edit of an earlier card (edits make no sound)."""
+    an edit of an earlier card (edits make no sound). With `forward` ({"from_chat_id",
+    "message_id"}) the row forwards that message instead of sending `text` (which then
+    names it in the history of the outbox)."""
     if person is None or person.telegram_id is None:
         return None
     urgent = urgent or bool(request is not None and request.priority)
@@ -101,6 +104,7 @@ def notify(
         edit_of=edit_of,
         not_before=not_before,
         created_at=clock.now(),
+        forward=forward,
     )
     session.add(msg)
     session.flush()
@@ -189,6 +193,7 @@ class Claim:
     buttons: list[list[dict[str, Any]]] | None
     edit_message_id: int | None  # an edit of this delivered message
     attempts: int
+    forward: dict[str, int] | None = None  # forward this message instead of sending text
 
 
 def claim_due(
@@ -265,7 +270,7 @@ def claim_due(
         )
         if claimed:
             buttons = None if (row.edit_of is not None and edit_message_id is None) else row.buttons
-            claims.append(Claim(row.id, row.chat_id, row.text, buttons, edit_message_id, row.attempts))
+            claims.append(Claim(row.id, row.chat_id, row.text, buttons, edit_message_id, row.attempts, row.forward))
     session.flush()
     return claims
 

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     description_max_chars: int = 500
     duplicate_window_seconds: int = 60
     urge_interval_seconds: int = 3600
+    # A photo sent this soon after ordering joins that order (issue 14); later, it goes to
+    # the person on call as before.
+    photo_after_order_minutes: int = 10
 
     # Routing and offers
     offer_top_k: int = 5

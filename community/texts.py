@@ -95,6 +95,7 @@ ACTION_NAMES = {
     "unflag_urgent": "取消紧急",
     "complete_followup": "完成回访",
     "edit": "修改",
+    "attach_photo": "附照片",
 }
 
 # How events read in a request's history: the action names, worded for a record.
@@ -107,6 +108,7 @@ EVENT_NAMES = {
     "followup_requested": "需要回访",
     "followup_done": "完成回访",
     "complain": "投诉",
+    "attach_photo": "附上照片",
 }
 
 # --- address questions (routing asks instead of guessing) ------------------------------
@@ -125,6 +127,7 @@ N_REJECTED = "很抱歉，您的微心愿（编号 {id}）未通过审核。原�
 N_OFFER = "【新{kind}】编号 {id}\n类别：{category}\n位置：{building}\n时间：{time}\n内容：{summary}"
 N_OFFER_TAKEN = "【编号 {id}】已被认领，谢谢您的关注。"
 N_OFFER_GONE = "【编号 {id}】{state}，无需接单。"
+N_PHOTO_TO_VOLUNTEER = "编号 {id}：居民发来的照片（仅您和社区工作人员可见）："
 N_CLAIMED_RESIDENT = "您的诉求（编号 {id}）已由志愿者{volunteer}接单，TA 会尽快与您联系。"
 N_CLAIMED_VOLUNTEER = (
     "接单成功！编号 {id}\n内容：{summary}\n居民：{resident}\n电话：{phone}\n地址：{address}\n时间：{time}"

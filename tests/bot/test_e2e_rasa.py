@@ -173,7 +173,8 @@ async def test_a_service_ordered_by_text_is_cancelled_and_a_forged_button_refuse
                 chen.id, lambda m: dialogue.BUTTON_YES_CANCEL in m.button_texts or "哪一个" in m.text
             )
             if "哪一个" in asked.text:  # he has other open requests (the session's other tests)
-                await tap(client, chen, asked, dialogue.CHOICE_BUTTON.format(id=rid, what="维修"))
+                mine = next(t for t in asked.button_texts if t.startswith(f"编号 {rid} 维修："))  # and a summary
+                await tap(client, chen, asked, mine)
                 asked = await client.wait_for(chen.id, lambda m: dialogue.BUTTON_YES_CANCEL in m.button_texts)
             sure = asked
             assert str(rid) in sure.text
