@@ -129,7 +129,7 @@ def rasa_stack(tmp_path_factory):
 
 
 # Fixtures that start something heavy once per scope (the Rasa server, Rasa's components in
-# their own environment, the demo day's process stack). `make test` runs on two workers
+# their own environment, the demo day's process stack). `make test` runs on three workers
 # (pytest-xdist, --dist loadgroup): every test using one of these goes to the same worker,
 # so it starts once per session instead of once per worker.
 SHARED_FIXTURE_GROUPS = {
