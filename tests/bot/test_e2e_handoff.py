@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
-from bot.app import build_application
-from bot.config import BotSettings
 from community import clock
 from community.models import DutyShift, Handoff, HandoffState, Request, RequestKind
-from sim.emulator import EmulatorRequest, User, polling
+from sim.emulator import User, polling
+from tests.bot.in_process import app_for, user
 from tests.builders import build_world
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
@@ -25,17 +24,6 @@ WEDNESDAY_10 = datetime(2026, 12, 2, 2, 0)  # 10:00 in Shanghai, outside quiet h
 def daytime():
     with clock.use_clock(lambda: WEDNESDAY_10):
         yield
-
-
-def user(person) -> User:
-    return User(id=person.telegram_id, first_name=person.name)
-
-
-def app_for(db, emulator):
-    settings = BotSettings(
-        telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
-    )
-    return build_application(settings, db.factory, request=EmulatorRequest())
 
 
 async def press(client, who: User, message, title: str) -> str:

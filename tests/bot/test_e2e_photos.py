@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
-from bot.app import build_application
-from bot.config import BotSettings
 from community import clock, lifecycle
 from community.actors import actor_for_person
 from community.lifecycle import NewRequest
 from community.models import Event, Offer, Request, RequestKind, RequestPhoto, Volunteer
-from sim.emulator import EmulatorRequest, User, polling
+from sim.emulator import User, polling
+from tests.bot.in_process import app_for, user
 from tests.builders import build_world
 from tests.timing import scaled
 
@@ -28,17 +27,6 @@ NOW = datetime(2026, 12, 2, 2, 0)  # 10:00 in Shanghai, outside quiet hours
 def daytime():
     with clock.use_clock(lambda: NOW):
         yield
-
-
-def user(person) -> User:
-    return User(id=person.telegram_id, first_name=person.name)
-
-
-def app_for(db, emulator):
-    settings = BotSettings(
-        telegram_bot_token=emulator.token, telegram_base_url=emulator.base_url, outbox_idle_seconds=0.05, rasa_url=""
-    )
-    return build_application(settings, db.factory, request=EmulatorRequest())
 
 
 def photos_in(messages) -> list:
